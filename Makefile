@@ -1,0 +1,62 @@
+# Sportello: the only entry points people need.
+PYTHON     ?= python3
+UV_VERSION := 0.9.30
+TOOLS      := .tools
+UV         := $(TOOLS)/bin/uv
+VENV       := .venv
+PY         := $(VENV)/bin/python
+STAMP      := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml */pyproject.toml services/*/pyproject.toml | cksum | cut -d' ' -f1)
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-unit test-integration test-e2e lint fmt lock clean
+
+help:
+	@echo "make run     the whole system on the embedded default (NATS from the wheel, SQLite, mail sink)"
+	@echo "make test    the full suite against real NATS and PostgreSQL"
+	@echo "make lint    ruff and mypy --strict"
+	@echo "make lock    re-resolve requirements.lock after changing a pyproject.toml"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(STAMP): $(UV) requirements.lock
+	test -x $(PY) || $(UV) venv --quiet --python $(PYTHON) $(VENV)
+	$(UV) pip sync --quiet --python $(PY) requirements.lock
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+run: install
+	$(VENV)/bin/sportello-dev run
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: install
+	$(PY) -m pytest -m "not e2e" shared/tests/unit services/*/tests/unit $(PYTEST_ARGS)
+
+test-integration: install
+	$(PY) -m pytest shared/tests/integration services/*/tests/integration $(PYTEST_ARGS)
+
+test-e2e: install
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy shared/src services/*/src devstack/src
+
+fmt: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Resolves the workspace and writes the one lock file (hashes, no download addresses).
+lock: $(UV)
+	$(UV) lock --quiet
+	$(UV) export --quiet --frozen --all-groups --format requirements-txt -o requirements.lock
+	rm -f uv.lock
+
+clean:
+	rm -rf .data $(VENV) $(TOOLS)

@@ -1,0 +1,1 @@
+pytest_plugins = ["sportello_devstack.pytest_plugin"]

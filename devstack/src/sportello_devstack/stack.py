@@ -1,0 +1,128 @@
+"""The whole system as separate processes: nats-server, mail sink and the four services."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from .mailsink import start_sink
+from .natsserver import NatsServer, free_port, wait_for_port
+
+SERVICES = ("intake", "routing", "sla", "notify")
+DEFAULT_PORTS = {"intake": 8001, "routing": 8002, "sla": 8003, "notify": 8004}
+
+
+@dataclass
+class Stack:
+    data_dir: Path
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    nats_port: int | None = 4222
+    smtp_port: int | None = 1025
+    extra_env: dict[str, str] = field(default_factory=dict)
+    log_to_files: bool = True
+    nats: NatsServer | None = None
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @classmethod
+    def on_free_ports(cls, data_dir: Path, **kwargs: object) -> Stack:
+        ports = {name: free_port() for name in SERVICES}
+        return cls(data_dir, ports=ports, nats_port=None, smtp_port=free_port(), **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def start(self) -> Stack:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        nats_url = os.environ.get("NATS_URL") or self._start_nats()
+        self.smtp_port = self.smtp_port or free_port()
+        self._sink = start_sink(self.mail_dir, self.smtp_port)
+        self.nats_url = nats_url
+        for name in SERVICES:
+            self.start_service(name)
+        self.wait_ready()
+        return self
+
+    def _start_nats(self) -> str:
+        port = self.nats_port
+        if port is not None and _in_use(port):
+            port = None  # DESIGN §7: 4222, or the next free one
+        self.nats = NatsServer(
+            self.data_dir / "nats", port=port, log_file=self.data_dir / "nats.log"
+        ).start()
+        return self.nats.url
+
+    def service_env(self, name: str) -> dict[str, str]:
+        return {
+            **os.environ,
+            "HTTP_PORT": str(self.ports[name]),
+            "NATS_URL": self.nats_url,
+            "SPORTELLO_DATA_DIR": str(self.data_dir),
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(self.smtp_port),
+            **self.extra_env,
+        }
+
+    def start_service(self, name: str) -> None:
+        executable = Path(sys.executable).parent / f"sportello-{name}"
+        out = (
+            open(self.data_dir / f"{name}.log", "ab")  # noqa: SIM115
+            if self.log_to_files
+            else None
+        )
+        self.processes[name] = subprocess.Popen(
+            [str(executable)], env=self.service_env(name), stdout=out, stderr=out
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        for name in SERVICES:
+            wait_for_port(self.ports[name], timeout=max(deadline - time.monotonic(), 0.1))
+            while True:
+                process = self.processes[name]
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {process.returncode}")
+                try:
+                    if httpx.get(f"{self.url(name)}/readyz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{name} not ready after {timeout}s")
+                time.sleep(0.1)
+
+    def kill(self, name: str) -> None:
+        self.processes[name].kill()
+        self.processes[name].wait()
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+        if getattr(self, "_sink", None) is not None:
+            self._sink.stop()
+        if self.nats is not None:
+            self.nats.stop()
+
+
+def _in_use(port: int) -> bool:
+    try:
+        wait_for_port(port, timeout=0.05)
+    except TimeoutError:
+        return False
+    return True

@@ -1,0 +1,152 @@
+"""intake-svc's HTTP API: thin translation between requests and the application's use cases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from sportello_shared.application import Writer
+from sportello_shared.contracts.cases import Channel, Citizen, HandlingMode, Kind, Location
+from sportello_shared.tracing import child_traceparent
+
+from .application import IntakeApplication, RegisterCase
+from .domain import Case
+
+
+def _not_in_future(value: datetime | None) -> datetime | None:
+    if value is not None:
+        if value.tzinfo is None:
+            raise ValueError("must carry a UTC offset, e.g. 2025-12-05T10:00:00+01:00")
+        if value > datetime.now(UTC):
+            raise ValueError("must not be in the future")
+    return value
+
+
+When = Annotated[datetime | None, AfterValidator(_not_in_future)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ExternalRef(_Body):
+    source: str = Field(min_length=1, max_length=100)
+    id: str = Field(min_length=1, max_length=200)
+
+
+class RegisterCaseRequest(_Body):
+    tenant: str = Field(min_length=1, max_length=63)
+    kind: Kind
+    channel: Channel
+    category: str = Field(min_length=1, max_length=63)
+    description: str = Field(min_length=1, max_length=4000)
+    citizen: Citizen
+    location: Location | None = None
+    handling_mode: HandlingMode | None = None
+    external_ref: ExternalRef | None = None
+    received_at: When = None
+
+
+class TakeInChargeRequest(_Body):
+    operator: str = Field(min_length=1, max_length=200)
+    occurred_at: When = None
+
+
+class CloseRequest(_Body):
+    outcome: str = Field(min_length=1, max_length=4000, description="what the citizen will read")
+    actor: str = Field(default="office", min_length=1, max_length=200)
+    occurred_at: When = None
+
+
+class CaseView(BaseModel):
+    case_id: UUID
+    reference: str
+    tenant: str
+    status: str
+    kind: str
+    channel: str
+    category: str
+    organization: str | None
+    received_at: datetime
+    registered_at: datetime
+    outcome: str | None
+    timeline: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, case: Case) -> CaseView:
+        return cls(
+            case_id=case.id,
+            reference=case.reference,
+            tenant=case.tenant,
+            status=case.status.value,
+            kind=case.kind,
+            channel=case.channel,
+            category=case.category,
+            organization=case.organization,
+            received_at=case.received_at,
+            registered_at=case.registered_at,
+            outcome=case.outcome,
+            timeline=case.timeline,
+        )
+
+
+class Intake:
+    """The application and its writer, as the HTTP handlers see them."""
+
+    def __init__(self, request: Request) -> None:
+        runtime = request.app.state.runtime
+        self.app: IntakeApplication = runtime.app
+        self.writer: Writer = runtime.writer
+        self.traceparent = child_traceparent(request.headers.get("traceparent"))
+
+
+IntakeDep = Annotated[Intake, Depends(Intake)]
+router = APIRouter(tags=["cases"])
+
+
+@router.post("/cases", status_code=201)
+async def register_case(
+    body: RegisterCaseRequest,
+    intake: IntakeDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> CaseView:
+    command = RegisterCase(
+        **body.model_dump(mode="python", exclude={"citizen", "location", "external_ref"}),
+        citizen=body.citizen.model_dump(mode="json", exclude_none=True),
+        location=body.location.model_dump(mode="json", exclude_none=True) if body.location else None,
+        external_ref=body.external_ref.model_dump() if body.external_ref else None,
+        actor="operator",
+        idempotency_key=idempotency_key,
+        traceparent=intake.traceparent,
+    )
+    registration = await intake.writer.call(intake.app.register_case, command)
+    if not registration.created:
+        response.status_code = 200
+    response.headers["Location"] = f"/cases/{registration.case.id}"
+    return CaseView.of(registration.case)
+
+
+@router.get("/cases/{case_id}")
+async def get_case(case_id: UUID, intake: IntakeDep) -> CaseView:
+    return CaseView.of(await intake.writer.call(intake.app.get_case, case_id))
+
+
+@router.post("/cases/{case_id}/take-in-charge")
+async def take_in_charge(case_id: UUID, body: TakeInChargeRequest, intake: IntakeDep) -> CaseView:
+    case = await intake.writer.call(
+        intake.app.take_in_charge, case_id, body.operator, body.occurred_at, intake.traceparent
+    )
+    return CaseView.of(case)
+
+
+@router.post("/cases/{case_id}/close")
+async def close_case(case_id: UUID, body: CloseRequest, intake: IntakeDep) -> CaseView:
+    case = await intake.writer.call(
+        intake.app.close_case, case_id, body.outcome, body.actor, body.occurred_at, intake.traceparent
+    )
+    return CaseView.of(case)

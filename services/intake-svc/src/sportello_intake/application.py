@@ -1,0 +1,168 @@
+"""intake-svc use cases: register a case, office commands, and what routing decided."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.dispatch import singledispatchmethod
+
+from sportello_shared.application import Incoming, ServiceApplication
+from sportello_shared.contracts import EventPayload
+from sportello_shared.contracts.cases import CaseAssigned, CaseRoutingFailed
+from sportello_shared.tenants import TenantCatalogue
+
+from .domain import Case, ReferenceCounter, case_id_for
+
+Clock = Callable[[], datetime]
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+class UnknownTenant(ValueError):
+    pass
+
+
+class UnknownCategory(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class RegisterCase:
+    tenant: str
+    kind: str
+    channel: str
+    category: str
+    description: str
+    citizen: dict[str, Any]
+    actor: str
+    location: dict[str, Any] | None = None
+    handling_mode: str | None = None
+    external_ref: dict[str, str] | None = None
+    received_at: datetime | None = None
+    idempotency_key: str | None = None
+    traceparent: str | None = None
+
+
+@dataclass(frozen=True)
+class Registration:
+    case: Case
+    created: bool = field(default=True)
+
+
+class IntakeApplication(ServiceApplication):
+    name = "intake"
+    snapshotting_intervals = {ReferenceCounter: 100}  # noqa: RUF012
+
+    def __init__(
+        self, tenants: TenantCatalogue, env: dict[str, str] | None = None, clock: Clock | None = None
+    ) -> None:
+        super().__init__(env)
+        self.tenants = tenants
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def register_case(self, command: RegisterCase) -> Registration:
+        tenant = self.tenants.get(command.tenant)
+        if tenant is None:
+            raise UnknownTenant(f"unknown tenant {command.tenant!r}")
+        if tenant.category(command.category) is None:
+            raise UnknownCategory(f"unknown category {command.category!r} for {tenant.id}")
+        case_id = uuid4() if command.idempotency_key is None else case_id_for(tenant.id, command.idempotency_key)
+        existing = self._find(case_id)
+        if existing is not None:
+            return Registration(existing, created=False)
+        now = self.clock()
+        received_at = command.received_at or now
+        counter = self._counter(tenant.id, received_at.year)
+        counter.issue()
+        case = Case.register(
+            case_id=case_id,
+            tenant=tenant.id,
+            reference=f"{tenant.reference_prefix}-{received_at.year}-{counter.last:06d}",
+            kind=command.kind,
+            channel=command.channel,
+            category=command.category,
+            description=command.description,
+            citizen=command.citizen,
+            location=command.location,
+            handling_mode=command.handling_mode,
+            external_ref=command.external_ref,
+            received_at=received_at,
+            registered_at=now,
+            actor=command.actor,
+            traceparent=command.traceparent,
+        )
+        self.save(counter, case)
+        return Registration(case)
+
+    def take_in_charge(
+        self, case_id: UUID, operator: str, occurred_at: datetime | None, traceparent: str | None
+    ) -> Case:
+        case = self.get_case(case_id)
+        now = self.clock()
+        case.take_in_charge(operator, occurred_at or now, now, traceparent)
+        self.save(case)
+        return case
+
+    def close_case(
+        self, case_id: UUID, outcome: str, actor: str, occurred_at: datetime | None, traceparent: str | None
+    ) -> Case:
+        case = self.get_case(case_id)
+        now = self.clock()
+        case.close(outcome, actor, occurred_at or now, now, traceparent)
+        self.save(case)
+        return case
+
+    def get_case(self, case_id: UUID) -> Case:
+        case = self._find(case_id)
+        if case is None:
+            raise CaseNotFound(f"no case {case_id}")
+        return case
+
+    def _find(self, case_id: UUID) -> Case | None:
+        try:
+            case: Case = self.repository.get(case_id)
+        except AggregateNotFoundError:
+            return None
+        return case
+
+    def _counter(self, tenant: str, year: int) -> ReferenceCounter:
+        try:
+            counter: ReferenceCounter = self.repository.get(ReferenceCounter.create_id(tenant, year))
+        except AggregateNotFoundError:
+            counter = ReferenceCounter(tenant, year)
+        return counter
+
+    # --- reactions to routing-svc ---------------------------------------------------------------
+
+    @singledispatchmethod
+    def react(
+        self, payload: EventPayload, incoming: Incoming, processing_event: ProcessingEvent[UUID]
+    ) -> None:
+        """Other public events are not intake's business."""
+
+    @react.register
+    def _(self, payload: CaseAssigned, incoming: Incoming, processing_event: ProcessingEvent[UUID]) -> None:
+        case = self._find(UUID(payload.case_id))
+        if case is None:
+            return
+        case.record_assignment(payload.organization, payload.occurred_at, incoming.envelope.traceparent)
+        processing_event.collect_events(case)
+
+    @react.register
+    def _(
+        self, payload: CaseRoutingFailed, incoming: Incoming, processing_event: ProcessingEvent[UUID]
+    ) -> None:
+        case = self._find(UUID(payload.case_id))
+        if case is None:
+            return
+        case.record_routing_failure(
+            payload.triage_organization, payload.reason, payload.occurred_at, incoming.envelope.traceparent
+        )
+        processing_event.collect_events(case)

@@ -1,0 +1,60 @@
+"""intake-svc composition root: wiring only."""
+
+from __future__ import annotations
+
+import uvicorn
+from fastapi import FastAPI
+
+from sportello_shared.bus.consumer import ConsumerSpec
+from sportello_shared.contracts.subjects import CASES_STREAM, case_events
+from sportello_shared.http import create_service_app
+from sportello_shared.logging import configure_logging
+from sportello_shared.runtime import ServiceParts
+from sportello_shared.settings import ServiceSettings
+from sportello_shared.tenants import load_tenants
+
+from . import api
+from .adapters.publishing import to_public
+from .application import CaseNotFound, IntakeApplication, UnknownCategory, UnknownTenant
+from .domain import CaseError
+
+
+class IntakeSettings(ServiceSettings):
+    service_name: str = "intake"
+    http_port: int = 8001
+
+
+def build(settings: IntakeSettings | None = None) -> FastAPI:
+    settings = settings or IntakeSettings()
+    tenants = load_tenants(settings.tenants_dir)
+    parts = ServiceParts(
+        settings=settings,
+        make_application=lambda env: IntakeApplication(tenants, env=env),
+        to_public=to_public,
+        consumers=[
+            # routing's decisions, recorded on the case file
+            ConsumerSpec(
+                "intake",
+                CASES_STREAM,
+                "intake",
+                (case_events("assigned"), case_events("routing_failed")),
+            ),
+        ],
+    )
+    return create_service_app(
+        parts,
+        [api.router],
+        title="Sportello intake-svc",
+        error_statuses={
+            CaseNotFound: 404,
+            UnknownTenant: 422,
+            UnknownCategory: 422,
+            CaseError: 409,
+        },
+    )
+
+
+def cli() -> None:
+    settings = IntakeSettings()
+    configure_logging(settings.service_name, settings.log_level)
+    uvicorn.run(build(settings), host=settings.http_host, port=settings.http_port, log_config=None)

@@ -1,0 +1,127 @@
+"""intake-svc's HTTP API on the live app, with a real NATS, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import nats
+import pytest
+from fastapi import FastAPI
+
+from sportello_intake.main import IntakeSettings, build
+from sportello_shared.contracts import CloudEvent
+
+ROOT = Path(__file__).parents[4]
+
+REGISTRATION: dict[str, Any] = {
+    "tenant": "torino",
+    "kind": "segnalazione",
+    "channel": "voicemail",
+    "category": "decoro_pulizia",
+    "description": "Cassonetti traboccanti in via Roma",
+    "citizen": {"name": "Maria Rossi", "email": "maria.rossi@example.org", "phone": "+39 011 1234567"},
+    "location": {"address": "Via Roma 1, Torino", "lat": 45.07, "lon": 7.68},
+    "received_at": "2025-12-05T10:00:00+01:00",
+}
+
+
+@pytest.fixture
+async def app(store: dict[str, str], nats_url: str) -> AsyncIterator[FastAPI]:
+    settings = IntakeSettings(
+        NATS_URL=nats_url, SPORTELLO_TENANTS_DIR=str(ROOT / "deploy" / "tenants"), RELAY_POLL_INTERVAL=0.05, **store
+    )  # type: ignore[call-arg]
+    application = build(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+        yield client
+
+
+async def test_registering_a_case_answers_201_with_a_reference(client: httpx.AsyncClient) -> None:
+    response = await client.post("/cases", json=REGISTRATION)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["reference"] == "TO-2025-000001"
+    assert body["status"] == "received"
+    assert response.headers["location"] == f"/cases/{body['case_id']}"
+
+    second = await client.post("/cases", json=REGISTRATION)
+    assert second.json()["reference"] == "TO-2025-000002"
+
+
+async def test_the_received_event_is_published_on_the_bus(client: httpx.AsyncClient, nats_url: str) -> None:
+    case_id = (await client.post("/cases", json=REGISTRATION)).json()["case_id"]
+    nc = await nats.connect(servers=[nats_url])
+    try:
+        js = nc.jetstream()
+        for _ in range(50):
+            try:
+                msg = await js.get_last_msg("CASES", "cases.torino.unassigned.received")
+                break
+            except nats.js.errors.NotFoundError:
+                await asyncio.sleep(0.1)
+        event = CloudEvent.from_bytes(msg.data)
+    finally:
+        await nc.close()
+    assert event.type == "it.sportello.case.received.v1"
+    assert event.subject == case_id
+    assert event.id == f"{case_id}:1"
+    assert event.data["reference"] == "TO-2025-000001"
+
+
+async def test_the_same_idempotency_key_gives_the_same_case(client: httpx.AsyncClient) -> None:
+    headers = {"Idempotency-Key": "call-4711"}
+    first = await client.post("/cases", json=REGISTRATION, headers=headers)
+    again = await client.post("/cases", json=REGISTRATION, headers=headers)
+    assert first.status_code == 201 and again.status_code == 200
+    assert first.json()["case_id"] == again.json()["case_id"]
+    assert first.json()["reference"] == again.json()["reference"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"citizen": {"name": "Anonimo"}}, "citizen"),
+        ({"tenant": "atlantide"}, "tenant"),
+        ({"category": "nonexistent"}, "category"),
+        ({"location": {"lat": 95.0, "lon": 7.68}}, "location.lat"),
+        ({"received_at": "2999-01-01T00:00:00+01:00"}, "received_at"),
+        ({"description": "x" * 4001}, "description"),
+        ({"channel": "pigeon"}, "channel"),
+    ],
+)
+async def test_invalid_registrations_get_a_problem_naming_the_field(
+    client: httpx.AsyncClient, change: dict[str, Any], field: str
+) -> None:
+    response = await client.post("/cases", json=REGISTRATION | change)
+    assert response.status_code in (400, 422)
+    assert response.headers["content-type"] == "application/problem+json"
+    assert field.split(".")[0] in response.text
+
+
+async def test_office_commands_follow_the_lifecycle(client: httpx.AsyncClient) -> None:
+    case_id = (await client.post("/cases", json=REGISTRATION)).json()["case_id"]
+
+    refused = await client.post(f"/cases/{case_id}/take-in-charge", json={"operator": "anna"})
+    assert refused.status_code == 409
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "received" in refused.json()["detail"]
+
+    missing = await client.get("/cases/00000000-0000-0000-0000-000000000000")
+    assert missing.status_code == 404
+
+
+async def test_ops_endpoints(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"] == {"nats": True, "store": True}
+    assert "sportello_relay_published_total" in (await client.get("/metrics")).text

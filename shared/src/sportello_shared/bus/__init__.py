@@ -1,0 +1,1 @@
+"""NATS JetStream plumbing shared by every service: streams, outbox relay, consumer runner."""

@@ -1,0 +1,11 @@
+"""Message headers that carry the exactly-once bookkeeping alongside each CloudEvent."""
+
+MSG_ID = "Nats-Msg-Id"
+PRODUCER = "Sportello-Producer"
+NOTIFICATION_ID = "Sportello-Notification-Id"
+TRACEPARENT = "traceparent"
+DLQ_REASON = "Sportello-Dlq-Reason"
+DLQ_SERVICE = "Sportello-Dlq-Service"
+DLQ_SUBJECT = "Sportello-Dlq-Subject"
+DLQ_STREAM = "Sportello-Dlq-Stream"
+DLQ_SEQUENCE = "Sportello-Dlq-Sequence"

@@ -1,0 +1,92 @@
+"""The FastAPI side every service shares: lifespan, ops endpoints, problem+json errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .runtime import Runtime, ServiceParts
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str = "", **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+ops = APIRouter(tags=["ops"])
+
+
+@ops.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@ops.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    checks = await request.app.state.runtime.readiness()
+    ready = all(checks.values())
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+
+@ops.get("/metrics")
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_service_app(
+    parts: ServiceParts[Any],
+    routers: Sequence[APIRouter],
+    *,
+    title: str,
+    error_statuses: Mapping[type[Exception], int] | None = None,
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime: Runtime[Any] = Runtime(parts)
+        app.state.runtime = runtime
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, lifespan=lifespan)
+    app.include_router(ops)
+    for router in routers:
+        app.include_router(router)
+    _register_problem_handlers(app, error_statuses or {})
+    return app
+
+
+def _register_problem_handlers(app: FastAPI, statuses: Mapping[type[Exception], int]) -> None:
+    async def validation_failed(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        return problem(422, "Invalid request", "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
+
+    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return problem(exc.status_code, str(exc.detail), str(exc.detail))
+
+    def domain_error(status: int) -> Callable[[Request, Exception], Any]:
+        async def handler(_: Request, exc: Exception) -> JSONResponse:
+            return problem(status, type(exc).__name__, str(exc))
+
+        return handler
+
+    app.add_exception_handler(RequestValidationError, validation_failed)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    for error_type, status in statuses.items():
+        app.add_exception_handler(error_type, domain_error(status))

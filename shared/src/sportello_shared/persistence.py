@@ -1,0 +1,56 @@
+"""eventsourcing persistence helpers that every service needs: schemas and exact tracking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import ProcessRecorder, Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+from psycopg import sql
+
+from .settings import ServiceSettings
+
+
+def ensure_schema(settings: ServiceSettings) -> None:
+    """eventsourcing expects the PostgreSQL schema to exist before it creates its tables."""
+    if not settings.database_url:
+        return
+    with psycopg.connect(settings.database_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(settings.schema)))
+
+
+def is_tracked(recorder: ProcessRecorder, tracking: Tracking) -> bool:
+    """Whether exactly this upstream notification was processed.
+
+    We keep one tracking row per processed notification (SINGLE_ROW_TRACKING=n) rather than a
+    high-water mark: after a crash JetStream may redeliver older messages after newer ones, and a
+    high-water mark would silently drop them as duplicates.
+    """
+    params: tuple[Any, ...] = (tracking.application_name, tracking.notification_id)
+    if isinstance(recorder, PostgresTrackingRecorder):
+        query = sql.SQL(
+            "SELECT 1 FROM {}.{} WHERE application_name = %s AND notification_id = %s"
+        ).format(
+            sql.Identifier(recorder.datastore.schema),
+            sql.Identifier(recorder.tracking_table_name),
+        )
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(query, params)
+            return curs.fetchone() is not None
+    if isinstance(recorder, SQLiteTrackingRecorder):
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                "SELECT 1 FROM tracking WHERE application_name = ? AND notification_id = ?", params
+            )
+            return curs.fetchone() is not None
+    raise TypeError(f"unsupported recorder {type(recorder).__name__}")
+
+
+def database_is_reachable(recorder: ProcessRecorder) -> bool:
+    try:
+        recorder.max_notification_id()
+    except Exception:
+        return False
+    return True

@@ -1,0 +1,66 @@
+"""Settings shared by every service, read from environment variables only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlparse
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class ServiceSettings(BaseSettings):
+    """One service process. Each service subclasses it with its `service_name` and port."""
+
+    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore", frozen=True)
+
+    service_name: str = "sportello"
+    environment: Literal["development", "test", "production"] = Field(
+        default="development", validation_alias=_env("SPORTELLO_ENV")
+    )
+    http_host: str = Field(default="127.0.0.1", validation_alias=_env("HTTP_HOST"))
+    http_port: int = Field(default=8000, validation_alias=_env("HTTP_PORT"))
+    nats_url: str = Field(default="nats://127.0.0.1:4222", validation_alias=_env("NATS_URL"))
+    database_url: str | None = Field(default=None, validation_alias=_env("DATABASE_URL"))
+    database_schema: str | None = Field(default=None, validation_alias=_env("DATABASE_SCHEMA"))
+    data_dir: Path = Field(default=Path(".data"), validation_alias=_env("SPORTELLO_DATA_DIR"))
+    tenants_dir: Path = Field(
+        default=Path("deploy/tenants"), validation_alias=_env("SPORTELLO_TENANTS_DIR")
+    )
+    stream_replicas: int = Field(default=1, validation_alias=_env("STREAM_REPLICAS"))
+    log_level: str = Field(default="INFO", validation_alias=_env("LOG_LEVEL"))
+    relay_poll_interval: float = Field(default=0.2, validation_alias=_env("RELAY_POLL_INTERVAL"))
+
+    @property
+    def nats_servers(self) -> list[str]:
+        return [url.strip() for url in self.nats_url.split(",") if url.strip()]
+
+    @property
+    def schema(self) -> str:
+        return self.database_schema or self.service_name.replace("-", "_")
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The eventsourcing persistence environment: PostgreSQL if configured, else SQLite."""
+        common = {"SINGLE_ROW_TRACKING": "n"}
+        if not self.database_url:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path = self.data_dir / f"{self.service_name}.sqlite"
+            return common | {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
+        url = urlparse(self.database_url)
+        return common | {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_SCHEMA": self.schema,
+            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_LOCK_TIMEOUT": "5",
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+        }

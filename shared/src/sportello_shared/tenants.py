@@ -1,0 +1,101 @@
+"""Tenant configuration (deploy/tenants/<tenant>/tenant.yaml): the city's catalogue and offices."""
+
+from __future__ import annotations
+
+from datetime import time
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class OpeningSpan(_Frozen):
+    """One span of opening hours, e.g. Monday 9:00-13:15."""
+
+    weekday: int = Field(ge=0, le=6, description="0 = Monday")
+    opens: time
+    closes: time
+
+
+class Organization(_Frozen):
+    """Who handles cases: a Comune office or a partner company."""
+
+    id: str = Field(pattern=SLUG)
+    name: str
+    kind: Literal["office", "partner"]
+    email: str
+    accepts_cases: bool = True
+    hours: tuple[OpeningSpan, ...] = ()
+
+
+class Category(_Frozen):
+    """A tenant category, published as an Open311 service; `organization` is who handles it."""
+
+    service_code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    name: str
+    description: str
+    group: str
+    keywords: tuple[str, ...] = ()
+    organization: str = Field(pattern=SLUG)
+    urgent: bool = False
+
+
+class Tenant(_Frozen):
+    id: str = Field(pattern=SLUG)
+    name: str
+    reference_prefix: str = Field(pattern=r"^[A-Z]{2,4}$")
+    timezone: str = "Europe/Rome"
+    province: str = Field(pattern=r"^[A-Z]{2}$", description="for the holidays package")
+    patron_saint: str | None = Field(default=None, pattern=r"^[0-9]{2}-[0-9]{2}$")
+    triage: str = Field(pattern=SLUG, description="the URP / contact centre that takes what no rule routes")
+    organizations: tuple[Organization, ...]
+    categories: tuple[Category, ...]
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Tenant:
+        known = {org.id for org in self.organizations}
+        missing = {c.organization for c in self.categories} - known
+        if self.triage not in known:
+            missing.add(self.triage)
+        if missing:
+            raise ValueError(f"unknown organizations: {sorted(missing)}")
+        return self
+
+    def category(self, service_code: str) -> Category | None:
+        return next((c for c in self.categories if c.service_code == service_code), None)
+
+    def organization(self, organization_id: str) -> Organization | None:
+        return next((o for o in self.organizations if o.id == organization_id), None)
+
+
+class TenantCatalogue:
+    def __init__(self, tenants: dict[str, Tenant]) -> None:
+        self._tenants = tenants
+
+    def __getitem__(self, tenant_id: str) -> Tenant:
+        return self._tenants[tenant_id]
+
+    def get(self, tenant_id: str) -> Tenant | None:
+        return self._tenants.get(tenant_id)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._tenants.values())
+
+
+@cache
+def load_tenants(directory: Path) -> TenantCatalogue:
+    tenants = {}
+    for path in sorted(directory.glob("*/tenant.yaml")):
+        tenant = Tenant.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        tenants[tenant.id] = tenant
+    if not tenants:
+        raise FileNotFoundError(f"no tenant.yaml under {directory}")
+    return TenantCatalogue(tenants)

@@ -1,0 +1,82 @@
+"""A tiny service application for testing the bus plumbing on its own."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4, uuid5
+
+from eventsourcing.application import ProcessingEvent
+from eventsourcing.domain import Aggregate, event
+
+from sportello_shared.application import Incoming, ServiceApplication
+from sportello_shared.bus.relay import Outgoing, outgoing_for
+from sportello_shared.contracts import EventPayload
+from sportello_shared.contracts.cases import CaseReceived, Citizen
+from sportello_shared.contracts.subjects import case_subject
+
+
+class Ticket(Aggregate):
+    @event("Opened")
+    def __init__(self, tenant: str, number: int) -> None:
+        self.tenant = tenant
+        self.number = number
+
+
+class Echo(Aggregate):
+    """One per case seen: counting them counts the effects of the consumed events."""
+
+    @event("Seen")
+    def __init__(self, case_id: str) -> None:
+        self.case_id = case_id
+        self.times = 1
+
+    @staticmethod
+    def create_id(case_id: str) -> UUID:
+        return uuid5(UUID(int=0), case_id)
+
+
+class BusTestApplication(ServiceApplication):
+    name = "bustest"
+
+    def open_tickets(self, count: int) -> list[Ticket]:
+        tickets = [Ticket("torino", n) for n in range(count)]
+        self.save(*tickets)
+        return tickets
+
+    def react(self, payload: EventPayload, incoming: Incoming, processing_event: ProcessingEvent[UUID]) -> None:
+        if isinstance(payload, CaseReceived):
+            processing_event.collect_events(Echo(payload.case_id))
+
+    def echoes(self) -> int:
+        return sum(1 for n in self.recorder.select_notifications(start=1, limit=100000) if n.topic.endswith("Echo.Seen"))
+
+
+def ticket_to_public(domain_event: Any) -> Outgoing | None:
+    if not isinstance(domain_event, Ticket.Opened):
+        return None
+    case_id = str(domain_event.originator_id)
+    payload = received(case_id)
+    return outgoing_for(
+        domain_event,
+        payload,
+        subject=case_subject(domain_event.tenant, None, "received"),
+        source="/test",
+        traceparent=None,
+    )
+
+
+def received(case_id: str | None = None) -> CaseReceived:
+    now = datetime.now(UTC)
+    return CaseReceived(
+        case_id=case_id or str(uuid4()),
+        reference="TO-2026-000001",
+        occurred_at=now,
+        kind="segnalazione",
+        channel="web",
+        category="decoro",
+        description="Cassonetti traboccanti",
+        citizen=Citizen(name="Maria Rossi", email="maria.rossi@example.org"),
+        received_at=now,
+        registered_at=now,
+    )

@@ -1,0 +1,82 @@
+"""The outbox relay against a real nats-server, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import nats
+import pytest
+from eventsourcing.persistence import Tracking
+from nats.js import JetStreamContext
+
+from sportello_shared.bus.leases import FileLockLease
+from sportello_shared.bus.relay import RELAY_POSITION, Relay
+from sportello_shared.bus.streams import ensure_streams
+from sportello_shared.settings import ServiceSettings
+
+from .conftest import BusTestApplication, ticket_to_public
+
+
+@pytest.fixture
+async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
+    nc = await nats.connect(servers=[nats_url])
+    js = nc.jetstream()
+    await ensure_streams(js)
+    yield js
+    await nc.close()
+
+
+@pytest.fixture
+def app(store: dict[str, str]) -> BusTestApplication:
+    settings = ServiceSettings(service_name="bustest", **store)  # type: ignore[arg-type]
+    from sportello_shared.persistence import ensure_schema
+
+    ensure_schema(settings)
+    return BusTestApplication(env=settings.eventsourcing_env())
+
+
+class CrashBeforeRecordingPosition(RuntimeError):
+    pass
+
+
+async def test_relay_publishes_every_event_once_in_order(
+    app: BusTestApplication, js: JetStreamContext, tmp_path: Path
+) -> None:
+    tickets = app.open_tickets(25)
+    relay = Relay(app, js, ticket_to_public, FileLockLease(tmp_path / "relay.lock"), batch_size=10)
+
+    while await relay.relay_pending():
+        pass
+
+    info = await js.stream_info("CASES")
+    assert info.state.messages == 25
+    first = await js.get_msg("CASES", seq=1)
+    assert first.headers is not None
+    assert first.headers["Nats-Msg-Id"] == f"{tickets[0].id}:1"
+    assert app.recorder.max_tracking_id(RELAY_POSITION) == app.recorder.max_notification_id()
+
+
+async def test_crash_after_publish_before_position_republishes_without_duplicates(
+    app: BusTestApplication, js: JetStreamContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.open_tickets(20)
+    relay = Relay(app, js, ticket_to_public, FileLockLease(tmp_path / "relay.lock"), batch_size=50)
+    insert_tracking = app.recorder.insert_tracking
+
+    def crash(tracking: Tracking) -> None:
+        raise CrashBeforeRecordingPosition(tracking)
+
+    monkeypatch.setattr(app.recorder, "insert_tracking", crash)
+    with pytest.raises(CrashBeforeRecordingPosition):
+        await relay.relay_pending()
+    assert (await js.stream_info("CASES")).state.messages == 20
+    assert app.recorder.max_tracking_id(RELAY_POSITION) is None
+
+    # The process restarts: a new relay, the position never recorded, everything republished.
+    monkeypatch.setattr(app.recorder, "insert_tracking", insert_tracking)
+    restarted = Relay(app, js, ticket_to_public, FileLockLease(tmp_path / "relay.lock"), batch_size=50)
+    assert await restarted.relay_pending() == 20
+
+    assert (await js.stream_info("CASES")).state.messages == 20
+    assert app.recorder.max_tracking_id(RELAY_POSITION) == 20
