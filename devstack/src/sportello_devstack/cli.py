@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import time
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -18,7 +20,9 @@ console = Console()
 
 
 @app.command()
-def run(data_dir: Path = typer.Option(Path(".data"), help="where stores, mail and logs go")) -> None:
+def run(
+    data_dir: Path = typer.Option(Path(".data"), help="where stores, mail and logs go"),
+) -> None:
     """Start nats-server (or use NATS_URL), the mail sink and the four services."""
     stack = Stack(data_dir.resolve())
     console.print("[bold]Starting Sportello…[/bold]")
@@ -59,13 +63,12 @@ def _wait_for_interrupt(stack: Stack) -> None:
 
 @app.command()
 def mailsink(
-    directory: Path = typer.Option(Path(".data/mail")), port: int = typer.Option(1025)
+    directory: Annotated[Path, typer.Option()] = Path(".data/mail"),
+    port: Annotated[int, typer.Option()] = 1025,
 ) -> None:
     """Run only the SMTP sink."""
     controller = start_sink(directory, port)
     console.print(f"SMTP sink on 127.0.0.1:{port}, mails in {directory}")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         signal.pause()
-    except KeyboardInterrupt:
-        pass
     controller.stop()

@@ -18,7 +18,7 @@ class MaildirHandler:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
         digest = hashlib.sha256(content).hexdigest()[:16]
         name = f"{asyncio.get_running_loop().time():.6f}-{digest}.eml"

@@ -20,6 +20,14 @@ from .persistence import is_tracked
 T = TypeVar("T")
 
 
+class RetryLater(Exception):
+    """The event cannot be processed yet (e.g. it overtook the event it depends on)."""
+
+
+class Rejected(Exception):
+    """The event can never be processed: it is dead-lettered with this reason."""
+
+
 @dataclass(frozen=True)
 class Incoming:
     """A public event received from the bus, as the application's policy sees it."""
@@ -79,9 +87,7 @@ class Writer:
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         context = contextvars.copy_context()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, lambda: context.run(fn, *args, **kwargs)
-        )
+        return await loop.run_in_executor(self._executor, lambda: context.run(fn, *args, **kwargs))
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True)

@@ -6,13 +6,16 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .logging import configure_logging
 from .runtime import Runtime, ServiceParts
+from .settings import ServiceSettings
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -74,7 +77,12 @@ def _register_problem_handlers(app: FastAPI, statuses: Mapping[type[Exception], 
             {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
             for e in exc.errors()
         ]
-        return problem(422, "Invalid request", "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
+        return problem(
+            422,
+            "Invalid request",
+            "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+            errors=errors,
+        )
 
     async def http_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
@@ -90,3 +98,9 @@ def _register_problem_handlers(app: FastAPI, statuses: Mapping[type[Exception], 
     app.add_exception_handler(StarletteHTTPException, http_error)
     for error_type, status in statuses.items():
         app.add_exception_handler(error_type, domain_error(status))
+
+
+def serve(settings: ServiceSettings, build: Callable[[], FastAPI]) -> None:
+    """A service's console entry point: JSON logs, then uvicorn until SIGTERM (graceful)."""
+    configure_logging(settings.service_name, settings.log_level)
+    uvicorn.run(build(), host=settings.http_host, port=settings.http_port, log_config=None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -11,7 +12,9 @@ import structlog
 PERSONAL_FIELDS = frozenset({"email", "phone", "address", "name", "citizen", "description"})
 
 
-def redact_personal_data(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def redact_personal_data(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """Logs are read by many; citizens' contacts and what they wrote never reach them."""
     for key in PERSONAL_FIELDS & event_dict.keys():
         event_dict[key] = "[redacted]"

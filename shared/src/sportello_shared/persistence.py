@@ -18,7 +18,9 @@ def ensure_schema(settings: ServiceSettings) -> None:
     if not settings.database_url:
         return
     with psycopg.connect(settings.database_url, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(settings.schema)))
+        conn.execute(
+            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(settings.store_schema))
+        )
 
 
 def is_tracked(recorder: ProcessRecorder, tracking: Tracking) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -79,11 +80,11 @@ class Runtime(Generic[A]):
         for spec in self.parts.consumers:
             self._spawn(f"consumer:{spec.durable}", ConsumerRunner(self.js, spec, processor).run)
         for worker in self.parts.workers:
-            self._spawn(getattr(worker, "__name__", "worker"), lambda stop, w=worker: w(self, stop))
+            self._spawn(getattr(worker, "__name__", "worker"), functools.partial(worker, self))
         log.info("service.started", nats=self.settings.nats_servers)
 
     def _lease(self) -> Lease:
-        name = f"{self.settings.schema}:relay"
+        name = f"{self.settings.store_schema}:relay"
         if self.settings.database_url:
             return AdvisoryLockLease(self.settings.database_url, name)
         return FileLockLease(self.settings.data_dir / f"{self.settings.service_name}.relay.lock")

@@ -41,7 +41,7 @@ class ServiceSettings(BaseSettings):
         return [url.strip() for url in self.nats_url.split(",") if url.strip()]
 
     @property
-    def schema(self) -> str:
+    def store_schema(self) -> str:
         return self.database_schema or self.service_name.replace("-", "_")
 
     def eventsourcing_env(self) -> dict[str, str]:
@@ -50,7 +50,10 @@ class ServiceSettings(BaseSettings):
         if not self.database_url:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             path = self.data_dir / f"{self.service_name}.sqlite"
-            return common | {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
+            return common | {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(path),
+            }
         url = urlparse(self.database_url)
         return common | {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -59,7 +62,7 @@ class ServiceSettings(BaseSettings):
             "POSTGRES_PORT": str(url.port or 5432),
             "POSTGRES_USER": unquote(url.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(url.password or ""),
-            "POSTGRES_SCHEMA": self.schema,
+            "POSTGRES_SCHEMA": self.store_schema,
             "POSTGRES_PRE_PING": "y",
             "POSTGRES_LOCK_TIMEOUT": "5",
             "POSTGRES_CONNECT_TIMEOUT": "5",

@@ -55,7 +55,9 @@ class Tenant(_Frozen):
     timezone: str = "Europe/Rome"
     province: str = Field(pattern=r"^[A-Z]{2}$", description="for the holidays package")
     patron_saint: str | None = Field(default=None, pattern=r"^[0-9]{2}-[0-9]{2}$")
-    triage: str = Field(pattern=SLUG, description="the URP / contact centre that takes what no rule routes")
+    triage: str = Field(
+        pattern=SLUG, description="the URP / contact centre that takes what no rule routes"
+    )
     organizations: tuple[Organization, ...]
     categories: tuple[Category, ...]
 

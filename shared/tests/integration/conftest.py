@@ -8,7 +8,6 @@ from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import Aggregate, event
-
 from sportello_shared.application import Incoming, ServiceApplication
 from sportello_shared.bus.relay import Outgoing, outgoing_for
 from sportello_shared.contracts import EventPayload
@@ -44,12 +43,18 @@ class BusTestApplication(ServiceApplication):
         self.save(*tickets)
         return tickets
 
-    def react(self, payload: EventPayload, incoming: Incoming, processing_event: ProcessingEvent[UUID]) -> None:
+    def react(
+        self, payload: EventPayload, incoming: Incoming, processing_event: ProcessingEvent[UUID]
+    ) -> None:
         if isinstance(payload, CaseReceived):
             processing_event.collect_events(Echo(payload.case_id))
 
     def echoes(self) -> int:
-        return sum(1 for n in self.recorder.select_notifications(start=1, limit=100000) if n.topic.endswith("Echo.Seen"))
+        return sum(
+            1
+            for n in self.recorder.select_notifications(start=1, limit=100000)
+            if n.topic.endswith("Echo.Seen")
+        )
 
 
 def ticket_to_public(domain_event: Any) -> Outgoing | None:

@@ -9,11 +9,9 @@ import nats
 import pytest
 from eventsourcing.persistence import Tracking
 from nats.js import JetStreamContext
-
 from sportello_shared.application import ApplicationProcessor, Incoming, Writer
 from sportello_shared.bus import headers
 from sportello_shared.bus.consumer import ConsumerRunner, ConsumerSpec
-from sportello_shared.bus.relay import outgoing_for
 from sportello_shared.bus.streams import ensure_streams
 from sportello_shared.contracts import wrap
 from sportello_shared.persistence import ensure_schema
@@ -21,7 +19,9 @@ from sportello_shared.settings import ServiceSettings
 
 from .conftest import BusTestApplication, received
 
-SPEC = ConsumerSpec("bustest", "CASES", "bustest", ("cases.*.*.received",), max_deliver=3, ack_wait=2)
+SPEC = ConsumerSpec(
+    "bustest", "CASES", "bustest", ("cases.*.*.received",), max_deliver=3, ack_wait=2
+)
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ async def publish_received(
     )
 
 
-async def run_until(runner: ConsumerRunner, condition: "asyncio.Future[None] | None" = None, seconds: float = 3.0) -> None:
+async def run_until(runner: ConsumerRunner, seconds: float = 3.0) -> None:
     stop = asyncio.Event()
     task = asyncio.create_task(runner.run(stop))
     await asyncio.sleep(seconds)
@@ -74,7 +74,9 @@ async def run_until(runner: ConsumerRunner, condition: "asyncio.Future[None] | N
     await asyncio.wait_for(task, 5)
 
 
-async def test_a_republished_duplicate_has_one_effect(app: BusTestApplication, js: JetStreamContext) -> None:
+async def test_a_republished_duplicate_has_one_effect(
+    app: BusTestApplication, js: JetStreamContext
+) -> None:
     writer = Writer("test")
     runner = ConsumerRunner(js, SPEC, ApplicationProcessor(app, writer))
 
@@ -101,7 +103,9 @@ class CrashAfterCommit(ApplicationProcessor):
             raise ConnectionResetError("lost before ack")
 
 
-async def test_a_redelivered_message_has_one_effect(app: BusTestApplication, js: JetStreamContext) -> None:
+async def test_a_redelivered_message_has_one_effect(
+    app: BusTestApplication, js: JetStreamContext
+) -> None:
     writer = Writer("test")
     processor = CrashAfterCommit(app, writer)
     runner = ConsumerRunner(js, SPEC, processor)
@@ -122,7 +126,9 @@ async def test_a_poison_message_goes_to_the_dlq_and_the_next_is_processed(
     writer = Writer("test")
     runner = ConsumerRunner(js, SPEC, ApplicationProcessor(app, writer))
 
-    await js.publish("cases.torino.unassigned.received", b"{not json", headers={headers.MSG_ID: "poison"})
+    await js.publish(
+        "cases.torino.unassigned.received", b"{not json", headers={headers.MSG_ID: "poison"}
+    )
     await js.publish(
         "cases.torino.unassigned.received",
         b'{"specversion": "1.0", "id": "x:1", "source": "/t", "type": "it.sportello.case.received.v1",'

@@ -9,7 +9,6 @@ import nats
 import pytest
 from eventsourcing.persistence import Tracking
 from nats.js import JetStreamContext
-
 from sportello_shared.bus.leases import FileLockLease
 from sportello_shared.bus.relay import RELAY_POSITION, Relay
 from sportello_shared.bus.streams import ensure_streams
@@ -75,7 +74,9 @@ async def test_crash_after_publish_before_position_republishes_without_duplicate
 
     # The process restarts: a new relay, the position never recorded, everything republished.
     monkeypatch.setattr(app.recorder, "insert_tracking", insert_tracking)
-    restarted = Relay(app, js, ticket_to_public, FileLockLease(tmp_path / "relay.lock"), batch_size=50)
+    restarted = Relay(
+        app, js, ticket_to_public, FileLockLease(tmp_path / "relay.lock"), batch_size=50
+    )
     assert await restarted.relay_pending() == 20
 
     assert (await js.stream_info("CASES")).state.messages == 20

@@ -8,7 +8,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-
 from sportello_shared.application import Writer
 from sportello_shared.contracts.cases import Channel, Citizen, HandlingMode, Kind, Location
 from sportello_shared.tracing import child_traceparent
@@ -118,7 +117,9 @@ async def register_case(
     command = RegisterCase(
         **body.model_dump(mode="python", exclude={"citizen", "location", "external_ref"}),
         citizen=body.citizen.model_dump(mode="json", exclude_none=True),
-        location=body.location.model_dump(mode="json", exclude_none=True) if body.location else None,
+        location=body.location.model_dump(mode="json", exclude_none=True)
+        if body.location
+        else None,
         external_ref=body.external_ref.model_dump() if body.external_ref else None,
         actor="operator",
         idempotency_key=idempotency_key,
@@ -147,6 +148,11 @@ async def take_in_charge(case_id: UUID, body: TakeInChargeRequest, intake: Intak
 @router.post("/cases/{case_id}/close")
 async def close_case(case_id: UUID, body: CloseRequest, intake: IntakeDep) -> CaseView:
     case = await intake.writer.call(
-        intake.app.close_case, case_id, body.outcome, body.actor, body.occurred_at, intake.traceparent
+        intake.app.close_case,
+        case_id,
+        body.outcome,
+        body.actor,
+        body.occurred_at,
+        intake.traceparent,
     )
     return CaseView.of(case)

@@ -10,7 +10,6 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.dispatch import singledispatchmethod
-
 from sportello_shared.application import Incoming, ServiceApplication
 from sportello_shared.contracts import EventPayload
 from sportello_shared.contracts.cases import CaseAssigned, CaseRoutingFailed
@@ -58,10 +57,13 @@ class Registration:
 
 class IntakeApplication(ServiceApplication):
     name = "intake"
-    snapshotting_intervals = {ReferenceCounter: 100}  # noqa: RUF012
+    snapshotting_intervals = {ReferenceCounter: 100}
 
     def __init__(
-        self, tenants: TenantCatalogue, env: dict[str, str] | None = None, clock: Clock | None = None
+        self,
+        tenants: TenantCatalogue,
+        env: dict[str, str] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         super().__init__(env)
         self.tenants = tenants
@@ -73,7 +75,11 @@ class IntakeApplication(ServiceApplication):
             raise UnknownTenant(f"unknown tenant {command.tenant!r}")
         if tenant.category(command.category) is None:
             raise UnknownCategory(f"unknown category {command.category!r} for {tenant.id}")
-        case_id = uuid4() if command.idempotency_key is None else case_id_for(tenant.id, command.idempotency_key)
+        case_id = (
+            uuid4()
+            if command.idempotency_key is None
+            else case_id_for(tenant.id, command.idempotency_key)
+        )
         existing = self._find(case_id)
         if existing is not None:
             return Registration(existing, created=False)
@@ -111,7 +117,12 @@ class IntakeApplication(ServiceApplication):
         return case
 
     def close_case(
-        self, case_id: UUID, outcome: str, actor: str, occurred_at: datetime | None, traceparent: str | None
+        self,
+        case_id: UUID,
+        outcome: str,
+        actor: str,
+        occurred_at: datetime | None,
+        traceparent: str | None,
     ) -> Case:
         case = self.get_case(case_id)
         now = self.clock()
@@ -134,7 +145,9 @@ class IntakeApplication(ServiceApplication):
 
     def _counter(self, tenant: str, year: int) -> ReferenceCounter:
         try:
-            counter: ReferenceCounter = self.repository.get(ReferenceCounter.create_id(tenant, year))
+            counter: ReferenceCounter = self.repository.get(
+                ReferenceCounter.create_id(tenant, year)
+            )
         except AggregateNotFoundError:
             counter = ReferenceCounter(tenant, year)
         return counter
@@ -148,21 +161,31 @@ class IntakeApplication(ServiceApplication):
         """Other public events are not intake's business."""
 
     @react.register
-    def _(self, payload: CaseAssigned, incoming: Incoming, processing_event: ProcessingEvent[UUID]) -> None:
+    def _(
+        self, payload: CaseAssigned, incoming: Incoming, processing_event: ProcessingEvent[UUID]
+    ) -> None:
         case = self._find(UUID(payload.case_id))
         if case is None:
             return
-        case.record_assignment(payload.organization, payload.occurred_at, incoming.envelope.traceparent)
+        case.record_assignment(
+            payload.organization, payload.occurred_at, incoming.envelope.traceparent
+        )
         processing_event.collect_events(case)
 
     @react.register
     def _(
-        self, payload: CaseRoutingFailed, incoming: Incoming, processing_event: ProcessingEvent[UUID]
+        self,
+        payload: CaseRoutingFailed,
+        incoming: Incoming,
+        processing_event: ProcessingEvent[UUID],
     ) -> None:
         case = self._find(UUID(payload.case_id))
         if case is None:
             return
         case.record_routing_failure(
-            payload.triage_organization, payload.reason, payload.occurred_at, incoming.envelope.traceparent
+            payload.triage_organization,
+            payload.reason,
+            payload.occurred_at,
+            incoming.envelope.traceparent,
         )
         processing_event.collect_events(case)

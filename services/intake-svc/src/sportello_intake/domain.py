@@ -27,8 +27,13 @@ class Status(StrEnum):
     REJECTED = "rejected"
 
 
-ROUTABLE = {Status.RECEIVED, Status.REASSIGNMENT_REQUESTED, Status.REOPENED, Status.ASSIGNED,
-            Status.ROUTING_FAILED}
+ROUTABLE = {
+    Status.RECEIVED,
+    Status.REASSIGNMENT_REQUESTED,
+    Status.REOPENED,
+    Status.ASSIGNED,
+    Status.ROUTING_FAILED,
+}
 IN_HANDS_OF_OFFICE = {Status.TAKEN_IN_CHARGE, Status.CITIZEN_CONTACTED}
 
 
@@ -111,7 +116,9 @@ class Case(Aggregate):
     # --- what routing decided (consumed from routing-svc) -------------------------------------
 
     @event("AssignmentRecorded")
-    def record_assignment(self, organization: str, occurred_at: datetime, traceparent: str | None) -> None:
+    def record_assignment(
+        self, organization: str, occurred_at: datetime, traceparent: str | None
+    ) -> None:
         self.organization = organization
         if self.status in ROUTABLE:
             self.status = Status.ASSIGNED
@@ -128,14 +135,33 @@ class Case(Aggregate):
 
     # --- office commands ----------------------------------------------------------------------
 
-    def take_in_charge(self, operator: str, occurred_at: datetime, now: datetime, traceparent: str | None) -> None:
+    def take_in_charge(
+        self, operator: str, occurred_at: datetime, now: datetime, traceparent: str | None
+    ) -> None:
         self._check("take in charge", {Status.ASSIGNED, Status.ROUTING_FAILED, Status.REOPENED})
         self._check_occurrence(occurred_at, now)
         self._taken_in_charge(
             **self._context(), operator=operator, occurred_at=occurred_at, traceparent=traceparent
         )
 
-    @event("TakenInCharge")
+    class TakenInCharge(Aggregate.Event):
+        tenant: str
+        reference: str
+        organization: str | None
+        operator: str
+        occurred_at: datetime
+        traceparent: str | None
+
+    class Closed(Aggregate.Event):
+        tenant: str
+        reference: str
+        organization: str | None
+        outcome: str
+        actor: str
+        occurred_at: datetime
+        traceparent: str | None
+
+    @event(TakenInCharge)
     def _taken_in_charge(
         self,
         tenant: str,
@@ -148,15 +174,25 @@ class Case(Aggregate):
         self.status = Status.TAKEN_IN_CHARGE
         self._record("taken_in_charge", occurred_at, operator, organization=organization)
 
-    def close(self, outcome: str, actor: str, occurred_at: datetime, now: datetime, traceparent: str | None) -> None:
+    def close(
+        self,
+        outcome: str,
+        actor: str,
+        occurred_at: datetime,
+        now: datetime,
+        traceparent: str | None,
+    ) -> None:
         self._check("close", IN_HANDS_OF_OFFICE | {Status.RESOLVED})
         self._check_occurrence(occurred_at, now)
         self._closed(
-            **self._context(), outcome=outcome, actor=actor, occurred_at=occurred_at,
+            **self._context(),
+            outcome=outcome,
+            actor=actor,
+            occurred_at=occurred_at,
             traceparent=traceparent,
         )
 
-    @event("Closed")
+    @event(Closed)
     def _closed(
         self,
         tenant: str,
@@ -175,7 +211,11 @@ class Case(Aggregate):
 
     def _context(self) -> dict[str, Any]:
         """Who and where, carried by each lifecycle event so it can be published on its own."""
-        return {"tenant": self.tenant, "reference": self.reference, "organization": self.organization}
+        return {
+            "tenant": self.tenant,
+            "reference": self.reference,
+            "organization": self.organization,
+        }
 
     def _check(self, action: str, allowed: set[Status]) -> None:
         if self.status not in allowed:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import uvicorn
 from fastapi import FastAPI
-
 from sportello_shared.bus.consumer import ConsumerSpec
 from sportello_shared.contracts.subjects import CASES_STREAM, case_events
-from sportello_shared.http import create_service_app
-from sportello_shared.logging import configure_logging
+from sportello_shared.http import create_service_app, serve
 from sportello_shared.runtime import ServiceParts
 from sportello_shared.settings import ServiceSettings
 from sportello_shared.tenants import load_tenants
@@ -56,5 +53,4 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
 
 def cli() -> None:
     settings = IntakeSettings()
-    configure_logging(settings.service_name, settings.log_level)
-    uvicorn.run(build(settings), host=settings.http_host, port=settings.http_port, log_config=None)
+    serve(settings, lambda: build(settings))

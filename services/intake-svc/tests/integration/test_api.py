@@ -11,7 +11,6 @@ import httpx
 import nats
 import pytest
 from fastapi import FastAPI
-
 from sportello_intake.main import IntakeSettings, build
 from sportello_shared.contracts import CloudEvent
 
@@ -23,7 +22,11 @@ REGISTRATION: dict[str, Any] = {
     "channel": "voicemail",
     "category": "decoro_pulizia",
     "description": "Cassonetti traboccanti in via Roma",
-    "citizen": {"name": "Maria Rossi", "email": "maria.rossi@example.org", "phone": "+39 011 1234567"},
+    "citizen": {
+        "name": "Maria Rossi",
+        "email": "maria.rossi@example.org",
+        "phone": "+39 011 1234567",
+    },
     "location": {"address": "Via Roma 1, Torino", "lat": 45.07, "lon": 7.68},
     "received_at": "2025-12-05T10:00:00+01:00",
 }
@@ -32,7 +35,10 @@ REGISTRATION: dict[str, Any] = {
 @pytest.fixture
 async def app(store: dict[str, str], nats_url: str) -> AsyncIterator[FastAPI]:
     settings = IntakeSettings(
-        NATS_URL=nats_url, SPORTELLO_TENANTS_DIR=str(ROOT / "deploy" / "tenants"), RELAY_POLL_INTERVAL=0.05, **store
+        NATS_URL=nats_url,
+        SPORTELLO_TENANTS_DIR=str(ROOT / "deploy" / "tenants"),
+        RELAY_POLL_INTERVAL=0.05,
+        **store,
     )  # type: ignore[call-arg]
     application = build(settings)
     async with application.router.lifespan_context(application):
@@ -58,7 +64,9 @@ async def test_registering_a_case_answers_201_with_a_reference(client: httpx.Asy
     assert second.json()["reference"] == "TO-2025-000002"
 
 
-async def test_the_received_event_is_published_on_the_bus(client: httpx.AsyncClient, nats_url: str) -> None:
+async def test_the_received_event_is_published_on_the_bus(
+    client: httpx.AsyncClient, nats_url: str
+) -> None:
     case_id = (await client.post("/cases", json=REGISTRATION)).json()["case_id"]
     nc = await nats.connect(servers=[nats_url])
     try:

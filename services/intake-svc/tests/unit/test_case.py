@@ -5,8 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from sportello_intake.domain import Case, InvalidOccurrence, Status, TransitionNotAllowed, case_id_for
+from sportello_intake.domain import (
+    Case,
+    InvalidOccurrence,
+    Status,
+    TransitionNotAllowed,
+    case_id_for,
+)
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -57,7 +62,12 @@ def test_assigned_taken_in_charge_then_closed() -> None:
     case.close("Cassonetti svuotati", "anna", now, now, None)
     assert case.status is Status.CLOSED
     assert case.outcome == "Cassonetti svuotati"
-    assert [e["event"] for e in case.timeline] == ["received", "assigned", "taken_in_charge", "closed"]
+    assert [e["event"] for e in case.timeline] == [
+        "received",
+        "assigned",
+        "taken_in_charge",
+        "closed",
+    ]
 
 
 def test_a_case_cannot_be_closed_before_it_is_taken_in_charge() -> None:

@@ -15,26 +15,20 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from prometheus_client import Counter
 from pydantic import ValidationError
 
-from ..application import Incoming
+from ..application import Incoming, Rejected, RetryLater
 from ..contracts import CloudEvent, UnknownEventType, parse_payload
 from ..contracts.subjects import dlq_subject
 from ..logging import get_logger
 from ..tracing import trace_id
 from . import headers
 
+__all__ = ["ConsumerRunner", "ConsumerSpec", "Rejected", "RetryLater", "tracking_for"]
+
 log = get_logger(__name__)
 
 PROCESSED = Counter(
     "sportello_consumer_messages_total", "Messages handled, by outcome", ["consumer", "outcome"]
 )
-
-
-class RetryLater(Exception):
-    """The message cannot be processed yet (e.g. it overtook the event it depends on)."""
-
-
-class Rejected(Exception):
-    """The message can never be processed: it goes to the DLQ with this reason."""
 
 
 class Processor(Protocol):
@@ -125,7 +119,7 @@ class ConsumerRunner:
             await self._ack(msg, "ignored")
             return
         tracking = tracking_for(msg)
-        context = {
+        context: dict[str, object] = {
             "consumer": self._label,
             "event_id": incoming.envelope.id,
             "case_id": incoming.envelope.subject,
@@ -200,7 +194,9 @@ class ConsumerRunner:
             }
         )
         await self._js.publish(dlq_subject(self._spec.service), msg.data, headers=dlq_headers)
-        log.error("consumer.dead_lettered", consumer=self._label, reason=reason, seq=meta.sequence.stream)
+        log.error(
+            "consumer.dead_lettered", consumer=self._label, reason=reason, seq=meta.sequence.stream
+        )
         PROCESSED.labels(self._label, "dead_lettered").inc()
         await msg.term()
 

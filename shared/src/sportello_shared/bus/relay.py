@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.persistence import Notification, Tracking
 import nats.errors
+from eventsourcing.persistence import Notification, Tracking
 from nats.js import JetStreamContext
 from prometheus_client import Counter, Gauge
 
@@ -173,7 +173,9 @@ class Relay:
             seq=ack.seq,
         )
 
-    async def _publish_until_acked(self, outgoing: Outgoing, message_headers: dict[str, str]) -> Any:
+    async def _publish_until_acked(
+        self, outgoing: Outgoing, message_headers: dict[str, str]
+    ) -> Any:
         delay = 0.05
         while True:
             try:
@@ -184,7 +186,7 @@ class Relay:
                     headers=message_headers,
                     timeout=5,
                 )
-            except (nats.errors.Error, OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, nats.errors.Error, OSError) as exc:
                 # Same message, same Msg-Id, until JetStream says it has it: order is kept.
                 log.warning("relay.publish_retry", event_id=outgoing.event.id, error=repr(exc))
                 await asyncio.sleep(delay)

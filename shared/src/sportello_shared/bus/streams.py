@@ -35,10 +35,16 @@ class StreamSpec:
 
 STREAMS: tuple[StreamSpec, ...] = (
     StreamSpec(subjects.CASES_STREAM, ("cases.>",), "Case lifecycle: the replayable log"),
-    StreamSpec(subjects.SLA_STREAM, ("sla.>",), "Service-level clocks: deadlines, warnings, breaches"),
-    StreamSpec(subjects.NOTIFICATIONS_STREAM, ("notifications.>",), "Messages sent to citizens and offices"),
+    StreamSpec(
+        subjects.SLA_STREAM, ("sla.>",), "Service-level clocks: deadlines, warnings, breaches"
+    ),
+    StreamSpec(
+        subjects.NOTIFICATIONS_STREAM, ("notifications.>",), "Messages sent to citizens and offices"
+    ),
     StreamSpec(subjects.INGEST_STREAM, ("ingest.>",), "Cases published by other platforms"),
-    StreamSpec(subjects.DLQ_STREAM, ("dlq.>",), "Messages a service could not process, with the reason"),
+    StreamSpec(
+        subjects.DLQ_STREAM, ("dlq.>",), "Messages a service could not process, with the reason"
+    ),
 )
 
 _BY_PREFIX = {spec.subjects[0].split(".")[0]: spec.name for spec in STREAMS}
@@ -53,7 +59,7 @@ async def ensure_streams(js: JetStreamContext, replicas: int = 1) -> None:
     for spec in STREAMS:
         config = spec.config(replicas)
         try:
-            await js.stream_info(config.name)
+            await js.stream_info(spec.name)
         except NotFoundError:
             await js.add_stream(config)
         else:

@@ -34,7 +34,7 @@ class CloudEvent(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="allow")
 
-    specversion: Literal["1.0"] = SPEC_VERSION
+    specversion: Literal["1.0"] = "1.0"
     id: str = Field(min_length=1, max_length=200)
     source: str = Field(min_length=1, max_length=200)
     type: str = Field(pattern=r"^it\.sportello\.[a-z_]+\.[a-z_]+\.v[0-9]+$")

@@ -22,7 +22,7 @@ SOURCE = "/sportello/intake-svc"
 
 
 @singledispatch
-def to_public(domain_event: Any) -> Outgoing | None:
+def to_public(domain_event: Any) -> Outgoing | None:  # noqa: ARG001
     """Internal bookkeeping (reference counters, routing's decision on the file) stays inside."""
     return None
 

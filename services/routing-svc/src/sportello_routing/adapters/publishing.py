@@ -1,0 +1,53 @@
+"""Maps routing decisions to the public `case.assigned` / `case.routing_failed` events."""
+
+from __future__ import annotations
+
+from functools import singledispatch
+from typing import Any
+
+from sportello_shared.bus.relay import Outgoing, outgoing_for
+from sportello_shared.contracts import EventPayload
+from sportello_shared.contracts.cases import CaseAssigned, CaseRoutingFailed
+from sportello_shared.contracts.subjects import case_subject
+
+from ..domain import Assignment
+
+SOURCE = "/sportello/routing-svc"
+
+
+@singledispatch
+def to_public(domain_event: Any) -> Outgoing | None:  # noqa: ARG001
+    return None
+
+
+@to_public.register
+def _(e: Assignment.Assigned) -> Outgoing:
+    payload = CaseAssigned(
+        case_id=e.case_id,
+        reference=e.reference,
+        occurred_at=e.occurred_at,
+        organization=e.organization,
+        organization_name=e.organization_name,
+        rule_id=e.rule_id,
+        rule_version=e.rule_version,
+        reasons=e.reasons,
+    )
+    return _outgoing(e, payload)
+
+
+@to_public.register
+def _(e: Assignment.RoutingFailed) -> Outgoing:
+    payload = CaseRoutingFailed(
+        case_id=e.case_id,
+        reference=e.reference,
+        occurred_at=e.occurred_at,
+        reason="; ".join(e.reasons),
+        triage_organization=e.organization,
+    )
+    return _outgoing(e, payload)
+
+
+def _outgoing(e: Assignment.Decided, payload: EventPayload) -> Outgoing:
+    # Published under the organization that now handles the case: its partner subscribes there.
+    subject = case_subject(e.tenant, e.organization, payload.event)
+    return outgoing_for(e, payload, subject=subject, source=SOURCE, traceparent=e.traceparent)
