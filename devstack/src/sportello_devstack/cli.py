@@ -21,7 +21,7 @@ console = Console()
 
 @app.command()
 def run(
-    data_dir: Path = typer.Option(Path(".data"), help="where stores, mail and logs go"),
+    data_dir: Annotated[Path, typer.Option(help="where stores, mail and logs go")] = Path(".data"),
 ) -> None:
     """Start nats-server (or use NATS_URL), the mail sink and the four services."""
     stack = Stack(data_dir.resolve())

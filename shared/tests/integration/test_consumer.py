@@ -131,8 +131,9 @@ async def test_a_poison_message_goes_to_the_dlq_and_the_next_is_processed(
     )
     await js.publish(
         "cases.torino.unassigned.received",
-        b'{"specversion": "1.0", "id": "x:1", "source": "/t", "type": "it.sportello.case.received.v1",'
-        b' "subject": "x", "time": "2026-01-01T00:00:00Z", "tenant": "torino",'
+        b'{"specversion": "1.0", "id": "x:1", "source": "/t",'
+        b' "type": "it.sportello.case.received.v1", "subject": "x",'
+        b' "time": "2026-01-01T00:00:00Z", "tenant": "torino",'
         b' "organization": "unassigned", "data": {"case_id": "x"}}',
         headers={headers.MSG_ID: "not-the-contract"},
     )
