@@ -15,7 +15,7 @@ DLQ_STREAM = "DLQ"
 
 
 def _token(value: str) -> str:
-    if not _TOKEN.match(value):
+    if not _TOKEN.fullmatch(value):
         raise ValueError(f"not a valid subject token: {value!r}")
     return value
 

@@ -1,0 +1,78 @@
+"""The public contract: envelope, payload registry, subjects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from sportello_shared.contracts import BY_TYPE, CloudEvent, UnknownEventType, parse_payload, wrap
+from sportello_shared.contracts.cases import CaseClosed, Citizen
+from sportello_shared.contracts.subjects import case_subject, dlq_subject
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def closed_event() -> CloudEvent:
+    payload = CaseClosed(case_id="c-1", reference="PI-2026-000007", occurred_at=NOW, outcome="Fatto")
+    return wrap(
+        payload,
+        aggregate_id="c-1",
+        aggregate_version=5,
+        source="/sportello/intake-svc",
+        subject="c-1",
+        time=NOW,
+        tenant="pisa",
+        organization="pisamo",
+        traceparent="00-0123456789abcdef0123456789abcdef-0123456789abcdef-01",
+    )
+
+
+def test_an_event_is_a_cloudevent_with_a_deterministic_id_and_versioned_type() -> None:
+    event = closed_event()
+    assert event.id == "c-1:5"
+    assert event.type == "it.sportello.case.closed.v1"
+    assert event.specversion == "1.0"
+    assert event.dataschema == "urn:sportello:schema:it.sportello.case.closed.v1"
+
+
+def test_an_event_round_trips_through_json_to_its_typed_payload() -> None:
+    event = CloudEvent.from_bytes(closed_event().to_bytes())
+    payload = parse_payload(event)
+    assert isinstance(payload, CaseClosed)
+    assert payload.outcome == "Fatto"
+
+
+def test_an_unknown_type_is_reported_as_such() -> None:
+    event = closed_event().model_copy(update={"type": "it.sportello.case.closed.v9"})
+    with pytest.raises(UnknownEventType):
+        parse_payload(event)
+
+
+def test_every_payload_type_is_registered_once() -> None:
+    assert len(BY_TYPE) == 18
+    assert all(t.startswith("it.sportello.") and t.endswith(".v1") for t in BY_TYPE)
+
+
+def test_a_citizen_without_any_contact_is_refused() -> None:
+    with pytest.raises(ValidationError, match="at least one contact"):
+        Citizen(name="Anonimo")
+
+
+def test_subjects_follow_the_design() -> None:
+    assert case_subject("pisa", None, "received") == "cases.pisa.unassigned.received"
+    assert case_subject("pisa", "pisamo", "assigned") == "cases.pisa.pisamo.assigned"
+    assert dlq_subject("intake") == "dlq.intake"
+
+
+@given(st.text(min_size=1, max_size=20))
+def test_a_subject_token_never_smuggles_wildcards_or_separators(token: str) -> None:
+    try:
+        subject = case_subject("pisa", token, "received")
+    except ValueError:
+        return
+    assert subject.count(".") == 3
+    assert not {"*", ">", " ", "\n", "\t", "\r"} & set(subject)
