@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -37,6 +38,14 @@ class ExternalRef(_Body):
     id: str = Field(min_length=1, max_length=200)
 
 
+class Attachment(_Body):
+    """A reference to a document kept elsewhere (protocol system, object store)."""
+
+    uri: str = Field(min_length=1, max_length=1000)
+    name: str = Field(default="", max_length=200)
+    media_type: str = Field(default="application/octet-stream", max_length=100)
+
+
 class RegisterCaseRequest(_Body):
     tenant: str = Field(min_length=1, max_length=63)
     kind: Kind
@@ -47,18 +56,43 @@ class RegisterCaseRequest(_Body):
     location: Location | None = None
     handling_mode: HandlingMode | None = None
     external_ref: ExternalRef | None = None
+    attachments: list[Attachment] = Field(default_factory=list, max_length=20)
     received_at: When = None
+    out_of_scope: str | None = Field(
+        default=None,
+        max_length=500,
+        description="why the case is refused at the door, e.g. 'emergenza: chiamare il 112'",
+    )
 
 
-class TakeInChargeRequest(_Body):
-    operator: str = Field(min_length=1, max_length=200)
-    occurred_at: When = None
-
-
-class CloseRequest(_Body):
-    outcome: str = Field(min_length=1, max_length=4000, description="what the citizen will read")
+class OfficeCommand(_Body):
     actor: str = Field(default="office", min_length=1, max_length=200)
     occurred_at: When = None
+
+
+class TakeInChargeRequest(OfficeCommand):
+    operator: str = Field(min_length=1, max_length=200)
+
+
+class ContactRequest(OfficeCommand):
+    means: Literal["phone", "email", "letter", "pec", "in_person", "sms"]
+    note: str = Field(default="", max_length=4000)
+
+
+class WaitForCitizenRequest(OfficeCommand):
+    request: str = Field(min_length=1, max_length=4000, description="what the citizen was asked")
+
+
+class ResumeRequest(OfficeCommand):
+    pass
+
+
+class OutcomeRequest(OfficeCommand):
+    outcome: str = Field(min_length=1, max_length=4000, description="what the citizen will read")
+
+
+class ReasonRequest(OfficeCommand):
+    reason: str = Field(min_length=1, max_length=4000)
 
 
 class CaseView(BaseModel):
@@ -70,6 +104,8 @@ class CaseView(BaseModel):
     channel: str
     category: str
     organization: str | None
+    organization_name: str | None
+    expected_at: datetime | None
     received_at: datetime
     registered_at: datetime
     outcome: str | None
@@ -86,6 +122,8 @@ class CaseView(BaseModel):
             channel=case.channel,
             category=case.category,
             organization=case.organization,
+            organization_name=case.organization_name,
+            expected_at=case.expected_at,
             received_at=case.received_at,
             registered_at=case.registered_at,
             outcome=case.outcome,
@@ -102,6 +140,10 @@ class Intake:
         self.writer: Writer = runtime.writer
         self.traceparent = child_traceparent(request.headers.get("traceparent"))
 
+    async def run(self, command: Callable[..., Case], *args: Any) -> CaseView:
+        """Run an office command on the writer thread; answer with the case as it now stands."""
+        return CaseView.of(await self.writer.call(command, *args))
+
 
 IntakeDep = Annotated[Intake, Depends(Intake)]
 router = APIRouter(tags=["cases"])
@@ -115,7 +157,10 @@ async def register_case(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> CaseView:
     command = RegisterCase(
-        **body.model_dump(mode="python", exclude={"citizen", "location", "external_ref"}),
+        **body.model_dump(
+            mode="python", exclude={"citizen", "location", "external_ref", "attachments"}
+        ),
+        attachments=[a.model_dump() for a in body.attachments],
         citizen=body.citizen.model_dump(mode="json", exclude_none=True),
         location=body.location.model_dump(mode="json", exclude_none=True)
         if body.location
@@ -139,15 +184,55 @@ async def get_case(case_id: UUID, intake: IntakeDep) -> CaseView:
 
 @router.post("/cases/{case_id}/take-in-charge")
 async def take_in_charge(case_id: UUID, body: TakeInChargeRequest, intake: IntakeDep) -> CaseView:
-    case = await intake.writer.call(
+    return await intake.run(
         intake.app.take_in_charge, case_id, body.operator, body.occurred_at, intake.traceparent
     )
-    return CaseView.of(case)
+
+
+@router.post("/cases/{case_id}/contact")
+async def contact_citizen(case_id: UUID, body: ContactRequest, intake: IntakeDep) -> CaseView:
+    return await intake.run(
+        intake.app.contact_citizen,
+        case_id,
+        body.means,
+        body.note,
+        body.actor,
+        body.occurred_at,
+        intake.traceparent,
+    )
+
+
+@router.post("/cases/{case_id}/wait-for-citizen")
+async def wait_for_citizen(
+    case_id: UUID, body: WaitForCitizenRequest, intake: IntakeDep
+) -> CaseView:
+    return await intake.run(
+        intake.app.wait_for_citizen,
+        case_id,
+        body.request,
+        body.actor,
+        body.occurred_at,
+        intake.traceparent,
+    )
+
+
+@router.post("/cases/{case_id}/resume")
+async def resume(case_id: UUID, body: ResumeRequest, intake: IntakeDep) -> CaseView:
+    return await intake.run(
+        intake.app.resume, case_id, body.actor, body.occurred_at, intake.traceparent
+    )
+
+
+@router.post("/cases/{case_id}/resolve")
+async def resolve(case_id: UUID, body: OutcomeRequest, intake: IntakeDep) -> CaseView:
+    return await intake.run(
+        intake.app.resolve, case_id, body.outcome, body.actor, body.occurred_at, intake.traceparent
+    )
 
 
 @router.post("/cases/{case_id}/close")
-async def close_case(case_id: UUID, body: CloseRequest, intake: IntakeDep) -> CaseView:
-    case = await intake.writer.call(
+async def close_case(case_id: UUID, body: OutcomeRequest, intake: IntakeDep) -> CaseView:
+    return await intake.run(
         intake.app.close_case,
         case_id,
         body.outcome,
@@ -155,4 +240,22 @@ async def close_case(case_id: UUID, body: CloseRequest, intake: IntakeDep) -> Ca
         body.occurred_at,
         intake.traceparent,
     )
-    return CaseView.of(case)
+
+
+@router.post("/cases/{case_id}/reopen")
+async def reopen(case_id: UUID, body: ReasonRequest, intake: IntakeDep) -> CaseView:
+    return await intake.run(
+        intake.app.reopen, case_id, body.reason, body.actor, body.occurred_at, intake.traceparent
+    )
+
+
+@router.post("/cases/{case_id}/request-reassignment")
+async def request_reassignment(case_id: UUID, body: ReasonRequest, intake: IntakeDep) -> CaseView:
+    return await intake.run(
+        intake.app.request_reassignment,
+        case_id,
+        body.reason,
+        body.actor,
+        body.occurred_at,
+        intake.traceparent,
+    )

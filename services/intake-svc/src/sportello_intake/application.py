@@ -13,6 +13,7 @@ from eventsourcing.dispatch import singledispatchmethod
 from sportello_shared.application import Incoming, ServiceApplication
 from sportello_shared.contracts import EventPayload
 from sportello_shared.contracts.cases import CaseAssigned, CaseRoutingFailed
+from sportello_shared.contracts.sla import SlaDeadlineSet
 from sportello_shared.tenants import TenantCatalogue
 
 from .domain import Case, ReferenceCounter, case_id_for
@@ -45,8 +46,10 @@ class RegisterCase:
     handling_mode: str | None = None
     external_ref: dict[str, str] | None = None
     received_at: datetime | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
     idempotency_key: str | None = None
     traceparent: str | None = None
+    out_of_scope: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,22 +102,78 @@ class IntakeApplication(ServiceApplication):
             location=command.location,
             handling_mode=command.handling_mode,
             external_ref=command.external_ref,
+            attachments=command.attachments,
             received_at=received_at,
             registered_at=now,
             actor=command.actor,
             traceparent=command.traceparent,
         )
+        if command.out_of_scope:
+            case.reject(command.out_of_scope, command.actor, now, command.traceparent)
         self.save(counter, case)
         return Registration(case)
+
+    def reject(self, case_id: UUID, reason: str, actor: str, traceparent: str | None) -> Case:
+        return self._act(case_id, lambda case, now: case.reject(reason, actor, now, traceparent))
 
     def take_in_charge(
         self, case_id: UUID, operator: str, occurred_at: datetime | None, traceparent: str | None
     ) -> Case:
-        case = self.get_case(case_id)
-        now = self.clock()
-        case.take_in_charge(operator, occurred_at or now, now, traceparent)
-        self.save(case)
-        return case
+        return self._act(
+            case_id,
+            lambda case, now: case.take_in_charge(operator, occurred_at or now, now, traceparent),
+        )
+
+    def contact_citizen(
+        self,
+        case_id: UUID,
+        means: str,
+        note: str,
+        actor: str,
+        occurred_at: datetime | None,
+        traceparent: str | None,
+    ) -> Case:
+        return self._act(
+            case_id,
+            lambda case, now: case.contact_citizen(
+                means, note, actor, occurred_at or now, now, traceparent
+            ),
+        )
+
+    def wait_for_citizen(
+        self,
+        case_id: UUID,
+        request: str,
+        actor: str,
+        occurred_at: datetime | None,
+        traceparent: str | None,
+    ) -> Case:
+        return self._act(
+            case_id,
+            lambda case, now: case.wait_for_citizen(
+                request, actor, occurred_at or now, now, traceparent
+            ),
+        )
+
+    def resume(
+        self, case_id: UUID, actor: str, occurred_at: datetime | None, traceparent: str | None
+    ) -> Case:
+        return self._act(
+            case_id, lambda case, now: case.resume(actor, occurred_at or now, now, traceparent)
+        )
+
+    def resolve(
+        self,
+        case_id: UUID,
+        outcome: str,
+        actor: str,
+        occurred_at: datetime | None,
+        traceparent: str | None,
+    ) -> Case:
+        return self._act(
+            case_id,
+            lambda case, now: case.resolve(outcome, actor, occurred_at or now, now, traceparent),
+        )
 
     def close_case(
         self,
@@ -124,9 +183,43 @@ class IntakeApplication(ServiceApplication):
         occurred_at: datetime | None,
         traceparent: str | None,
     ) -> Case:
+        return self._act(
+            case_id,
+            lambda case, now: case.close(outcome, actor, occurred_at or now, now, traceparent),
+        )
+
+    def reopen(
+        self,
+        case_id: UUID,
+        reason: str,
+        actor: str,
+        occurred_at: datetime | None,
+        traceparent: str | None,
+    ) -> Case:
+        return self._act(
+            case_id,
+            lambda case, now: case.reopen(reason, actor, occurred_at or now, now, traceparent),
+        )
+
+    def request_reassignment(
+        self,
+        case_id: UUID,
+        reason: str,
+        actor: str,
+        occurred_at: datetime | None,
+        traceparent: str | None,
+    ) -> Case:
+        return self._act(
+            case_id,
+            lambda case, now: case.request_reassignment(
+                reason, actor, occurred_at or now, now, traceparent
+            ),
+        )
+
+    def _act(self, case_id: UUID, command: Callable[[Case, datetime], None]) -> Case:
+        """Get → call → save: the shape of every office command."""
         case = self.get_case(case_id)
-        now = self.clock()
-        case.close(outcome, actor, occurred_at or now, now, traceparent)
+        command(case, self.clock())
         self.save(case)
         return case
 
@@ -168,7 +261,10 @@ class IntakeApplication(ServiceApplication):
         if case is None:
             return
         case.record_assignment(
-            payload.organization, payload.occurred_at, incoming.envelope.traceparent
+            payload.organization,
+            payload.organization_name,
+            payload.occurred_at,
+            incoming.envelope.traceparent,
         )
         processing_event.collect_events(case)
 
@@ -188,4 +284,14 @@ class IntakeApplication(ServiceApplication):
             payload.occurred_at,
             incoming.envelope.traceparent,
         )
+        processing_event.collect_events(case)
+
+    @react.register
+    def _(
+        self, payload: SlaDeadlineSet, incoming: Incoming, processing_event: ProcessingEvent[UUID]
+    ) -> None:
+        case = self._find(UUID(payload.case_id))
+        if case is None:
+            return
+        case.record_deadline(payload.standard, payload.deadline)
         processing_event.collect_events(case)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -27,14 +27,18 @@ class Status(StrEnum):
     REJECTED = "rejected"
 
 
-ROUTABLE = {
-    Status.RECEIVED,
-    Status.REASSIGNMENT_REQUESTED,
-    Status.REOPENED,
-    Status.ASSIGNED,
-    Status.ROUTING_FAILED,
-}
-IN_HANDS_OF_OFFICE = {Status.TAKEN_IN_CHARGE, Status.CITIZEN_CONTACTED}
+# Where routing's decision may land: a decision arriving later never undoes office work.
+ROUTABLE = frozenset(
+    {
+        Status.RECEIVED,
+        Status.REASSIGNMENT_REQUESTED,
+        Status.REOPENED,
+        Status.ASSIGNED,
+        Status.ROUTING_FAILED,
+    }
+)
+IN_HANDS_OF_OFFICE = frozenset({Status.TAKEN_IN_CHARGE, Status.CITIZEN_CONTACTED})
+OPEN = frozenset(Status) - {Status.CLOSED, Status.REJECTED}
 
 
 class CaseError(Exception):
@@ -67,10 +71,61 @@ class Case(Aggregate):
         location: dict[str, Any] | None
         handling_mode: str | None
         external_ref: dict[str, str] | None
+        attachments: list[dict[str, Any]]
         received_at: datetime
         registered_at: datetime
         actor: str
         traceparent: str | None
+
+    class LifecycleEvent(Aggregate.Event):
+        """A step of the case's life, carrying who/where so it can be published on its own."""
+
+        tenant: str
+        reference: str
+        organization: str | None
+        actor: str
+        occurred_at: datetime
+        traceparent: str | None
+        status: ClassVar[Status]
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.enter(self)
+
+    class Rejected(LifecycleEvent):
+        status = Status.REJECTED
+        reason: str
+
+    class TakenInCharge(LifecycleEvent):
+        status = Status.TAKEN_IN_CHARGE
+
+    class CitizenContacted(LifecycleEvent):
+        status = Status.CITIZEN_CONTACTED
+        means: str
+        note: str
+
+    class WaitingForCitizen(LifecycleEvent):
+        status = Status.WAITING_FOR_CITIZEN
+        request: str
+
+    class Resumed(LifecycleEvent):
+        status = Status.TAKEN_IN_CHARGE  # replaced by the status before the wait
+
+    class Resolved(LifecycleEvent):
+        status = Status.RESOLVED
+        outcome: str
+
+    class Closed(LifecycleEvent):
+        status = Status.CLOSED
+        outcome: str
+
+    class Reopened(LifecycleEvent):
+        status = Status.REOPENED
+        reason: str
+
+    class ReassignmentRequested(LifecycleEvent):
+        status = Status.REASSIGNMENT_REQUESTED
+        reason: str
 
     @event(Registered)
     def __init__(
@@ -85,6 +140,7 @@ class Case(Aggregate):
         location: dict[str, Any] | None,
         handling_mode: str | None,
         external_ref: dict[str, str] | None,
+        attachments: list[dict[str, Any]],
         received_at: datetime,
         registered_at: datetime,
         actor: str,
@@ -100,79 +156,155 @@ class Case(Aggregate):
         self.location = location
         self.handling_mode = handling_mode
         self.external_ref = external_ref
+        self.attachments = attachments
         self.received_at = received_at
         self.registered_at = registered_at
         self.status = Status.RECEIVED
+        self.status_before_wait: Status | None = None
         self.organization: str | None = None
+        self.organization_name: str | None = None
         self.outcome: str | None = None
+        self.deadlines: dict[str, datetime] = {}
         self.last_occurred_at = received_at
         self.timeline: list[dict[str, Any]] = []
-        self._record("received", received_at, actor)
+        self._log("received", received_at, actor, channel=channel)
 
     @classmethod
     def register(cls, *, case_id: UUID, **fields: Any) -> Case:
         return cls._create(cls.Registered, id=case_id, **fields)
 
-    # --- what routing decided (consumed from routing-svc) -------------------------------------
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.last_occurred_at
+
+    # --- facts recorded from other services ---------------------------------------------------
 
     @event("AssignmentRecorded")
     def record_assignment(
-        self, organization: str, occurred_at: datetime, traceparent: str | None
+        self,
+        organization: str,
+        organization_name: str,
+        occurred_at: datetime,
+        traceparent: str | None,
     ) -> None:
         self.organization = organization
+        self.organization_name = organization_name
         if self.status in ROUTABLE:
             self.status = Status.ASSIGNED
-        self._record("assigned", occurred_at, "routing-svc", organization=organization)
+        self._log("assigned", occurred_at, "routing-svc", organization=organization)
 
     @event("RoutingFailureRecorded")
     def record_routing_failure(
-        self, triage_organization: str, reason: str, occurred_at: datetime, traceparent: str | None
+        self,
+        triage_organization: str,
+        reason: str,
+        occurred_at: datetime,
+        traceparent: str | None,
     ) -> None:
         self.organization = triage_organization
         if self.status in ROUTABLE:
             self.status = Status.ROUTING_FAILED
-        self._record("routing_failed", occurred_at, "routing-svc", reason=reason)
+        self._log("routing_failed", occurred_at, "routing-svc", reason=reason)
 
-    # --- office commands ----------------------------------------------------------------------
+    @event("DeadlineRecorded")
+    def record_deadline(self, standard: str, deadline: datetime) -> None:
+        self.deadlines[standard] = deadline
+
+    @property
+    def expected_at(self) -> datetime | None:
+        """The nearest promise still open (Open311's `expected_datetime`)."""
+        return min(self.deadlines.values()) if self.deadlines and self.is_open else None
+
+    # --- commands -------------------------------------------------------------------------------
+
+    def reject(self, reason: str, actor: str, now: datetime, traceparent: str | None) -> None:
+        self._step(
+            Case.Rejected, "reject", {Status.RECEIVED}, actor, now, now, traceparent, reason=reason
+        )
 
     def take_in_charge(
         self, operator: str, occurred_at: datetime, now: datetime, traceparent: str | None
     ) -> None:
-        self._check("take in charge", {Status.ASSIGNED, Status.ROUTING_FAILED, Status.REOPENED})
-        self._check_occurrence(occurred_at, now)
-        self._taken_in_charge(
-            **self._context(), operator=operator, occurred_at=occurred_at, traceparent=traceparent
+        allowed = {Status.ASSIGNED, Status.ROUTING_FAILED, Status.REOPENED}
+        self._step(
+            Case.TakenInCharge, "take in charge", allowed, operator, occurred_at, now, traceparent
         )
 
-    class TakenInCharge(Aggregate.Event):
-        tenant: str
-        reference: str
-        organization: str | None
-        operator: str
-        occurred_at: datetime
-        traceparent: str | None
-
-    class Closed(Aggregate.Event):
-        tenant: str
-        reference: str
-        organization: str | None
-        outcome: str
-        actor: str
-        occurred_at: datetime
-        traceparent: str | None
-
-    @event(TakenInCharge)
-    def _taken_in_charge(
+    def contact_citizen(
         self,
-        tenant: str,
-        reference: str,
-        organization: str | None,
-        operator: str,
+        means: str,
+        note: str,
+        actor: str,
         occurred_at: datetime,
+        now: datetime,
         traceparent: str | None,
     ) -> None:
-        self.status = Status.TAKEN_IN_CHARGE
-        self._record("taken_in_charge", occurred_at, operator, organization=organization)
+        self._step(
+            Case.CitizenContacted,
+            "record a contact on",
+            IN_HANDS_OF_OFFICE,
+            actor,
+            occurred_at,
+            now,
+            traceparent,
+            means=means,
+            note=note,
+        )
+
+    def wait_for_citizen(
+        self,
+        request: str,
+        actor: str,
+        occurred_at: datetime,
+        now: datetime,
+        traceparent: str | None,
+    ) -> None:
+        self._step(
+            Case.WaitingForCitizen,
+            "wait for the citizen on",
+            IN_HANDS_OF_OFFICE,
+            actor,
+            occurred_at,
+            now,
+            traceparent,
+            request=request,
+        )
+
+    def resume(
+        self, actor: str, occurred_at: datetime, now: datetime, traceparent: str | None
+    ) -> None:
+        self._step(
+            Case.Resumed,
+            "resume",
+            {Status.WAITING_FOR_CITIZEN},
+            actor,
+            occurred_at,
+            now,
+            traceparent,
+        )
+
+    def resolve(
+        self,
+        outcome: str,
+        actor: str,
+        occurred_at: datetime,
+        now: datetime,
+        traceparent: str | None,
+    ) -> None:
+        self._step(
+            Case.Resolved,
+            "resolve",
+            IN_HANDS_OF_OFFICE,
+            actor,
+            occurred_at,
+            now,
+            traceparent,
+            outcome=outcome,
+        )
 
     def close(
         self,
@@ -182,56 +314,105 @@ class Case(Aggregate):
         now: datetime,
         traceparent: str | None,
     ) -> None:
-        self._check("close", IN_HANDS_OF_OFFICE | {Status.RESOLVED})
-        self._check_occurrence(occurred_at, now)
-        self._closed(
-            **self._context(),
+        self._step(
+            Case.Closed,
+            "close",
+            IN_HANDS_OF_OFFICE | {Status.RESOLVED},
+            actor,
+            occurred_at,
+            now,
+            traceparent,
             outcome=outcome,
-            actor=actor,
-            occurred_at=occurred_at,
-            traceparent=traceparent,
         )
 
-    @event(Closed)
-    def _closed(
+    def reopen(
+        self, reason: str, actor: str, occurred_at: datetime, now: datetime, traceparent: str | None
+    ) -> None:
+        self._step(
+            Case.Reopened,
+            "reopen",
+            {Status.RESOLVED, Status.CLOSED},
+            actor,
+            occurred_at,
+            now,
+            traceparent,
+            reason=reason,
+        )
+
+    def request_reassignment(
+        self, reason: str, actor: str, occurred_at: datetime, now: datetime, traceparent: str | None
+    ) -> None:
+        allowed = {Status.ASSIGNED, Status.ROUTING_FAILED} | IN_HANDS_OF_OFFICE
+        self._step(
+            Case.ReassignmentRequested,
+            "ask to reassign",
+            allowed,
+            actor,
+            occurred_at,
+            now,
+            traceparent,
+            reason=reason,
+        )
+
+    # --- how a lifecycle event changes the case ------------------------------------------------
+
+    def enter(self, e: LifecycleEvent) -> None:
+        if isinstance(e, Case.WaitingForCitizen):
+            self.status_before_wait = self.status
+        if isinstance(e, Case.Resumed):
+            self.status = self.status_before_wait or Status.TAKEN_IN_CHARGE
+        else:
+            self.status = e.status
+        if isinstance(e, Case.Resolved | Case.Closed):
+            self.outcome = e.outcome
+        if isinstance(e, Case.Reopened):
+            self.outcome = None
+        details = {
+            k: getattr(e, k)
+            for k in ("means", "note", "request", "outcome", "reason")
+            if hasattr(e, k)
+        }
+        self._log(_event_name(e), e.occurred_at, e.actor, **details)
+
+    def _step(
         self,
-        tenant: str,
-        reference: str,
-        organization: str | None,
-        outcome: str,
+        event_class: type[LifecycleEvent],
+        action: str,
+        allowed: set[Status] | frozenset[Status],
         actor: str,
         occurred_at: datetime,
+        now: datetime,
         traceparent: str | None,
+        **details: str,
     ) -> None:
-        self.status = Status.CLOSED
-        self.outcome = outcome
-        self._record("closed", occurred_at, actor)
-
-    # --- invariants ---------------------------------------------------------------------------
-
-    def _context(self) -> dict[str, Any]:
-        """Who and where, carried by each lifecycle event so it can be published on its own."""
-        return {
-            "tenant": self.tenant,
-            "reference": self.reference,
-            "organization": self.organization,
-        }
-
-    def _check(self, action: str, allowed: set[Status]) -> None:
         if self.status not in allowed:
             raise TransitionNotAllowed(action, self.status)
-
-    def _check_occurrence(self, occurred_at: datetime, now: datetime) -> None:
         if occurred_at > now:
             raise InvalidOccurrence("occurred_at is in the future")
         if occurred_at < self.last_occurred_at:
             raise InvalidOccurrence("occurred_at is before the case's previous event")
+        self.trigger_event(
+            event_class,
+            tenant=self.tenant,
+            reference=self.reference,
+            organization=self.organization,
+            actor=actor,
+            occurred_at=occurred_at,
+            traceparent=traceparent,
+            **details,
+        )
 
-    def _record(self, what: str, occurred_at: datetime, actor: str, **details: Any) -> None:
+    def _log(self, what: str, occurred_at: datetime, actor: str, **details: Any) -> None:
         self.last_occurred_at = max(self.last_occurred_at, occurred_at)
         self.timeline.append(
             {"event": what, "occurred_at": occurred_at.isoformat(), "actor": actor, **details}
         )
+
+
+def _event_name(e: Case.LifecycleEvent) -> str:
+    """`CitizenContacted` → `citizen_contacted`: the public event's name."""
+    name = type(e).__name__
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
 class ReferenceCounter(Aggregate):

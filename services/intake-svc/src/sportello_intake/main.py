@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from sportello_shared.bus.consumer import ConsumerSpec
-from sportello_shared.contracts.subjects import CASES_STREAM, case_events
+from sportello_shared.contracts.subjects import CASES_STREAM, SLA_STREAM, case_events
 from sportello_shared.http import create_service_app, serve
 from sportello_shared.runtime import ServiceParts
 from sportello_shared.settings import ServiceSettings
@@ -36,6 +36,8 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
                 "intake",
                 (case_events("assigned"), case_events("routing_failed")),
             ),
+            # sla's deadlines, for Open311's expected_datetime
+            ConsumerSpec("intake", SLA_STREAM, "intake", ("sla.*.*.deadline_set",)),
         ],
     )
     return create_service_app(

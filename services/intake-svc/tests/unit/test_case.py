@@ -29,6 +29,7 @@ def registered_case() -> Case:
         location=None,
         handling_mode=None,
         external_ref=None,
+        attachments=[],
         received_at=T0,
         registered_at=T0 + timedelta(hours=10),
         actor="operator",
@@ -57,7 +58,7 @@ def test_an_unassigned_case_cannot_be_taken_in_charge() -> None:
 def test_assigned_taken_in_charge_then_closed() -> None:
     case = registered_case()
     now = T0 + timedelta(days=1)
-    case.record_assignment("pm-reparto-5", T0 + timedelta(hours=11), None)
+    case.record_assignment("pm-reparto-5", "Reparto 5", T0 + timedelta(hours=11), None)
     case.take_in_charge("anna", T0 + timedelta(hours=12), now, None)
     case.close("Cassonetti svuotati", "anna", now, now, None)
     assert case.status is Status.CLOSED
@@ -72,14 +73,14 @@ def test_assigned_taken_in_charge_then_closed() -> None:
 
 def test_a_case_cannot_be_closed_before_it_is_taken_in_charge() -> None:
     case = registered_case()
-    case.record_assignment("pm-reparto-5", T0, None)
+    case.record_assignment("pm-reparto-5", "Reparto 5", T0, None)
     with pytest.raises(TransitionNotAllowed):
         case.close("x", "anna", T0 + timedelta(hours=1), T0 + timedelta(hours=1), None)
 
 
 def test_an_occurrence_in_the_future_or_before_the_previous_event_is_refused() -> None:
     case = registered_case()
-    case.record_assignment("pm-reparto-5", T0 + timedelta(hours=1), None)
+    case.record_assignment("pm-reparto-5", "Reparto 5", T0 + timedelta(hours=1), None)
     now = T0 + timedelta(hours=2)
     with pytest.raises(InvalidOccurrence, match="future"):
         case.take_in_charge("anna", now + timedelta(minutes=1), now, None)

@@ -80,6 +80,7 @@ class _CaseEvent(EventPayload):
     case_id: str
     reference: str
     occurred_at: datetime
+    actor: str | None = Field(default=None, description="who did it: the token's subject")
 
 
 class CaseReceived(_CaseEvent):

@@ -7,13 +7,7 @@ from typing import Any
 
 from sportello_shared.bus.relay import Outgoing, outgoing_for
 from sportello_shared.contracts import EventPayload
-from sportello_shared.contracts.cases import (
-    CaseClosed,
-    CaseReceived,
-    CaseTakenInCharge,
-    Citizen,
-    Location,
-)
+from sportello_shared.contracts import cases as public
 from sportello_shared.contracts.subjects import case_subject
 
 from ..domain import Case
@@ -29,17 +23,18 @@ def to_public(domain_event: Any) -> Outgoing | None:  # noqa: ARG001
 
 @to_public.register
 def _(e: Case.Registered) -> Outgoing:
-    payload = CaseReceived(
+    payload = public.CaseReceived(
         case_id=str(e.originator_id),
         reference=e.reference,
         occurred_at=e.received_at,
-        kind=e.kind,
-        channel=e.channel,
+        actor=e.actor,
+        kind=public.Kind(e.kind),
+        channel=public.Channel(e.channel),
         category=e.category,
         description=e.description,
-        citizen=Citizen.model_validate(e.citizen),
-        location=Location.model_validate(e.location) if e.location else None,
-        handling_mode=e.handling_mode,
+        citizen=public.Citizen.model_validate(e.citizen),
+        location=public.Location.model_validate(e.location) if e.location else None,
+        handling_mode=public.HandlingMode(e.handling_mode) if e.handling_mode else None,
         received_at=e.received_at,
         registered_at=e.registered_at,
     )
@@ -47,26 +42,42 @@ def _(e: Case.Registered) -> Outgoing:
 
 
 @to_public.register
-def _(e: Case.TakenInCharge) -> Outgoing:
-    payload = CaseTakenInCharge(
-        case_id=str(e.originator_id),
-        reference=e.reference,
-        occurred_at=e.occurred_at,
-        organization=e.organization or "",
-        operator=e.operator,
-    )
+def _(e: Case.LifecycleEvent) -> Outgoing:
+    common = {
+        "case_id": str(e.originator_id),
+        "reference": e.reference,
+        "occurred_at": e.occurred_at,
+        "actor": e.actor,
+    }
+    payload = _lifecycle_payload(e, common)
     return _outgoing(e, payload, e.tenant, e.organization, e.traceparent)
 
 
-@to_public.register
-def _(e: Case.Closed) -> Outgoing:
-    payload = CaseClosed(
-        case_id=str(e.originator_id),
-        reference=e.reference,
-        occurred_at=e.occurred_at,
-        outcome=e.outcome,
-    )
-    return _outgoing(e, payload, e.tenant, e.organization, e.traceparent)
+def _lifecycle_payload(e: Case.LifecycleEvent, common: dict[str, Any]) -> EventPayload:
+    match e:
+        case Case.Rejected():
+            return public.CaseRejected(**common, reason=e.reason)
+        case Case.TakenInCharge():
+            return public.CaseTakenInCharge(
+                **common, organization=e.organization or "", operator=e.actor
+            )
+        case Case.CitizenContacted():
+            return public.CaseCitizenContacted(**common, means=e.means, note=e.note)
+        case Case.WaitingForCitizen():
+            return public.CaseWaitingForCitizen(**common, request=e.request)
+        case Case.Resumed():
+            return public.CaseResumed(**common)
+        case Case.Resolved():
+            return public.CaseResolved(**common, outcome=e.outcome)
+        case Case.Closed():
+            return public.CaseClosed(**common, outcome=e.outcome)
+        case Case.Reopened():
+            return public.CaseReopened(**common, reason=e.reason)
+        case Case.ReassignmentRequested():
+            return public.CaseReassignmentRequested(
+                **common, organization=e.organization or "", reason=e.reason
+            )
+    raise TypeError(f"no public form for {type(e).__name__}")
 
 
 def _outgoing(
