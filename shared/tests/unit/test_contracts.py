@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
-
 from sportello_shared.contracts import BY_TYPE, CloudEvent, UnknownEventType, parse_payload, wrap
 from sportello_shared.contracts.cases import CaseClosed, Citizen
 from sportello_shared.contracts.subjects import case_subject, dlq_subject
@@ -17,7 +16,9 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def closed_event() -> CloudEvent:
-    payload = CaseClosed(case_id="c-1", reference="PI-2026-000007", occurred_at=NOW, outcome="Fatto")
+    payload = CaseClosed(
+        case_id="c-1", reference="PI-2026-000007", occurred_at=NOW, outcome="Fatto"
+    )
     return wrap(
         payload,
         aggregate_id="c-1",

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from sportello_intake.domain import Case, Status, TransitionNotAllowed
 
 from .test_case import registered_case
