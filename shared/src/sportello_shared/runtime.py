@@ -72,7 +72,7 @@ class Runtime(Generic[A]):
             self.app,
             self.js,
             self.parts.to_public,
-            self._lease(),
+            self.lease("relay"),
             poll_interval=self.settings.relay_poll_interval,
         )
         self._spawn("relay", self.relay.run)
@@ -83,11 +83,13 @@ class Runtime(Generic[A]):
             self._spawn(getattr(worker, "__name__", "worker"), functools.partial(worker, self))
         log.info("service.started", nats=self.settings.nats_servers)
 
-    def _lease(self) -> Lease:
-        name = f"{self.settings.store_schema}:relay"
+    def lease(self, follower: str) -> Lease:
+        """A lease in this service's own store, so one replica at a time runs `follower`."""
         if self.settings.database_url:
+            name = f"{self.settings.store_schema}:{follower}"
             return AdvisoryLockLease(self.settings.database_url, name)
-        return FileLockLease(self.settings.data_dir / f"{self.settings.service_name}.relay.lock")
+        lock = self.settings.data_dir / f"{self.settings.service_name}.{follower}.lock"
+        return FileLockLease(lock)
 
     def _spawn(self, name: str, run: Callable[[asyncio.Event], Awaitable[None]]) -> None:
         self._tasks.append(asyncio.create_task(self._supervise(name, run), name=name))

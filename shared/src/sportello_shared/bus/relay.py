@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import nats.errors
-from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.persistence import Notification
 from nats.js import JetStreamContext
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter
 
 from ..application import ServiceApplication
 from ..contracts import CloudEvent, EventPayload, wrap
+from ..follower import Batch, LogFollower
 from ..logging import get_logger
 from ..tracing import trace_id
 from . import headers
@@ -27,7 +28,6 @@ RELAYED = Counter("sportello_relay_published_total", "Events published by the re
 DUPLICATES = Counter(
     "sportello_relay_duplicates_total", "Publishes JetStream recognised as duplicates", ["service"]
 )
-LAG = Gauge("sportello_relay_lag", "Stored notifications not yet relayed", ["service"])
 
 
 @dataclass(frozen=True)
@@ -70,13 +70,15 @@ def outgoing_for(
     return Outgoing(subject, envelope)
 
 
-class Relay:
+class Relay(LogFollower):
     """Follows the notification log and publishes each public event with its `Nats-Msg-Id`.
 
     The position is recorded (as tracking row `nats-relay` in the service's own database) only
     after JetStream acknowledged every event up to it. A crash in between republishes: JetStream
     drops duplicates inside its window and consumers drop the rest by tracking record.
     """
+
+    position_name = RELAY_POSITION
 
     def __init__(
         self,
@@ -88,70 +90,19 @@ class Relay:
         batch_size: int = 200,
         poll_interval: float = 0.2,
     ) -> None:
-        self._app = app
+        super().__init__(app, lease, batch_size=batch_size, poll_interval=poll_interval)
         self._js = js
         self._to_public = to_public
-        self._lease = lease
-        self._batch_size = batch_size
-        self._poll_interval = poll_interval
-        self._wakeup = asyncio.Event()
-        self._loop = asyncio.get_running_loop()
-        self.is_active = False
-        app.on_saved(self.wake)
-
-    def wake(self) -> None:
-        """Thread-safe: the writer thread calls it after each commit."""
-        self._loop.call_soon_threadsafe(self._wakeup.set)
-
-    async def run(self, stop: asyncio.Event) -> None:
-        await self._lease.acquire()
-        self.is_active = True
-        log.info("relay.active")
-        try:
-            while not stop.is_set():
-                if await self.relay_pending():
-                    continue
-                if not await self._lease.still_held():
-                    log.warning("relay.lease_lost")
-                    self.is_active = False
-                    await self._lease.acquire()
-                    self.is_active = True
-                await self._idle(stop)
-        finally:
-            self.is_active = False
-            await self._lease.release()
-
-    async def _idle(self, stop: asyncio.Event) -> None:
-        self._wakeup.clear()
-        waiters = {asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stop.wait())}
-        _, pending = await asyncio.wait(
-            waiters, timeout=self._poll_interval, return_when=asyncio.FIRST_COMPLETED
-        )
-        for task in pending:
-            task.cancel()
 
     async def relay_pending(self) -> int:
-        """Publish the next batch; returns how many notifications it covered."""
-        recorder = self._app.recorder
-        position = await asyncio.to_thread(recorder.max_tracking_id, RELAY_POSITION) or 0
-        notifications = await asyncio.to_thread(
-            recorder.select_notifications,
-            start=position,
-            limit=self._batch_size,
-            inclusive_of_start=False,
-        )
-        if not notifications:
-            LAG.labels(self._app.name).set(0)
-            return 0
-        for notification in notifications:
-            await self._relay(notification)
-        await asyncio.to_thread(
-            recorder.insert_tracking, Tracking(RELAY_POSITION, notifications[-1].id)
-        )
-        return len(notifications)
+        return await self.follow_once()
 
-    async def _relay(self, notification: Notification) -> None:
-        outgoing = self._to_public(self._app.mapper.to_domain_event(notification))
+    async def handle_batch(self, batch: Batch) -> None:
+        for notification, domain_event in batch:
+            await self._relay(notification, domain_event)
+
+    async def _relay(self, notification: Notification, domain_event: Any) -> None:
+        outgoing = self._to_public(domain_event)
         if outgoing is None:
             return
         message_headers = {

@@ -1,0 +1,105 @@
+"""Following an Application's own notification log, in order, from a durably recorded position.
+
+The relay (to JetStream), notify's mail dispatcher and intake's search index are all this loop:
+read the next batch after the recorded position, do something with it, then record the position
+as a tracking row in the service's own store. A crash in between repeats the batch, so what a
+follower does must be idempotent (JetStream Msg-Ids, deterministic notification ids, upserts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from typing import Any
+
+from eventsourcing.persistence import Notification, Tracking
+
+from .application import ServiceApplication
+from .bus.leases import Lease
+from .logging import get_logger
+
+log = get_logger(__name__)
+
+Batch = list[tuple[Notification, Any]]
+
+
+class LogFollower(ABC):
+    position_name: str
+
+    def __init__(
+        self,
+        app: ServiceApplication,
+        lease: Lease,
+        *,
+        batch_size: int = 200,
+        poll_interval: float = 0.2,
+    ) -> None:
+        self._app = app
+        self._lease = lease
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._wakeup = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self.is_active = False
+        app.on_saved(self.wake)
+
+    @abstractmethod
+    async def handle_batch(self, batch: Batch) -> None:
+        """Do this follower's work for a batch of (notification, domain event), in log order."""
+
+    def wake(self) -> None:
+        """Thread-safe: the writer thread calls it after each commit, so nobody waits a poll."""
+        self._loop.call_soon_threadsafe(self._wakeup.set)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Only the lease holder follows: one active follower of each kind per service."""
+        await self._lease.acquire()
+        self.is_active = True
+        log.info("follower.active", follower=self.position_name)
+        try:
+            while not stop.is_set():
+                if await self.follow_once():
+                    continue
+                if not await self._lease.still_held():
+                    log.warning("follower.lease_lost", follower=self.position_name)
+                    self.is_active = False
+                    await self._lease.acquire()
+                    self.is_active = True
+                await self._idle(stop)
+        finally:
+            self.is_active = False
+            await self._lease.release()
+
+    async def follow_once(self) -> int:
+        """Handle the next batch; returns how many notifications it covered."""
+        recorder = self._app.recorder
+        position = await asyncio.to_thread(recorder.max_tracking_id, self.position_name) or 0
+        notifications = await asyncio.to_thread(
+            recorder.select_notifications,
+            start=position,
+            limit=self._batch_size,
+            inclusive_of_start=False,
+        )
+        if not notifications:
+            return 0
+        batch = [(n, self._app.mapper.to_domain_event(n)) for n in notifications]
+        await self.handle_batch(batch)
+        await asyncio.to_thread(
+            recorder.insert_tracking, Tracking(self.position_name, notifications[-1].id)
+        )
+        return len(notifications)
+
+    async def lag(self) -> int:
+        recorder = self._app.recorder
+        position = await asyncio.to_thread(recorder.max_tracking_id, self.position_name) or 0
+        head = await asyncio.to_thread(recorder.max_notification_id) or 0
+        return max(head - position, 0)
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        self._wakeup.clear()
+        waiters = {asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stop.wait())}
+        _, pending = await asyncio.wait(
+            waiters, timeout=self._poll_interval, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in pending:
+            task.cancel()
