@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request, Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from sportello_shared.application import Writer
 from sportello_shared.contracts.cases import Channel, Citizen, HandlingMode, Kind, Location
 from sportello_shared.tracing import child_traceparent
 
 from .application import IntakeApplication, RegisterCase
-from .domain import Case
+from .domain import Case, Status
+from .search import CaseQuery, CaseRow, from_micros
 
 
 def _not_in_future(value: datetime | None) -> datetime | None:
@@ -175,6 +177,64 @@ async def register_case(
         response.status_code = 200
     response.headers["Location"] = f"/cases/{registration.case.id}"
     return CaseView.of(registration.case)
+
+
+class CaseSummary(BaseModel):
+    case_id: str
+    reference: str
+    tenant: str
+    status: str
+    organization: str | None
+    category: str
+    kind: str
+    channel: str
+    received_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: CaseRow) -> CaseSummary:
+        return cls(
+            **{k: getattr(row, k) for k in ("case_id", "reference", "tenant", "status")},
+            **{k: getattr(row, k) for k in ("organization", "category", "kind", "channel")},
+            received_at=from_micros(row.received_us),
+            updated_at=from_micros(row.updated_us),
+        )
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+@router.get("/cases")
+async def search_cases(
+    intake: IntakeDep,
+    tenant: Annotated[str | None, Query(max_length=63)] = None,
+    status: Status | None = None,
+    organization: Annotated[str | None, Query(max_length=63)] = None,
+    category: Annotated[str | None, Query(max_length=63)] = None,
+    received_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    received_to: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> CasePage:
+    """Operators' search, newest first. Follows the event store within milliseconds."""
+    query = CaseQuery(
+        tenant=tenant,
+        status=status.value if status else None,
+        organization=organization,
+        category=category,
+        received_from=received_from,
+        received_to=received_to,
+        limit=limit,
+        offset=offset,
+    )
+    rows, total = await asyncio.to_thread(intake.app.search_cases, query)
+    return CasePage(
+        items=[CaseSummary.of(r) for r in rows], total=total, limit=limit, offset=offset
+    )
 
 
 @router.get("/cases/{case_id}")

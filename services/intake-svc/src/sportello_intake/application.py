@@ -17,6 +17,7 @@ from sportello_shared.contracts.sla import SlaDeadlineSet
 from sportello_shared.tenants import TenantCatalogue
 
 from .domain import Case, ReferenceCounter, case_id_for
+from .search import CaseIndex, CaseQuery, CaseRow
 
 Clock = Callable[[], datetime]
 
@@ -65,12 +66,21 @@ class IntakeApplication(ServiceApplication):
     def __init__(
         self,
         tenants: TenantCatalogue,
+        index: CaseIndex,
         env: dict[str, str] | None = None,
         clock: Clock | None = None,
     ) -> None:
         super().__init__(env)
         self.tenants = tenants
+        self.index = index
         self.clock = clock or (lambda: datetime.now(UTC))
+
+    def close(self) -> None:
+        self.index.close()
+        super().close()
+
+    def search_cases(self, query: CaseQuery) -> tuple[list[CaseRow], int]:
+        return self.index.search(query)
 
     def register_case(self, command: RegisterCase) -> Registration:
         tenant = self.tenants.get(command.tenant)

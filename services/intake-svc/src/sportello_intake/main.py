@@ -11,9 +11,12 @@ from sportello_shared.settings import ServiceSettings
 from sportello_shared.tenants import load_tenants
 
 from . import api
+from .adapters.case_index import PostgresCaseIndex, SQLiteCaseIndex
+from .adapters.indexing import index_cases
 from .adapters.publishing import to_public
 from .application import CaseNotFound, IntakeApplication, UnknownCategory, UnknownTenant
 from .domain import CaseError
+from .search import CaseIndex
 
 
 class IntakeSettings(ServiceSettings):
@@ -21,12 +24,18 @@ class IntakeSettings(ServiceSettings):
     http_port: int = 8001
 
 
+def open_case_index(settings: ServiceSettings) -> CaseIndex:
+    if settings.database_url:
+        return PostgresCaseIndex(settings.database_url, settings.store_schema)
+    return SQLiteCaseIndex(settings.data_dir / f"{settings.service_name}-index.sqlite")
+
+
 def build(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     tenants = load_tenants(settings.tenants_dir)
     parts = ServiceParts(
         settings=settings,
-        make_application=lambda env: IntakeApplication(tenants, env=env),
+        make_application=lambda env: IntakeApplication(tenants, open_case_index(settings), env=env),
         to_public=to_public,
         consumers=[
             # routing's decisions, recorded on the case file
@@ -39,6 +48,7 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
             # sla's deadlines, for Open311's expected_datetime
             ConsumerSpec("intake", SLA_STREAM, "intake", ("sla.*.*.deadline_set",)),
         ],
+        workers=[index_cases],
     )
     return create_service_app(
         parts,

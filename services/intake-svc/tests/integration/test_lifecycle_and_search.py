@@ -1,0 +1,163 @@
+"""Office commands over HTTP, routing's decisions from the bus, and the operators' search."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import nats
+import pytest
+
+from sportello_shared.bus import headers
+from sportello_shared.contracts import wrap
+from sportello_shared.contracts.cases import CaseAssigned, Channel
+
+from .conftest import REGISTRATION, eventually
+
+
+async def register(client: httpx.AsyncClient, **changes: Any) -> dict[str, Any]:
+    response = await client.post("/cases", json=REGISTRATION | changes)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def assign(nats_url: str, case: dict[str, Any], organization: str, seq: int) -> None:
+    now = datetime.now(UTC)
+    payload = CaseAssigned(
+        case_id=case["case_id"],
+        reference=case["reference"],
+        occurred_at=now,
+        organization=organization,
+        organization_name=f"Ufficio {organization}",
+        rule_id="category:decoro_pulizia",
+        rule_version=1,
+        reasons=["test"],
+    )
+    envelope = wrap(
+        payload,
+        aggregate_id="assignment-" + case["case_id"],
+        aggregate_version=seq,
+        source="/test",
+        subject=case["case_id"],
+        time=now,
+        tenant=case["tenant"],
+        organization=organization,
+        traceparent=None,
+    )
+    nc = await nats.connect(servers=[nats_url])
+    await nc.jetstream().publish(
+        f"cases.{case['tenant']}.{organization}.assigned",
+        envelope.to_bytes(),
+        headers={
+            headers.MSG_ID: envelope.id,
+            headers.PRODUCER: "routing",
+            headers.NOTIFICATION_ID: str(seq),
+        },
+    )
+    await nc.close()
+
+
+async def test_a_case_goes_from_received_to_closed_and_reopened(
+    client: httpx.AsyncClient, nats_url: str
+) -> None:
+    case = await register(client)
+    case_id = case["case_id"]
+    await assign(nats_url, case, "pm-reparto-5", 1)
+
+    async def assigned() -> bool:
+        return (await client.get(f"/cases/{case_id}")).json()["status"] == "assigned"
+
+    await eventually(assigned)
+    steps = [
+        ("take-in-charge", {"operator": "anna"}, "taken_in_charge"),
+        ("contact", {"means": "phone", "note": "richiamata", "actor": "anna"}, "citizen_contacted"),
+        ("wait-for-citizen", {"request": "una foto", "actor": "anna"}, "waiting_for_citizen"),
+        ("resume", {"actor": "anna"}, "citizen_contacted"),
+        ("resolve", {"outcome": "Svuotati", "actor": "anna"}, "resolved"),
+        ("close", {"outcome": "Cassonetti svuotati il 6/12", "actor": "anna"}, "closed"),
+        ("reopen", {"reason": "Di nuovo pieni", "actor": "maria"}, "reopened"),
+    ]
+    for action, body, status in steps:
+        response = await client.post(f"/cases/{case_id}/{action}", json=body)
+        assert response.status_code == 200, (action, response.text)
+        assert response.json()["status"] == status
+
+    view = (await client.get(f"/cases/{case_id}")).json()
+    assert view["organization"] == "pm-reparto-5"
+    assert view["organization_name"] == "Ufficio pm-reparto-5"
+    assert [e["event"] for e in view["timeline"]] == [
+        "received",
+        "assigned",
+        "taken_in_charge",
+        "citizen_contacted",
+        "waiting_for_citizen",
+        "resumed",
+        "resolved",
+        "closed",
+        "reopened",
+    ]
+
+
+async def test_a_refused_command_is_a_409_problem_and_changes_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    case = await register(client)
+    response = await client.post(f"/cases/{case['case_id']}/close", json={"outcome": "x"})
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+    assert (await client.get(f"/cases/{case['case_id']}")).json()["status"] == "received"
+
+
+async def test_an_occurrence_before_the_previous_event_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    case = await register(client, received_at="2026-01-10T10:00:00+01:00")
+    response = await client.post(
+        f"/cases/{case['case_id']}/request-reassignment",
+        json={"reason": "x", "occurred_at": "2026-01-09T10:00:00+01:00"},
+    )
+    assert response.status_code == 409
+
+
+async def test_an_emergency_is_recorded_as_rejected_with_its_reason(
+    client: httpx.AsyncClient,
+) -> None:
+    case = await register(client, out_of_scope="emergenza: chiamare il 112")
+    assert case["status"] == "rejected"
+    assert case["timeline"][-1]["reason"] == "emergenza: chiamare il 112"
+
+
+@pytest.mark.parametrize("channel", [c.value for c in Channel])
+async def test_every_channel_is_accepted(client: httpx.AsyncClient, channel: str) -> None:
+    case = await register(client, channel=channel)
+    assert case["channel"] == channel
+
+
+async def test_search_filters_and_pages(client: httpx.AsyncClient) -> None:
+    for n in range(3):
+        await register(client, received_at=f"2026-02-0{n + 1}T10:00:00+01:00")
+    await register(client, tenant="pisa", category="parcheggi")
+
+    async def indexed() -> dict[str, Any] | None:
+        page: dict[str, Any] = (await client.get("/cases", params={"tenant": "torino"})).json()
+        return page if page["total"] == 3 else None
+
+    page = await eventually(indexed)
+    assert [c["received_at"][:10] for c in page["items"]] == [
+        "2026-02-03",
+        "2026-02-02",
+        "2026-02-01",
+    ]
+
+    window = await client.get(
+        "/cases",
+        params={"tenant": "torino", "from": "2026-02-02T00:00:00+01:00", "limit": 1, "offset": 1},
+    )
+    assert window.json()["total"] == 2 and len(window.json()["items"]) == 1
+    assert (
+        await client.get("/cases", params={"status": "received", "category": "parcheggi"})
+    ).json()["total"] == 1
+    assert (await client.get("/cases", params={"limit": 1000})).status_code == 422
+    assert (await client.get("/cases", params={"status": "lost"})).status_code == 422
