@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-
 from sportello_intake.main import IntakeSettings, build
 
 ROOT = Path(__file__).parents[4]

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import nats
 import pytest
-from fastapi import FastAPI
-from sportello_intake.main import IntakeSettings, build
 from sportello_shared.contracts import CloudEvent
 
 from .conftest import REGISTRATION

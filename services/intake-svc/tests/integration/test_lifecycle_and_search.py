@@ -8,7 +8,6 @@ from typing import Any
 import httpx
 import nats
 import pytest
-
 from sportello_shared.bus import headers
 from sportello_shared.contracts import wrap
 from sportello_shared.contracts.cases import CaseAssigned, Channel
