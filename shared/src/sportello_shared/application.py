@@ -63,14 +63,18 @@ class ServiceApplication(EventSourcedProjection[UUID]):
     def is_tracked(self, tracking: Tracking) -> bool:
         return is_tracked(self.recorder, tracking)
 
-    def on_saved(self, listener: Callable[[], None]) -> None:
-        """Called (from the writer thread) after each commit: wakes the relay without polling."""
+    def on_saved(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Called (from the writer thread) after each commit: wakes followers without polling.
+
+        Returns the function that removes the listener again.
+        """
         self._save_listeners.append(listener)
+        return lambda: self._save_listeners.remove(listener)
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         super()._notify(recordings)
         if recordings:
-            for listener in self._save_listeners:
+            for listener in list(self._save_listeners):
                 listener()
 
 

@@ -41,7 +41,6 @@ class LogFollower(ABC):
         self._wakeup = asyncio.Event()
         self._loop = asyncio.get_running_loop()
         self.is_active = False
-        app.on_saved(self.wake)
 
     @abstractmethod
     async def handle_batch(self, batch: Batch) -> None:
@@ -54,6 +53,7 @@ class LogFollower(ABC):
     async def run(self, stop: asyncio.Event) -> None:
         """Only the lease holder follows: one active follower of each kind per service."""
         await self._lease.acquire()
+        stop_listening = self._app.on_saved(self.wake)
         self.is_active = True
         log.info("follower.active", follower=self.position_name)
         try:
@@ -68,6 +68,7 @@ class LogFollower(ABC):
                 await self._idle(stop)
         finally:
             self.is_active = False
+            stop_listening()
             await self._lease.release()
 
     async def follow_once(self) -> int:

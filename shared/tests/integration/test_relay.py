@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import nats
 import pytest
 from eventsourcing.persistence import Tracking
 from nats.js import JetStreamContext
 from sportello_shared.bus.leases import FileLockLease
-from sportello_shared.bus.relay import RELAY_POSITION, Relay
+from sportello_shared.bus.relay import RELAY_POSITION, Outgoing, Relay
 from sportello_shared.bus.streams import ensure_streams
 from sportello_shared.settings import ServiceSettings
 
@@ -81,3 +83,23 @@ async def test_crash_after_publish_before_position_republishes_without_duplicate
 
     assert (await js.stream_info("CASES")).state.messages == 20
     assert app.recorder.max_tracking_id(RELAY_POSITION) == 20
+
+
+async def test_an_event_that_cannot_be_mapped_is_dead_lettered_and_the_rest_flow(
+    app: BusTestApplication, js: JetStreamContext, tmp_path: Path
+) -> None:
+    tickets = app.open_tickets(3)
+
+    def to_public_failing_on_the_second(domain_event: Any) -> Outgoing | None:
+        if domain_event.originator_id == tickets[1].id:
+            raise ValueError("organization 'Ufficio Tecnico' is not a subject token")
+        return ticket_to_public(domain_event)
+
+    relay = Relay(app, js, to_public_failing_on_the_second, FileLockLease(tmp_path / "l"))
+    assert await relay.relay_pending() == 3
+
+    assert (await js.stream_info("CASES")).state.messages == 2
+    dead = await js.get_last_msg("DLQ", "dlq.bustest")
+    assert dead.headers is not None
+    assert "cannot map stored event" in dead.headers["Sportello-Dlq-Reason"]
+    assert json.loads(dead.data)["originator_id"] == str(tickets[1].id)

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 from sportello_shared.contracts import BY_TYPE, CloudEvent, UnknownEventType, parse_payload, wrap
-from sportello_shared.contracts.cases import CaseClosed, Citizen
+from sportello_shared.contracts.cases import CaseAssigned, CaseClosed, Citizen
 from sportello_shared.contracts.subjects import case_subject, dlq_subject
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -77,3 +77,22 @@ def test_a_subject_token_never_smuggles_wildcards_or_separators(token: str) -> N
         return
     assert subject.count(".") == 3
     assert not {"*", ">", " ", "\n", "\t", "\r"} & set(subject)
+
+
+def test_an_organization_must_be_usable_as_a_subject_token() -> None:
+    with pytest.raises(ValidationError, match="organization"):
+        CaseAssigned(
+            case_id="c-1",
+            reference="PI-2026-000007",
+            occurred_at=NOW,
+            organization="pisa/sepi",
+            organization_name="SEPI",
+            rule_id="category:tributi",
+            rule_version=1,
+            reasons=[],
+        )
+
+
+def test_times_without_an_offset_are_refused() -> None:
+    with pytest.raises(ValidationError, match="timezone"):
+        CaseClosed(case_id="c", reference="r", occurred_at=datetime(2026, 1, 1), outcome="x")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from datetime import datetime
 from uuid import UUID
@@ -15,13 +14,11 @@ from sportello_shared.application import Incoming, Rejected, RetryLater, Service
 from sportello_shared.contracts import EventPayload
 from sportello_shared.contracts.cases import CaseAssigned, CaseClosed, CaseReceived
 from sportello_shared.logging import get_logger
-from sportello_shared.tenants import SLUG
 from sportello_shared.tracing import child_traceparent
 
 from .domain import STANDARDS, Clock, ClockError, clock_id_for, standards_for
 
 log = get_logger(__name__)
-ORGANIZATION = re.compile(SLUG)
 
 
 class RunningClocks:
@@ -148,8 +145,6 @@ class SlaApplication(ServiceApplication):
     def _(
         self, payload: CaseAssigned, incoming: Incoming, processing_event: ProcessingEvent[UUID]
     ) -> None:
-        if not ORGANIZATION.fullmatch(payload.organization):
-            raise Rejected(f"organization {payload.organization!r} cannot name an SLA subject")
         for clock in self._clocks_of(UUID(payload.case_id)):
             clock.record_assignment(payload.organization)
             processing_event.collect_events(clock)

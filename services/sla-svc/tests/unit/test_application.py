@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.persistence import Tracking
-from sportello_shared.application import Incoming, Rejected, RetryLater
+from sportello_shared.application import Incoming, RetryLater
 from sportello_shared.contracts import EventPayload, wrap
 from sportello_shared.contracts.cases import CaseAssigned, CaseClosed, CaseReceived, Citizen
 from sportello_sla.application import SlaApplication
@@ -106,13 +106,6 @@ def test_a_closed_that_overtook_its_received_is_retried_later(app: SlaApplicatio
     with pytest.raises(RetryLater):
         process(app, assigned(case_id, "sepi"))
     assert app.clocks_for(UUID(case_id)) == []
-
-
-def test_an_organization_that_cannot_name_a_subject_is_rejected(app: SlaApplication) -> None:
-    case_id = str(uuid4())
-    process(app, received(case_id, NOW))
-    with pytest.raises(Rejected):
-        process(app, assigned(case_id, "pisa/sepi"))
 
 
 def test_the_sweep_breaches_overdue_running_clocks_only(app: SlaApplication) -> None:

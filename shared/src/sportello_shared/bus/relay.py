@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from prometheus_client import Counter
 
 from ..application import ServiceApplication
 from ..contracts import CloudEvent, EventPayload, wrap
+from ..contracts.subjects import dlq_subject
 from ..follower import Batch, LogFollower
 from ..logging import get_logger
 from ..tracing import trace_id
@@ -25,6 +27,9 @@ RELAY_POSITION = "nats-relay"
 log = get_logger(__name__)
 
 RELAYED = Counter("sportello_relay_published_total", "Events published by the relay", ["service"])
+UNPUBLISHABLE = Counter(
+    "sportello_relay_unpublishable_total", "Stored events dead-lettered by the relay", ["service"]
+)
 DUPLICATES = Counter(
     "sportello_relay_duplicates_total", "Publishes JetStream recognised as duplicates", ["service"]
 )
@@ -102,7 +107,12 @@ class Relay(LogFollower):
             await self._relay(notification, domain_event)
 
     async def _relay(self, notification: Notification, domain_event: Any) -> None:
-        outgoing = self._to_public(domain_event)
+        try:
+            outgoing = self._to_public(domain_event)
+        except Exception as exc:
+            # A stored event that no longer fits the contract must not stop every later one.
+            await self._dead_letter(notification, exc)
+            return
         if outgoing is None:
             return
         message_headers = {
@@ -112,7 +122,9 @@ class Relay(LogFollower):
         }
         if outgoing.event.traceparent:
             message_headers[headers.TRACEPARENT] = outgoing.event.traceparent
-        ack = await self._publish_until_acked(outgoing, message_headers)
+        ack = await self._publish_until_acked(
+            outgoing.subject, outgoing.event.to_bytes(), message_headers
+        )
         RELAYED.labels(self._app.name).inc()
         if ack.duplicate:
             DUPLICATES.labels(self._app.name).inc()
@@ -125,20 +137,43 @@ class Relay(LogFollower):
         )
 
     async def _publish_until_acked(
-        self, outgoing: Outgoing, message_headers: dict[str, str]
+        self, subject: str, data: bytes, message_headers: dict[str, str]
     ) -> Any:
         delay = 0.05
         while True:
             try:
                 return await self._js.publish(
-                    outgoing.subject,
-                    outgoing.event.to_bytes(),
-                    stream=stream_for(outgoing.subject),
+                    subject,
+                    data,
+                    stream=stream_for(subject),
                     headers=message_headers,
                     timeout=5,
                 )
             except (TimeoutError, nats.errors.Error, OSError) as exc:
                 # Same message, same Msg-Id, until JetStream says it has it: order is kept.
-                log.warning("relay.publish_retry", event_id=outgoing.event.id, error=repr(exc))
+                log.warning(
+                    "relay.publish_retry", msg_id=message_headers[headers.MSG_ID], error=repr(exc)
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
+
+    async def _dead_letter(self, notification: Notification, error: Exception) -> None:
+        log.exception("relay.unpublishable", notification_id=notification.id)
+        UNPUBLISHABLE.labels(self._app.name).inc()
+        record = {
+            "notification_id": notification.id,
+            "originator_id": str(notification.originator_id),
+            "originator_version": notification.originator_version,
+            "topic": notification.topic,
+            "error": repr(error)[:1000],
+        }
+        service = self._app.name
+        await self._publish_until_acked(
+            dlq_subject(service),
+            json.dumps(record).encode(),
+            {
+                headers.MSG_ID: f"{service}:unpublishable:{notification.id}",
+                headers.DLQ_REASON: f"cannot map stored event to the contract: {error!r}"[:1000],
+                headers.DLQ_SERVICE: service,
+            },
+        )

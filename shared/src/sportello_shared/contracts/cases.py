@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from .envelope import EventPayload
+from .envelope import SLUG, EventPayload
 
 
 class Kind(StrEnum):
@@ -79,7 +78,7 @@ class _CaseEvent(EventPayload):
 
     case_id: str
     reference: str
-    occurred_at: datetime
+    occurred_at: AwareDatetime
     actor: str | None = Field(default=None, description="who did it: the token's subject")
 
 
@@ -93,8 +92,8 @@ class CaseReceived(_CaseEvent):
     citizen: Citizen
     location: Location | None = None
     handling_mode: HandlingMode | None = None
-    received_at: datetime
-    registered_at: datetime
+    received_at: AwareDatetime
+    registered_at: AwareDatetime
 
 
 class CaseRejected(_CaseEvent):
@@ -106,7 +105,7 @@ class CaseRejected(_CaseEvent):
 class CaseAssigned(_CaseEvent):
     event: ClassVar[str] = "assigned"
 
-    organization: str
+    organization: str = Field(pattern=SLUG)
     organization_name: str
     rule_id: str
     rule_version: int
@@ -117,13 +116,13 @@ class CaseRoutingFailed(_CaseEvent):
     event: ClassVar[str] = "routing_failed"
 
     reason: str
-    triage_organization: str
+    triage_organization: str = Field(pattern=SLUG)
 
 
 class CaseTakenInCharge(_CaseEvent):
     event: ClassVar[str] = "taken_in_charge"
 
-    organization: str
+    organization: str = Field(pattern=SLUG)
     operator: str
 
 
@@ -165,5 +164,5 @@ class CaseReopened(_CaseEvent):
 class CaseReassignmentRequested(_CaseEvent):
     event: ClassVar[str] = "reassignment_requested"
 
-    organization: str
+    organization: str = Field(pattern=SLUG)
     reason: str

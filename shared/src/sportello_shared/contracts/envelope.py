@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SPEC_VERSION = "1.0"
 TYPE_PREFIX = "it.sportello"
+SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
 
 class EventPayload(BaseModel):
@@ -42,8 +43,8 @@ class CloudEvent(BaseModel):
     time: datetime
     datacontenttype: Literal["application/json"] = "application/json"
     dataschema: str | None = None
-    tenant: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
-    organization: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    tenant: str = Field(pattern=SLUG)
+    organization: str = Field(pattern=SLUG)
     traceparent: str | None = Field(
         default=None, pattern=r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
     )

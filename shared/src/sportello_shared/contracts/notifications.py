@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar
+
+from pydantic import AwareDatetime
 
 from .envelope import EventPayload
 
@@ -15,7 +16,7 @@ class _NotificationEvent(EventPayload):
     case_id: str
     template: str
     channel: str
-    at: datetime
+    at: AwareDatetime
 
 
 class NotificationSent(_NotificationEvent):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar
+
+from pydantic import AwareDatetime
 
 from .envelope import EventPayload
 
@@ -14,8 +15,8 @@ class _ClockEvent(EventPayload):
     case_id: str
     standard: str
     policy_version: int
-    started_at: datetime
-    deadline: datetime
+    started_at: AwareDatetime
+    deadline: AwareDatetime
 
 
 class SlaDeadlineSet(_ClockEvent):
@@ -25,16 +26,16 @@ class SlaDeadlineSet(_ClockEvent):
 class SlaWarning(_ClockEvent):
     event: ClassVar[str] = "warning"
 
-    at: datetime
+    at: AwareDatetime
 
 
 class SlaBreached(_ClockEvent):
     event: ClassVar[str] = "breached"
 
-    at: datetime
+    at: AwareDatetime
 
 
 class SlaMet(_ClockEvent):
     event: ClassVar[str] = "met"
 
-    at: datetime
+    at: AwareDatetime

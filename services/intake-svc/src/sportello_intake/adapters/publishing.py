@@ -8,7 +8,7 @@ from typing import Any
 from sportello_shared.bus.relay import Outgoing, outgoing_for
 from sportello_shared.contracts import EventPayload
 from sportello_shared.contracts import cases as public
-from sportello_shared.contracts.subjects import case_subject
+from sportello_shared.contracts.subjects import UNASSIGNED, case_subject
 
 from ..domain import Case
 
@@ -59,7 +59,7 @@ def _lifecycle_payload(e: Case.LifecycleEvent, common: dict[str, Any]) -> EventP
             return public.CaseRejected(**common, reason=e.reason)
         case Case.TakenInCharge():
             return public.CaseTakenInCharge(
-                **common, organization=e.organization or "", operator=e.actor
+                **common, organization=e.organization or UNASSIGNED, operator=e.actor
             )
         case Case.CitizenContacted():
             return public.CaseCitizenContacted(**common, means=e.means, note=e.note)
@@ -75,7 +75,7 @@ def _lifecycle_payload(e: Case.LifecycleEvent, common: dict[str, Any]) -> EventP
             return public.CaseReopened(**common, reason=e.reason)
         case Case.ReassignmentRequested():
             return public.CaseReassignmentRequested(
-                **common, organization=e.organization or "", reason=e.reason
+                **common, organization=e.organization or UNASSIGNED, reason=e.reason
             )
     raise TypeError(f"no public form for {type(e).__name__}")
 

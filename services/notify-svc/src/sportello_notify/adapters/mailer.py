@@ -1,0 +1,113 @@
+"""E-mail through an SMTP server (aiosmtplib): the message, and what the server's reply means.
+
+A 5xx reply is a permanent refusal; a 4xx reply, a refused connection or a timeout is temporary
+and worth retrying. Replies and errors are kept and published, so addresses are scrubbed from them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from uuid import UUID
+
+import aiosmtplib
+
+EMAIL_ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
+REDACTED = "[address]"
+
+
+class DeliveryError(Exception):
+    """The server did not take the message."""
+
+
+class TemporaryFailure(DeliveryError):
+    """Worth another try later: 4xx, connection refused or lost, timeout."""
+
+
+class PermanentFailure(DeliveryError):
+    """Trying again will not help: a 5xx reply."""
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str = "127.0.0.1"
+    port: int = 1025
+    sender: str = "Sportello <noreply@sportello.example>"
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    notification_id: UUID
+    recipient: str
+    subject: str
+    body: str
+    language: str
+
+
+def message_id(notification_id: UUID) -> str:
+    """Deterministic: a resend of the same notification carries the same Message-ID."""
+    return f"<{notification_id}@sportello>"
+
+
+def redact(text: str) -> str:
+    """Servers echo addresses in replies ("550 <x@y>: unknown user"); we keep no such copies."""
+    return EMAIL_ADDRESS.sub(REDACTED, text)
+
+
+def build_message(mail: OutgoingMail, sender: str, at: datetime) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.recipient
+    message["Subject"] = mail.subject
+    message["Date"] = format_datetime(at)
+    message["Message-ID"] = message_id(mail.notification_id)
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this
+    message.set_content(mail.body, charset="utf-8", cte="quoted-printable")
+    message["Content-Language"] = mail.language  # after set_content, which clears Content-*
+    return message
+
+
+class SmtpMailer:
+    def __init__(self, config: SmtpConfig) -> None:
+        self._config = config
+
+    async def send(self, mail: OutgoingMail, at: datetime) -> str:
+        """Returns the server's reply once it accepted the message; raises DeliveryError."""
+        config = self._config
+        try:
+            message = build_message(mail, config.sender, at)
+            _, reply = await aiosmtplib.send(
+                message,
+                hostname=config.host,
+                port=config.port,
+                start_tls=config.starttls,
+                username=config.username,
+                password=config.password,
+                timeout=config.timeout,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = [r.code for r in exc.recipients]
+            detail = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
+            raise _by_code(min(codes, default=550), f"recipient refused: {detail}") from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            raise _by_code(exc.code, f"{type(exc).__name__}: {exc.code} {exc.message}") from exc
+        except ValueError as exc:
+            # An address or header that cannot be sent as it is: no retry will change that.
+            raise PermanentFailure(redact(f"unsendable message: {exc}")) from exc
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            # Connection refused or lost, timeouts, TLS trouble: the message was not accepted.
+            raise TemporaryFailure(redact(f"{type(exc).__name__}: {exc}")) from exc
+        # aiosmtplib hands back the text of the reply to DATA, whose only success code is 250.
+        return redact(f"250 {reply}")
+
+
+def _by_code(code: int, text: str) -> DeliveryError:
+    text = redact(text)
+    return PermanentFailure(text) if code >= 500 else TemporaryFailure(text)

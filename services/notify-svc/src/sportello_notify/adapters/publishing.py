@@ -1,0 +1,51 @@
+"""Maps notify's stored events to the public contract. The recipient's address never leaves."""
+
+from __future__ import annotations
+
+from functools import singledispatch
+from typing import Any
+
+from sportello_shared.bus.relay import Outgoing, outgoing_for
+from sportello_shared.contracts import EventPayload
+from sportello_shared.contracts.notifications import NotificationFailed, NotificationSent
+from sportello_shared.contracts.subjects import notification_subject
+
+from ..domain import Notification
+
+SOURCE = "/sportello/notify-svc"
+
+
+@singledispatch
+def to_public(_domain_event: Any) -> Outgoing | None:
+    """Case files, requests and retried attempts are notify's own bookkeeping."""
+    return None
+
+
+@to_public.register
+def _(e: Notification.Sent) -> Outgoing:
+    payload = NotificationSent(
+        notification_id=str(e.originator_id),
+        case_id=e.case_id,
+        template=e.template,
+        channel=e.channel,
+        at=e.at,
+    )
+    return _outgoing(e, payload, e.tenant, e.traceparent)
+
+
+@to_public.register
+def _(e: Notification.Failed) -> Outgoing:
+    payload = NotificationFailed(
+        notification_id=str(e.originator_id),
+        case_id=e.case_id,
+        template=e.template,
+        channel=e.channel,
+        at=e.at,
+        reason=e.reason,  # scrubbed of addresses by the mailer
+    )
+    return _outgoing(e, payload, e.tenant, e.traceparent)
+
+
+def _outgoing(e: Any, payload: EventPayload, tenant: str, traceparent: str | None) -> Outgoing:
+    subject = notification_subject(tenant, payload.event)
+    return outgoing_for(e, payload, subject=subject, source=SOURCE, traceparent=traceparent)

@@ -1,0 +1,305 @@
+"""Helpers for notify-svc's integration tests: case events as intake and routing publish them,
+a real SMTP server (aiosmtpd) on a free port, and reading what it received."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.header import decode_header, make_header
+from email.message import Message
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4, uuid5
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from eventsourcing.persistence import Tracking
+from nats.js import JetStreamContext
+from sportello_devstack.mailsink import MaildirHandler, read_mails
+from sportello_devstack.natsserver import free_port
+from sportello_notify.application import NotifyApplication
+from sportello_notify.main import NotifySettings
+from sportello_shared.application import Incoming
+from sportello_shared.bus import headers
+from sportello_shared.contracts import CloudEvent, EventPayload, wrap
+from sportello_shared.contracts.cases import (
+    CaseAssigned,
+    CaseClosed,
+    CaseReceived,
+    CaseTakenInCharge,
+    Citizen,
+)
+from sportello_shared.contracts.subjects import case_subject
+from sportello_shared.persistence import ensure_schema
+from sportello_shared.tenants import load_tenants
+
+ROOT = Path(__file__).parents[4]
+TENANTS_DIR = ROOT / "deploy" / "tenants"
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+EMAIL = "maria.rossi@example.org"
+OFFICE = "pm-reparto-5"
+OFFICE_NAME = "Corpo di Polizia Municipale \u2013 Reparto 5"  # as in torino/tenant.yaml
+OUTCOME = "Cassonetti svuotati e area pulita il 3 marzo."
+
+
+# --- case events, as published on the bus -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Published:
+    """One case event with the subject and headers its producer's relay would give it."""
+
+    subject: str
+    envelope: CloudEvent
+    producer: str
+    notification_id: int
+
+    @property
+    def incoming(self) -> Incoming:
+        from sportello_shared.contracts import parse_payload
+
+        return Incoming(self.envelope, parse_payload(self.envelope))
+
+    @property
+    def tracking(self) -> Tracking:
+        return Tracking(self.producer, self.notification_id)
+
+
+def _published(
+    payload: EventPayload,
+    *,
+    aggregate_id: object,
+    version: int,
+    organization: str | None,
+    producer: str,
+    notification_id: int,
+    tenant: str = "torino",
+) -> Published:
+    subject = case_subject(tenant, organization, payload.event)
+    envelope = wrap(
+        payload,
+        aggregate_id=aggregate_id,
+        aggregate_version=version,
+        source=f"/sportello/{producer}-svc",
+        subject=str(getattr(payload, "case_id", aggregate_id)),
+        time=T0,
+        tenant=tenant,
+        organization=subject.split(".")[2],
+        traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    )
+    return Published(subject, envelope, producer, notification_id)
+
+
+@dataclass(frozen=True)
+class CaseStory:
+    """One case's life as notify sees it: received, assigned, taken in charge, closed."""
+
+    case_id: str
+    received: Published
+    assigned: Published
+    taken_in_charge: Published
+    closed: Published
+
+    @property
+    def events(self) -> list[Published]:
+        return [self.received, self.assigned, self.taken_in_charge, self.closed]
+
+
+def case_story(
+    *,
+    email: str | None = EMAIL,
+    language: str = "it",
+    phone: str | None = None,
+    first_notification_id: int = 1,
+    case_id: str | None = None,
+) -> CaseStory:
+    case_id = case_id or str(uuid4())
+    reference = "TO-2026-000042"
+    n = first_notification_id
+    received = CaseReceived(
+        case_id=case_id,
+        reference=reference,
+        occurred_at=T0,
+        kind="segnalazione",
+        channel="web",
+        category="decoro_pulizia",
+        description="Cassonetti traboccanti in via Roma",
+        citizen=Citizen(name="Maria Rossi", email=email, phone=phone, language=language),
+        received_at=T0,
+        registered_at=T0,
+    )
+    assigned = CaseAssigned(
+        case_id=case_id,
+        reference=reference,
+        occurred_at=T0 + timedelta(minutes=5),
+        organization=OFFICE,
+        organization_name=OFFICE_NAME,
+        rule_id="decoro",
+        rule_version=1,
+        reasons=["category decoro_pulizia"],
+    )
+    taken = CaseTakenInCharge(
+        case_id=case_id,
+        reference=reference,
+        occurred_at=T0 + timedelta(hours=1),
+        organization=OFFICE,
+        operator="anna",
+    )
+    closed = CaseClosed(
+        case_id=case_id, reference=reference, occurred_at=T0 + timedelta(days=1), outcome=OUTCOME
+    )
+    assignment_id = uuid5(UUID(int=1), case_id)
+    return CaseStory(
+        case_id=case_id,
+        received=_published(
+            received,
+            aggregate_id=case_id,
+            version=1,
+            organization=None,
+            producer="intake",
+            notification_id=n,
+        ),
+        assigned=_published(
+            assigned,
+            aggregate_id=assignment_id,
+            version=1,
+            organization=OFFICE,
+            producer="routing",
+            notification_id=n,
+        ),
+        taken_in_charge=_published(
+            taken,
+            aggregate_id=case_id,
+            version=3,
+            organization=OFFICE,
+            producer="intake",
+            notification_id=n + 1,
+        ),
+        closed=_published(
+            closed,
+            aggregate_id=case_id,
+            version=4,
+            organization=OFFICE,
+            producer="intake",
+            notification_id=n + 2,
+        ),
+    )
+
+
+async def publish(js: JetStreamContext, event: Published, msg_id: str | None = None) -> None:
+    await js.publish(
+        event.subject,
+        event.envelope.to_bytes(),
+        stream="CASES",
+        headers={
+            headers.MSG_ID: msg_id or event.envelope.id,
+            headers.PRODUCER: event.producer,
+            headers.NOTIFICATION_ID: str(event.notification_id),
+        },
+    )
+
+
+# --- the application on a real store ------------------------------------------------------------
+
+
+def notify_settings(store: dict[str, str], **overrides: Any) -> NotifySettings:
+    values: dict[str, Any] = {"SPORTELLO_TENANTS_DIR": str(TENANTS_DIR), **store, **overrides}
+    return NotifySettings(**values)
+
+
+def make_app(store: dict[str, str]) -> NotifyApplication:
+    settings = notify_settings(store)
+    ensure_schema(settings)
+    clock = lambda: T0 + timedelta(days=2)  # noqa: E731
+    return NotifyApplication(
+        load_tenants(TENANTS_DIR), env=settings.eventsourcing_env(), clock=clock
+    )
+
+
+# --- a real SMTP server -------------------------------------------------------------------------
+
+
+@dataclass
+class SmtpServer:
+    port: int
+    directory: Path
+    handler: Any
+
+    def mails(self) -> list[Message]:
+        return read_mails(self.directory)
+
+
+class Refusing:
+    """Answers DATA with a fixed reply, e.g. a permanent 550."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+        self.calls = 0
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.calls += 1
+        return self.reply
+
+
+class FlakyThenAccepting(MaildirHandler):
+    """Answers 451 (try again later) to the first `failures` messages, then keeps them."""
+
+    def __init__(self, directory: Path, failures: int) -> None:
+        super().__init__(directory)
+        self.failures = failures
+        self.calls = 0
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.calls += 1
+        if self.calls <= self.failures:
+            return "451 4.3.0 Mailbox busy, try again later"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def start_smtp(handler: Any, directory: Path) -> tuple[SmtpServer, Controller]:
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    return SmtpServer(port, directory, handler), controller
+
+
+@pytest.fixture
+def mail_sink(tmp_path: Path) -> Iterator[SmtpServer]:
+    """devstack's sink: every accepted message kept as an .eml file."""
+    directory = tmp_path / "mail"
+    server, controller = start_smtp(MaildirHandler(directory), directory)
+    yield server
+    controller.stop()
+
+
+# --- reading mails and waiting ------------------------------------------------------------------
+
+
+def subject_of(message: Message) -> str:
+    """Decoded and unfolded (long subjects are folded over lines on the wire)."""
+    return " ".join(str(make_header(decode_header(message["Subject"]))).split())
+
+
+def body_of(message: Message) -> str:
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode(message.get_content_charset() or "utf-8")
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]] | Callable[[], bool], timeout: float = 15.0
+) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true after {timeout}s: {check}")
+        await asyncio.sleep(0.05)
