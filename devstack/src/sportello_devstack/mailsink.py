@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import time
 import hashlib
 from email import message_from_bytes
 from email.message import Message
@@ -21,7 +21,7 @@ class MaildirHandler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
         digest = hashlib.sha256(content).hexdigest()[:16]
-        name = f"{asyncio.get_running_loop().time():.6f}-{digest}.eml"
+        name = f"{time.time_ns()}-{digest}.eml"  # sorts in arrival order
         tmp = self.directory / f".{name}.tmp"
         tmp.write_bytes(content)
         tmp.rename(self.directory / name)  # readers never see half a message

@@ -54,8 +54,8 @@ class Stack:
 
     def _start_nats(self) -> str:
         port = self.nats_port
-        if port is not None and _in_use(port):
-            port = None  # DESIGN §7: 4222, or the next free one
+        if port is not None:  # 4222, or the next free one
+            port = next((p for p in range(port, port + 100) if not _in_use(p)), None)
         self.nats = NatsServer(
             self.data_dir / "nats", port=port, log_file=self.data_dir / "nats.log"
         ).start()

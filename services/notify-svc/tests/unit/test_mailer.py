@@ -36,3 +36,23 @@ def test_addresses_are_scrubbed_from_server_replies() -> None:
     reply = "550 5.1.1 <maria.rossi@example.org>: Recipient address rejected"
     assert redact(reply) == "550 5.1.1 <[address]>: Recipient address rejected"
     assert redact("250 2.0.0 Ok: queued as 4F2A1") == "250 2.0.0 Ok: queued as 4F2A1"
+
+
+def test_an_accented_subject_is_encoded_in_one_piece() -> None:
+    from datetime import UTC, datetime
+
+    from sportello_notify.adapters.mailer import OutgoingMail, build_message
+
+    subject = "Comune di Pisa - La sua segnalazione PI-2026-000001 è stata presa in carico"
+    mail = OutgoingMail(
+        notification_id=NOTIFICATION_ID,
+        recipient="a@example.org",
+        subject=subject,
+        body="Gentile…",
+        language="it",
+    )
+    raw = build_message(mail, "noreply@sportello.example", datetime.now(UTC)).as_bytes()
+    assert b"=?utf-8?q??=" not in raw
+    from email import message_from_bytes, policy
+
+    assert message_from_bytes(raw, policy=policy.default)["Subject"] == subject

@@ -6,6 +6,7 @@ and worth retrying. Replies and errors are kept and published, so addresses are 
 
 from __future__ import annotations
 
+import email.policy
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,8 +62,13 @@ def redact(text: str) -> str:
     return EMAIL_ADDRESS.sub(REDACTED, text)
 
 
+# Python's default folding at 78 columns splits an accented word into an empty encoded word
+# (`=?utf-8?q??=`); RFC 5322 allows lines up to 998 characters, so subjects stay in one piece.
+MAIL_POLICY = email.policy.default.clone(max_line_length=998)
+
+
 def build_message(mail: OutgoingMail, sender: str, at: datetime) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = sender
     message["To"] = mail.recipient
     message["Subject"] = mail.subject
