@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import time
 import hashlib
+import time
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path

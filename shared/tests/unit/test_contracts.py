@@ -54,7 +54,7 @@ def test_an_unknown_type_is_reported_as_such() -> None:
 
 
 def test_every_payload_type_is_registered_once() -> None:
-    assert len(BY_TYPE) == 18
+    assert len(BY_TYPE) == 19
     assert all(t.startswith("it.sportello.") and t.endswith(".v1") for t in BY_TYPE)
 
 

@@ -24,6 +24,7 @@ PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
     sla.SlaMet,
     notifications.NotificationSent,
     notifications.NotificationFailed,
+    notifications.SurveyAnswered,
 )
 
 BY_TYPE: dict[str, type[EventPayload]] = {cls.event_type(): cls for cls in PAYLOAD_TYPES}
