@@ -5,16 +5,17 @@ TOOLS      := .tools
 UV         := $(TOOLS)/bin/uv
 VENV       := .venv
 PY         := $(VENV)/bin/python
-STAMP      := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml */pyproject.toml services/*/pyproject.toml | cksum | cut -d' ' -f1)
+STAMP      := $(VENV)/.installed-$(shell cat requirements.lock package-lock.json | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit test-integration test-e2e lint fmt lock clean
+.PHONY: help install run test test-unit test-integration test-e2e lint fmt lock clean contract
 
 help:
 	@echo "make run     the whole system on the embedded default (NATS from the wheel, SQLite, mail sink)"
 	@echo "make test    the full suite against real NATS and PostgreSQL"
 	@echo "make lint    ruff and mypy --strict"
 	@echo "make lock    re-resolve requirements.lock after changing a pyproject.toml"
+	@echo "make contract  regenerate docs/contract/*.json and docs/asyncapi.yaml"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -23,6 +24,7 @@ $(UV):
 $(STAMP): $(UV) requirements.lock
 	test -x $(PY) || $(UV) venv --quiet --python $(PYTHON) $(VENV)
 	$(UV) pip sync --quiet --python $(PY) requirements.lock
+	npm ci --silent --no-audit --no-fund
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -51,6 +53,11 @@ lint: install
 fmt: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Regenerates the published contract (JSON Schemas, AsyncAPI) from the pydantic models.
+contract: install
+	$(PY) -m sportello_shared.contracts.publication docs
+	node tests/contract/validate_asyncapi.mjs docs/asyncapi.yaml
 
 # Resolves the workspace and writes the one lock file (hashes, no download addresses).
 lock: $(UV)

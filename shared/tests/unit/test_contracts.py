@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
-from sportello_shared.contracts import BY_TYPE, CloudEvent, UnknownEventType, parse_payload, wrap
+from sportello_shared.contracts import (
+    BY_TYPE,
+    PAYLOAD_TYPES,
+    CloudEvent,
+    EventPayload,
+    UnknownEventType,
+    parse_payload,
+    wrap,
+)
 from sportello_shared.contracts.cases import CaseAssigned, CaseClosed, Citizen
 from sportello_shared.contracts.subjects import case_subject, dlq_subject
 
@@ -54,7 +62,14 @@ def test_an_unknown_type_is_reported_as_such() -> None:
 
 
 def test_every_payload_type_is_registered_once() -> None:
-    assert len(BY_TYPE) == 19
+    def concrete(cls: type[EventPayload]) -> set[type[EventPayload]]:
+        found = {cls} if "event" in vars(cls) else set()
+        for sub in cls.__subclasses__():
+            found |= concrete(sub)
+        return found
+
+    assert set(BY_TYPE.values()) == concrete(EventPayload)
+    assert len(BY_TYPE) == len(PAYLOAD_TYPES)
     assert all(t.startswith("it.sportello.") and t.endswith(".v1") for t in BY_TYPE)
 
 

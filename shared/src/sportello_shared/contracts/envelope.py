@@ -13,9 +13,13 @@ SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
 
 class EventPayload(BaseModel):
-    """Base of every public event payload: knows its CloudEvents type and subject segment."""
+    """Base of every public event payload: knows its CloudEvents type and subject segment.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    Readers are tolerant: a field added to v1 later (an additive, compatible change) is ignored by
+    consumers built before it, so old consumers keep parsing what is published.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     aggregate: ClassVar[str]
     event: ClassVar[str]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import cases, notifications, sla
+from . import cases, ingest, notifications, sla
 from .envelope import CloudEvent, EventPayload
 
 PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
@@ -25,6 +25,8 @@ PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
     notifications.NotificationSent,
     notifications.NotificationFailed,
     notifications.SurveyAnswered,
+    ingest.CaseSubmitted,
+    ingest.CaseStatusReported,
 )
 
 BY_TYPE: dict[str, type[EventPayload]] = {cls.event_type(): cls for cls in PAYLOAD_TYPES}
