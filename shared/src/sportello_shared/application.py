@@ -34,6 +34,7 @@ class Incoming:
 
     envelope: CloudEvent
     payload: EventPayload
+    subject: str = ""  # the NATS subject: authenticated by NATS permissions, unlike the body
 
 
 class ServiceApplication(EventSourcedProjection[UUID]):

@@ -7,12 +7,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .bus.dlq import DeadLetterNotFound, list_dead_letters, redrive
 from .logging import configure_logging
 from .runtime import Runtime, ServiceParts
 from .settings import ServiceSettings
@@ -38,6 +39,27 @@ async def readyz(request: Request) -> JSONResponse:
     checks = await request.app.state.runtime.readiness()
     ready = all(checks.values())
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+
+@ops.get("/admin/dlq")
+async def dead_letters(
+    request: Request, limit: int = Query(default=100, ge=1, le=1000)
+) -> list[dict[str, Any]]:
+    """What this service dead-lettered, oldest first, with the reason."""
+    runtime = request.app.state.runtime
+    letters = await list_dead_letters(runtime.js, runtime.settings.service_name, limit)
+    return [letter.view() for letter in letters]
+
+
+@ops.post("/admin/dlq/{sequence}/redrive")
+async def redrive_dead_letter(request: Request, sequence: int) -> dict[str, int]:
+    """Republish a dead letter on its subject; a non-empty body replaces the message (a fix)."""
+    runtime = request.app.state.runtime
+    corrected = await request.body()
+    published = await redrive(
+        runtime.js, runtime.settings.service_name, sequence, corrected or None
+    )
+    return {"redriven": sequence, "published_as": published}
 
 
 @ops.get("/metrics")
@@ -66,7 +88,7 @@ def create_service_app(
     app.include_router(ops)
     for router in routers:
         app.include_router(router)
-    _register_problem_handlers(app, error_statuses or {})
+    _register_problem_handlers(app, {DeadLetterNotFound: 404, **(error_statuses or {})})
     return app
 
 

@@ -149,3 +149,41 @@ async def test_a_poison_message_goes_to_the_dlq_and_the_next_is_processed(
     assert dead[0].data == b"{not json"
     assert dead[0].headers and dead[0].headers[headers.DLQ_SEQUENCE] == "1"
     writer.shutdown()
+
+
+async def test_a_dead_letter_is_listed_and_redriven_after_correction(
+    app: BusTestApplication, js: JetStreamContext
+) -> None:
+    from sportello_shared.bus.dlq import list_dead_letters, redrive
+
+    writer = Writer("test")
+    runner = ConsumerRunner(js, SPEC, ApplicationProcessor(app, writer))
+    good = received("case-fixed")
+    envelope = wrap(
+        good,
+        aggregate_id="case-fixed",
+        aggregate_version=1,
+        source="/t",
+        subject="case-fixed",
+        time=good.registered_at,
+        tenant="torino",
+        organization="unassigned",
+        traceparent=None,
+    )
+    broken = envelope.to_bytes().replace(b'"reference"', b'"riferimento"')
+    await js.publish("cases.torino.unassigned.received", broken, headers={headers.MSG_ID: "b-1"})
+    await run_until(runner, seconds=1.5)
+    assert app.echoes() == 0
+
+    [letter] = await list_dead_letters(js, "bustest")
+    assert (
+        "reference" in letter.reason
+        and letter.original_subject == "cases.torino.unassigned.received"
+    )
+    assert letter.data == broken
+
+    await redrive(js, "bustest", letter.sequence, corrected=envelope.to_bytes())
+    await run_until(runner, seconds=1.5)
+    assert app.echoes() == 1
+    assert await list_dead_letters(js, "bustest") == []
+    writer.shutdown()

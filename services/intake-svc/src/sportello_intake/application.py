@@ -7,16 +7,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.dispatch import singledispatchmethod
-from sportello_shared.application import Incoming, ServiceApplication
+from eventsourcing.domain import Aggregate
+from sportello_shared.application import Incoming, Rejected, ServiceApplication
 from sportello_shared.contracts import EventPayload
 from sportello_shared.contracts.cases import CaseAssigned, CaseRoutingFailed
+from sportello_shared.contracts.ingest import CaseStatusReported, CaseSubmitted, ReportedStatus
 from sportello_shared.contracts.sla import SlaDeadlineSet
 from sportello_shared.tenants import TenantCatalogue
 
-from .domain import Case, ReferenceCounter, case_id_for
+from .domain import Case, CaseError, ReferenceCounter, case_id_for
 from .search import CaseIndex, CaseQuery, CaseRow
 
 Clock = Callable[[], datetime]
@@ -24,6 +27,23 @@ Clock = Callable[[], datetime]
 
 class CaseNotFound(LookupError):
     pass
+
+
+class IdempotencyConflict(ValueError):
+    """The same idempotency key was sent with a different request."""
+
+
+def _external_key(external_ref: dict[str, str] | None) -> str | None:
+    """A case from another platform is identified by (source, id): publishing twice is one case."""
+    return f"external:{external_ref['source']}/{external_ref['id']}" if external_ref else None
+
+
+def _check_same_request(case: Case, command: RegisterCase) -> None:
+    sent = (command.kind, command.channel, command.category, command.description)
+    if sent != (case.kind, case.channel, case.category, case.description):
+        raise IdempotencyConflict(
+            f"this idempotency key registered {case.reference} with a different request"
+        )
 
 
 class UnknownTenant(ValueError):
@@ -83,27 +103,33 @@ class IntakeApplication(ServiceApplication):
         return self.index.search(query)
 
     def register_case(self, command: RegisterCase) -> Registration:
+        registration, new_aggregates = self._prepare_registration(command)
+        if new_aggregates:
+            self.save(*new_aggregates)
+        return registration
+
+    def _prepare_registration(self, command: RegisterCase) -> tuple[Registration, list[Aggregate]]:
+        """Validate and build a new case (and its reference) without saving it."""
         tenant = self.tenants.get(command.tenant)
         if tenant is None:
             raise UnknownTenant(f"unknown tenant {command.tenant!r}")
         if tenant.category(command.category) is None:
             raise UnknownCategory(f"unknown category {command.category!r} for {tenant.id}")
-        case_id = (
-            uuid4()
-            if command.idempotency_key is None
-            else case_id_for(tenant.id, command.idempotency_key)
-        )
+        key = command.idempotency_key or _external_key(command.external_ref)
+        case_id = uuid4() if key is None else case_id_for(tenant.id, key)
         existing = self._find(case_id)
         if existing is not None:
-            return Registration(existing, created=False)
+            _check_same_request(existing, command)
+            return Registration(existing, created=False), []
         now = self.clock()
         received_at = command.received_at or now
-        counter = self._counter(tenant.id, received_at.year)
+        year = received_at.astimezone(ZoneInfo(tenant.timezone)).year
+        counter = self._counter(tenant.id, year)
         counter.issue()
         case = Case.register(
             case_id=case_id,
             tenant=tenant.id,
-            reference=f"{tenant.reference_prefix}-{received_at.year}-{counter.last:06d}",
+            reference=f"{tenant.reference_prefix}-{year}-{counter.last:06d}",
             kind=command.kind,
             channel=command.channel,
             category=command.category,
@@ -120,8 +146,7 @@ class IntakeApplication(ServiceApplication):
         )
         if command.out_of_scope:
             case.reject(command.out_of_scope, command.actor, now, command.traceparent)
-        self.save(counter, case)
-        return Registration(case)
+        return Registration(case), [counter, case]
 
     def reject(self, case_id: UUID, reason: str, actor: str, traceparent: str | None) -> Case:
         return self._act(case_id, lambda case, now: case.reject(reason, actor, now, traceparent))
@@ -305,3 +330,94 @@ class IntakeApplication(ServiceApplication):
             return
         case.record_deadline(payload.standard, payload.deadline)
         processing_event.collect_events(case)
+
+    # --- what other platforms and partner companies publish on ingest.<tenant>.<source> ---------
+
+    @react.register
+    def _(
+        self, payload: CaseSubmitted, incoming: Incoming, processing_event: ProcessingEvent[UUID]
+    ) -> None:
+        tenant, source = _ingest_route(incoming)
+        command = RegisterCase(
+            tenant=tenant,
+            kind=payload.kind.value,
+            channel="platform",
+            category=payload.category,
+            description=payload.description,
+            citizen=payload.citizen.model_dump(mode="json", exclude_none=True),
+            location=payload.location.model_dump(mode="json") if payload.location else None,
+            handling_mode=payload.handling_mode.value if payload.handling_mode else None,
+            external_ref={"source": source, "id": payload.external_id},
+            received_at=payload.received_at,
+            actor=f"platform:{source}",
+            traceparent=incoming.envelope.traceparent,
+        )
+        try:
+            _, new_aggregates = self._prepare_registration(command)
+        except (UnknownTenant, UnknownCategory, IdempotencyConflict) as exc:
+            raise Rejected(str(exc)) from exc
+        processing_event.collect_events(*new_aggregates)
+
+    @react.register
+    def _(
+        self,
+        payload: CaseStatusReported,
+        incoming: Incoming,
+        processing_event: ProcessingEvent[UUID],
+    ) -> None:
+        tenant, organization = _ingest_route(incoming)
+        case = self._find(_uuid(payload.case_id))
+        if case is None or case.tenant != tenant:
+            raise Rejected(f"no case {payload.case_id} in {tenant}")
+        if case.organization != organization:
+            raise Rejected(f"{organization} does not handle case {case.reference}")
+        if case.status.value == STATUS_REPORTED[payload.status]:
+            return  # the partner said it again: nothing new
+        now = self.clock()
+        try:
+            report_status(
+                case, payload, payload.occurred_at or now, now, incoming.envelope.traceparent
+            )
+        except CaseError as exc:
+            raise Rejected(f"{case.reference}: {exc}") from exc
+        processing_event.collect_events(case)
+
+
+STATUS_REPORTED = {
+    ReportedStatus.TAKEN_IN_CHARGE: "taken_in_charge",
+    ReportedStatus.CONTACTED: "citizen_contacted",
+    ReportedStatus.RESOLVED: "resolved",
+    ReportedStatus.CLOSED: "closed",
+}
+
+
+def report_status(
+    case: Case, report: CaseStatusReported, at: datetime, now: datetime, trace: str | None
+) -> None:
+    actor = report.operator
+    match report.status:
+        case ReportedStatus.TAKEN_IN_CHARGE:
+            case.take_in_charge(actor, at, now, trace)
+        case ReportedStatus.CONTACTED:
+            case.contact_citizen("partner", report.note, actor, at, now, trace)
+        case ReportedStatus.RESOLVED:
+            case.resolve(report.note or "risolto", actor, at, now, trace)
+        case ReportedStatus.CLOSED:
+            case.close(report.note or "chiuso", actor, at, now, trace)
+
+
+def _ingest_route(incoming: Incoming) -> tuple[str, str]:
+    """(tenant, source) from the NATS subject, which NATS permissions vouch for."""
+    parts = incoming.subject.split(".")
+    if len(parts) != 3 or parts[0] != "ingest":
+        raise Rejected(f"not an ingest subject: {incoming.subject!r}")
+    if incoming.envelope.tenant != parts[1]:
+        raise Rejected(f"envelope tenant {incoming.envelope.tenant!r} is not {parts[1]!r}")
+    return parts[1], parts[2]
+
+
+def _uuid(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise Rejected(f"not a case id: {value!r}") from None

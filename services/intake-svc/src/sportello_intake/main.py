@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from sportello_shared.bus.consumer import ConsumerSpec
-from sportello_shared.contracts.subjects import CASES_STREAM, SLA_STREAM, case_events
+from sportello_shared.contracts.subjects import (
+    CASES_STREAM,
+    INGEST_STREAM,
+    SLA_STREAM,
+    case_events,
+)
 from sportello_shared.http import create_service_app, serve
 from sportello_shared.runtime import ServiceParts
 from sportello_shared.settings import ServiceSettings
@@ -14,7 +19,13 @@ from . import api
 from .adapters.case_index import PostgresCaseIndex, SQLiteCaseIndex
 from .adapters.indexing import index_cases
 from .adapters.publishing import to_public
-from .application import CaseNotFound, IntakeApplication, UnknownCategory, UnknownTenant
+from .application import (
+    CaseNotFound,
+    IdempotencyConflict,
+    IntakeApplication,
+    UnknownCategory,
+    UnknownTenant,
+)
 from .domain import CaseError
 from .search import CaseIndex
 
@@ -47,6 +58,10 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
             ),
             # sla's deadlines, for Open311's expected_datetime
             ConsumerSpec("intake", SLA_STREAM, "intake", ("sla.*.*.deadline_set",)),
+            # cases and status reports published by other platforms and partner companies
+            ConsumerSpec(
+                "intake", INGEST_STREAM, "intake", ("ingest.>",), ignore_unknown_types=False
+            ),
         ],
         workers=[index_cases],
     )
@@ -59,6 +74,7 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
             UnknownTenant: 422,
             UnknownCategory: 422,
             CaseError: 409,
+            IdempotencyConflict: 422,
         },
     )
 

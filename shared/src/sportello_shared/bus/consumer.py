@@ -48,6 +48,7 @@ class ConsumerSpec:
     ack_wait: float = 30.0
     batch: int = 50
     ignore_unknown_types: bool = True
+    max_payload_bytes: int = 256 * 1024
 
     def config(self) -> ConsumerConfig:
         return ConsumerConfig(
@@ -128,9 +129,12 @@ class ConsumerRunner:
         await self._process(msg, incoming, tracking, context)
 
     def _parse(self, msg: Msg) -> Incoming | None:
+        if len(msg.data) > self._spec.max_payload_bytes:
+            limit = self._spec.max_payload_bytes
+            raise Rejected(f"payload of {len(msg.data)} bytes is over the {limit}-byte limit")
         try:
             envelope = CloudEvent.from_bytes(msg.data)
-            return Incoming(envelope, parse_payload(envelope))
+            return Incoming(envelope, parse_payload(envelope), msg.subject)
         except UnknownEventType as exc:
             if self._spec.ignore_unknown_types:
                 return None
