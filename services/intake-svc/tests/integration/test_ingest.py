@@ -1,4 +1,4 @@
-"""Cases and status reports published by other platforms and partners on `ingest.<tenant>.<source>`."""
+"""Cases and status reports that platforms and partners publish on `ingest.<tenant>.<source>`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import httpx
 import nats
 import pytest
 from nats.js import JetStreamContext
-
 from sportello_shared.contracts import EventPayload, wrap
 from sportello_shared.contracts.ingest import CaseStatusReported, CaseSubmitted
 
