@@ -14,6 +14,7 @@ from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
 from .application import ApplicationProcessor, ServiceApplication, Writer
+from .batching import Batcher
 from .bus.consumer import ConsumerRunner, ConsumerSpec
 from .bus.leases import AdvisoryLockLease, FileLockLease, Lease
 from .bus.relay import Relay, ToPublic
@@ -50,6 +51,13 @@ class Runtime(Generic[A]):
         self.relay: Relay
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._batchers: dict[str, Batcher[Any, Any]] = {}
+
+    def batcher(self, name: str, handle: Callable[[list[Any]], Sequence[Any]]) -> Batcher[Any, Any]:
+        """The group-commit queue `name` in front of the writer (see batching.py)."""
+        if name not in self._batchers:
+            self._batchers[name] = Batcher(name, self.writer, handle)
+        return self._batchers[name]
 
     async def start(self) -> None:
         await asyncio.to_thread(ensure_schema, self.settings)
@@ -107,6 +115,8 @@ class Runtime(Generic[A]):
 
     async def stop(self) -> None:
         self._stop.set()
+        for batcher in self._batchers.values():
+            await batcher.close()
         _, pending = await asyncio.wait(self._tasks, timeout=10) if self._tasks else ((), ())
         for task in pending:
             task.cancel()

@@ -14,7 +14,7 @@ from sportello_shared.application import Writer
 from sportello_shared.contracts.cases import Channel, Citizen, HandlingMode, Kind, Location
 from sportello_shared.tracing import child_traceparent
 
-from .application import IntakeApplication, RegisterCase
+from .application import IntakeApplication, RegisterCase, Registration
 from .domain import Case, Status
 from .search import CaseQuery, CaseRow, from_micros
 
@@ -141,6 +141,7 @@ class Intake:
         self.app: IntakeApplication = runtime.app
         self.writer: Writer = runtime.writer
         self.traceparent = child_traceparent(request.headers.get("traceparent"))
+        self.registrations = runtime.batcher("registrations", self.app.register_cases)
 
     async def run(self, command: Callable[..., Case], *args: Any) -> CaseView:
         """Run an office command on the writer thread; answer with the case as it now stands."""
@@ -172,7 +173,7 @@ async def register_case(
         idempotency_key=idempotency_key,
         traceparent=intake.traceparent,
     )
-    registration = await intake.writer.call(intake.app.register_case, command)
+    registration: Registration = await intake.registrations.submit(command)
     if not registration.created:
         response.status_code = 200
     response.headers["Location"] = f"/cases/{registration.case.id}"

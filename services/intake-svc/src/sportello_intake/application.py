@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
 from sportello_shared.application import Incoming, Rejected, ServiceApplication
 from sportello_shared.contracts import EventPayload
 from sportello_shared.contracts.cases import CaseAssigned, CaseRoutingFailed
@@ -23,6 +24,7 @@ from .domain import Case, CaseError, ReferenceCounter, case_id_for
 from .search import CaseIndex, CaseQuery, CaseRow
 
 Clock = Callable[[], datetime]
+SAVE_ATTEMPTS = 3
 
 
 class CaseNotFound(LookupError):
@@ -73,6 +75,18 @@ class RegisterCase:
     out_of_scope: str | None = None
 
 
+@dataclass
+class RegistrationBatch:
+    """New cases and the reference counters they drew from, saved together."""
+
+    counters: dict[tuple[str, int], ReferenceCounter] = field(default_factory=dict)
+    cases: dict[UUID, Case] = field(default_factory=dict)
+
+    @property
+    def aggregates(self) -> list[Aggregate]:
+        return [*self.counters.values(), *self.cases.values()]
+
+
 @dataclass(frozen=True)
 class Registration:
     case: Case
@@ -103,13 +117,40 @@ class IntakeApplication(ServiceApplication):
         return self.index.search(query)
 
     def register_case(self, command: RegisterCase) -> Registration:
-        registration, new_aggregates = self._prepare_registration(command)
-        if new_aggregates:
-            self.save(*new_aggregates)
-        return registration
+        [outcome] = self.register_cases([command])
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
-    def _prepare_registration(self, command: RegisterCase) -> tuple[Registration, list[Aggregate]]:
-        """Validate and build a new case (and its reference) without saving it."""
+    def register_cases(self, commands: list[RegisterCase]) -> list[Registration | Exception]:
+        """Register many cases in one transaction: one commit (and one fsync) for all of them.
+
+        Each command gets its own outcome: a refused one does not stop the others. The caller
+        answers each request only after this returns, i.e. after the commit.
+        """
+        for attempt in range(1, SAVE_ATTEMPTS + 1):
+            batch = RegistrationBatch()
+            outcomes: list[Registration | Exception] = []
+            for command in commands:
+                try:
+                    outcomes.append(self._prepare_registration(command, batch))
+                except (UnknownTenant, UnknownCategory, IdempotencyConflict) as exc:
+                    outcomes.append(exc)
+            try:
+                if batch.aggregates:
+                    self.save(*batch.aggregates)
+            except IntegrityError:
+                # Another replica drew from the same reference counter: draw again.
+                if attempt == SAVE_ATTEMPTS:
+                    raise
+                continue
+            return outcomes
+        raise AssertionError("unreachable")
+
+    def _prepare_registration(
+        self, command: RegisterCase, batch: RegistrationBatch
+    ) -> Registration:
+        """Validate and build a new case (and its reference) into `batch`, without saving."""
         tenant = self.tenants.get(command.tenant)
         if tenant is None:
             raise UnknownTenant(f"unknown tenant {command.tenant!r}")
@@ -117,14 +158,16 @@ class IntakeApplication(ServiceApplication):
             raise UnknownCategory(f"unknown category {command.category!r} for {tenant.id}")
         key = command.idempotency_key or _external_key(command.external_ref)
         case_id = uuid4() if key is None else case_id_for(tenant.id, key)
-        existing = self._find(case_id)
+        # A fresh uuid4 cannot exist yet: only idempotent registrations need the lookup.
+        existing = None if key is None else batch.cases.get(case_id) or self._find(case_id)
         if existing is not None:
             _check_same_request(existing, command)
-            return Registration(existing, created=False), []
+            return Registration(existing, created=False)
         now = self.clock()
         received_at = command.received_at or now
         year = received_at.astimezone(ZoneInfo(tenant.timezone)).year
-        counter = self._counter(tenant.id, year)
+        counter = batch.counters.get((tenant.id, year)) or self._counter(tenant.id, year)
+        batch.counters[(tenant.id, year)] = counter
         counter.issue()
         case = Case.register(
             case_id=case_id,
@@ -146,7 +189,8 @@ class IntakeApplication(ServiceApplication):
         )
         if command.out_of_scope:
             case.reject(command.out_of_scope, command.actor, now, command.traceparent)
-        return Registration(case), [counter, case]
+        batch.cases[case_id] = case
+        return Registration(case)
 
     def reject(self, case_id: UUID, reason: str, actor: str, traceparent: str | None) -> Case:
         return self._act(case_id, lambda case, now: case.reject(reason, actor, now, traceparent))
@@ -352,11 +396,12 @@ class IntakeApplication(ServiceApplication):
             actor=f"platform:{source}",
             traceparent=incoming.envelope.traceparent,
         )
+        batch = RegistrationBatch()
         try:
-            _, new_aggregates = self._prepare_registration(command)
+            self._prepare_registration(command, batch)
         except (UnknownTenant, UnknownCategory, IdempotencyConflict) as exc:
             raise Rejected(str(exc)) from exc
-        processing_event.collect_events(*new_aggregates)
+        processing_event.collect_events(*batch.aggregates)
 
     @react.register
     def _(
