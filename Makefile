@@ -67,3 +67,12 @@ lock: $(UV)
 
 clean:
 	rm -rf .data $(VENV) $(TOOLS)
+
+.PHONY: bench bench-quick
+# Benchmarks with their same-run baselines: a table, and bench/results/latest.json.
+bench: install
+	$(PY) -m bench
+
+# Reduced sizes (< 2 min): checks that every benchmark works, not the figures. CI runs it.
+bench-quick: install
+	$(PY) -m bench --quick

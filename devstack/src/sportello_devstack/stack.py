@@ -84,21 +84,22 @@ class Stack:
         )
 
     def wait_ready(self, timeout: float = 60.0) -> None:
+        """Until every service answers /readyz 200; fails at once if one of them exits."""
         deadline = time.monotonic() + timeout
         for name in SERVICES:
-            wait_for_port(self.ports[name], timeout=max(deadline - time.monotonic(), 0.1))
-            while True:
+            while not self._ready(name):
                 process = self.processes[name]
                 if process.poll() is not None:
-                    raise RuntimeError(f"{name} exited with {process.returncode}")
-                try:
-                    if httpx.get(f"{self.url(name)}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
+                    raise RuntimeError(f"{name} exited with {process.returncode}; see its log")
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"{name} not ready after {timeout}s")
-                time.sleep(0.1)
+                time.sleep(0.05)
+
+    def _ready(self, name: str) -> bool:
+        try:
+            return httpx.get(f"{self.url(name)}/readyz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def kill(self, name: str) -> None:
         self.processes[name].kill()

@@ -89,8 +89,8 @@ class ConsumerRunner:
         while not stop.is_set():
             try:
                 messages = await subscription.fetch(self._spec.batch, timeout=1.0)
-            except nats.errors.TimeoutError:
-                continue
+            except (nats.errors.TimeoutError, TimeoutError):
+                continue  # nothing new within the long poll
             except (nats.errors.Error, OSError) as exc:
                 log.warning("consumer.fetch_failed", consumer=self._label, error=repr(exc))
                 await asyncio.sleep(1.0)

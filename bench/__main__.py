@@ -1,0 +1,23 @@
+"""`make bench` / `make bench-quick`: every figure beside its baseline from the same run."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+from . import intake_throughput, startup
+from .common import Figure, report
+
+
+async def main(quick: bool) -> None:
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="sportello-bench-") as tmp:
+        for bench in (startup, intake_throughput):
+            figures += await bench.run(Path(tmp), quick)
+    report(figures, quick)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(quick="--quick" in sys.argv))
