@@ -9,6 +9,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from eventsourcing.cipher import AESCipher
 from psycopg import sql
 
 from .natsserver import NatsServer
@@ -61,15 +62,24 @@ def pg_schema(database_url: str) -> Iterator[str]:
         conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
 
 
+@pytest.fixture(scope="session")
+def cipher_key() -> str:
+    return AESCipher.create_key(32)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
-    """Settings overrides for one event store; suites using it run on SQLite and PostgreSQL."""
+def store(request: pytest.FixtureRequest, tmp_path: Path, cipher_key: str) -> dict[str, str]:
+    """Settings overrides for one event store; suites using it run on SQLite and PostgreSQL.
+
+    Stores are encrypted as in production, so every suite also exercises the cipher.
+    """
     if request.param == "sqlite":
-        return {"SPORTELLO_DATA_DIR": str(tmp_path / "data")}
+        return {"SPORTELLO_DATA_DIR": str(tmp_path / "data"), "CIPHER_KEY": cipher_key}
     database_url = request.getfixturevalue("database_url")
     schema = request.getfixturevalue("pg_schema")
     return {
         "DATABASE_URL": database_url,
         "DATABASE_SCHEMA": schema,
         "SPORTELLO_DATA_DIR": str(tmp_path / "data"),
+        "CIPHER_KEY": cipher_key,
     }

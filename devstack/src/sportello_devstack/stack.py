@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from eventsourcing.cipher import AESCipher
 
 from .mailsink import start_sink
 from .natsserver import NatsServer, free_port, wait_for_port
@@ -69,8 +70,19 @@ class Stack:
             "SPORTELLO_DATA_DIR": str(self.data_dir),
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.smtp_port),
+            "CIPHER_KEY_FILE": str(self.cipher_key_file()),
             **self.extra_env,
         }
+
+    def cipher_key_file(self) -> Path:
+        """The event stores' AES key for this data dir, made at first run, readable by us only."""
+        path = self.data_dir / "cipher.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as key_file:
+                key_file.write(AESCipher.create_key(32))
+        return path
 
     def start_service(self, name: str) -> None:
         executable = Path(sys.executable).parent / f"sportello-{name}"

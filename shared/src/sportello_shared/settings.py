@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlparse
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,6 +35,25 @@ class ServiceSettings(BaseSettings):
     stream_replicas: int = Field(default=1, validation_alias=_env("STREAM_REPLICAS"))
     log_level: str = Field(default="INFO", validation_alias=_env("LOG_LEVEL"))
     relay_poll_interval: float = Field(default=0.2, validation_alias=_env("RELAY_POLL_INTERVAL"))
+    cipher_key: SecretStr | None = Field(default=None, validation_alias=_env("CIPHER_KEY"))
+    cipher_key_file: Path | None = Field(default=None, validation_alias=_env("CIPHER_KEY_FILE"))
+
+    @model_validator(mode="after")
+    def _production_encrypts(self) -> ServiceSettings:
+        if self.environment == "production" and self.store_cipher_key() is None:
+            raise ValueError(
+                "CIPHER_KEY or CIPHER_KEY_FILE is required in production: "
+                "citizens' personal data is never stored in clear"
+            )
+        return self
+
+    def store_cipher_key(self) -> str | None:
+        """The AES key (base64) for the event store, from the environment or a file."""
+        if self.cipher_key is not None:
+            return self.cipher_key.get_secret_value()
+        if self.cipher_key_file is not None:
+            return self.cipher_key_file.read_text(encoding="utf-8").strip()
+        return None
 
     @property
     def nats_servers(self) -> list[str]:
@@ -47,6 +66,10 @@ class ServiceSettings(BaseSettings):
     def eventsourcing_env(self) -> dict[str, str]:
         """The eventsourcing persistence environment: PostgreSQL if configured, else SQLite."""
         common = {"SINGLE_ROW_TRACKING": "n"}
+        key = self.store_cipher_key()
+        if key is not None:
+            # AES-GCM on every stored event's state (ids, versions and topics stay readable).
+            common |= {"CIPHER_TOPIC": "eventsourcing.cipher:AESCipher", "CIPHER_KEY": key}
         if not self.database_url:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             path = self.data_dir / f"{self.service_name}.sqlite"
