@@ -88,7 +88,7 @@ class ServiceSettings(BaseSettings):
                 "POSTGRES_USER": unquote(url.username or "postgres"),
                 "POSTGRES_PASSWORD": unquote(url.password or ""),
                 "POSTGRES_SCHEMA": self.store_schema,
-                # A SELECT 1 before every use cost 15 % of intake; eventsourcing retries broken ones.
+            # A SELECT 1 before each use cost 15 % of intake; eventsourcing retries broken ones.
             "POSTGRES_PRE_PING": "n",
                 "POSTGRES_LOCK_TIMEOUT": "5",
                 "POSTGRES_CONNECT_TIMEOUT": "5",
