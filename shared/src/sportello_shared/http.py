@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .bus.dlq import DeadLetterNotFound, list_dead_letters, redrive
+from .limits import EdgeLimits
 from .logging import configure_logging
 from .runtime import Runtime, ServiceParts
 from .settings import ServiceSettings
@@ -73,6 +74,8 @@ def create_service_app(
     *,
     title: str,
     error_statuses: Mapping[type[Exception], int] | None = None,
+    form_prefixes: Sequence[str] = (),
+    max_body_bytes: int = 64 * 1024,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -85,6 +88,7 @@ def create_service_app(
             await runtime.stop()
 
     app = FastAPI(title=title, lifespan=lifespan)
+    app.add_middleware(EdgeLimits, max_body_bytes=max_body_bytes, form_prefixes=form_prefixes)
     app.include_router(ops)
     for router in routers:
         app.include_router(router)

@@ -94,3 +94,32 @@ async def test_ops_endpoints(client: httpx.AsyncClient) -> None:
     ready = await client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["checks"] == {"nats": True, "store": True}
     assert "sportello_relay_published_total" in (await client.get("/metrics")).text
+
+
+async def test_an_oversized_body_is_refused_with_413(client: httpx.AsyncClient) -> None:
+    huge = REGISTRATION | {"description": "x" * 100_000}
+    response = await client.post("/cases", json=huge)
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_body_that_is_not_json_is_refused_with_415(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/cases", content="tenant=torino", headers={"content-type": "text/plain"}
+    )
+    assert response.status_code == 415
+    assert response.json()["title"] == "Unsupported media type"
+
+
+async def test_invalid_json_is_a_problem_not_a_crash(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/cases", content=b'{"tenant": ', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_malformed_case_id_is_a_422_problem(client: httpx.AsyncClient) -> None:
+    response = await client.get("/cases/not-a-uuid")
+    assert response.status_code == 422
+    assert "case_id" in response.json()["detail"]
