@@ -76,3 +76,8 @@ bench: install
 # Reduced sizes (< 2 min): checks that every benchmark works, not the figures. CI runs it.
 bench-quick: install
 	$(PY) -m bench --quick
+
+.PHONY: token
+# A bearer token from make run's local issuer: make -s token ROLE=office TENANT=pisa ORG=pisamo
+token: install
+	@$(VENV)/bin/sportello-dev token --role $(ROLE) $(if $(TENANT),--tenant $(TENANT)) $(if $(ORG),--organization $(ORG))

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .issuer import DevIssuer
 from .mailsink import start_sink
 from .stack import SERVICES, Stack
 
@@ -24,7 +25,7 @@ def run(
     data_dir: Annotated[Path, typer.Option(help="where stores, mail and logs go")] = Path(".data"),
 ) -> None:
     """Start nats-server (or use NATS_URL), the mail sink and the four services."""
-    stack = Stack(data_dir.resolve())
+    stack = Stack(data_dir.resolve(), auth=True)
     console.print("[bold]Starting Sportello…[/bold]")
     try:
         stack.start()
@@ -39,6 +40,7 @@ def run(
     table.add_row("mail sink", f"smtp://127.0.0.1:{stack.smtp_port}", str(stack.mail_dir))
     console.print(table)
     console.print(f"Logs: {data_dir}/<service>.log — Ctrl-C stops everything.")
+    console.print("Ops APIs want a bearer token: make -s token ROLE=operator TENANT=torino")
     _wait_for_interrupt(stack)
 
 
@@ -72,3 +74,15 @@ def mailsink(
     with contextlib.suppress(KeyboardInterrupt):
         signal.pause()
     controller.stop()
+
+
+@app.command()
+def token(
+    role: Annotated[str, typer.Option(help="operator, office, partner, admin or auditor")],
+    tenant: Annotated[str | None, typer.Option()] = None,
+    organization: Annotated[str | None, typer.Option()] = None,
+    subject: Annotated[str | None, typer.Option()] = None,
+    data_dir: Annotated[Path, typer.Option()] = Path(".data"),
+) -> None:
+    """Print a bearer token from the local issuer of `make run`."""
+    print(DevIssuer(data_dir.resolve() / "auth").token(role, tenant, organization, subject))  # noqa: T201

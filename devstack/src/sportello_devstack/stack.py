@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 from eventsourcing.cipher import AESCipher
 
+from .issuer import DevIssuer
 from .mailsink import start_sink
 from .natsserver import NatsServer, free_port, wait_for_port
 
@@ -27,6 +28,7 @@ class Stack:
     smtp_port: int | None = 1025
     extra_env: dict[str, str] = field(default_factory=dict)
     log_to_files: bool = True
+    auth: bool = False
     nats: NatsServer | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
@@ -71,8 +73,14 @@ class Stack:
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.smtp_port),
             "CIPHER_KEY_FILE": str(self.cipher_key_file()),
+            **(self.issuer.env() if self.auth else {}),
             **self.extra_env,
         }
+
+    @property
+    def issuer(self) -> DevIssuer:
+        """The local token issuer: ops APIs want a bearer token when `auth` is on."""
+        return DevIssuer(self.data_dir / "auth")
 
     def cipher_key_file(self) -> Path:
         """The event stores' AES key for this data dir, made at first run, readable by us only."""

@@ -7,12 +7,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .auth import AuthSettings, TokenVerifier, authenticate
 from .bus.dlq import DeadLetterNotFound, list_dead_letters, redrive
 from .limits import EdgeLimits
 from .logging import configure_logging
@@ -42,7 +43,10 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
 
-@ops.get("/admin/dlq")
+admin = APIRouter(tags=["admin"])
+
+
+@admin.get("/admin/dlq")
 async def dead_letters(
     request: Request, limit: int = Query(default=100, ge=1, le=1000)
 ) -> list[dict[str, Any]]:
@@ -52,7 +56,7 @@ async def dead_letters(
     return [letter.view() for letter in letters]
 
 
-@ops.post("/admin/dlq/{sequence}/redrive")
+@admin.post("/admin/dlq/{sequence}/redrive")
 async def redrive_dead_letter(request: Request, sequence: int) -> dict[str, int]:
     """Republish a dead letter on its subject; a non-empty body replaces the message (a fix)."""
     runtime = request.app.state.runtime
@@ -76,7 +80,13 @@ def create_service_app(
     error_statuses: Mapping[type[Exception], int] | None = None,
     form_prefixes: Sequence[str] = (),
     max_body_bytes: int = 64 * 1024,
+    public_routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
+    """`routers` need a bearer token (see auth.py); `public_routers` have their own rules."""
+    auth = AuthSettings()
+    if parts.settings.environment == "production" and not auth.enabled:
+        raise RuntimeError("AUTH_JWKS_URL or AUTH_JWKS_FILE is required in production")
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime: Runtime[Any] = Runtime(parts)
@@ -88,9 +98,12 @@ def create_service_app(
             await runtime.stop()
 
     app = FastAPI(title=title, lifespan=lifespan)
+    app.state.token_verifier = TokenVerifier(auth) if auth.enabled else None
     app.add_middleware(EdgeLimits, max_body_bytes=max_body_bytes, form_prefixes=form_prefixes)
     app.include_router(ops)
-    for router in routers:
+    for router in (admin, *routers):
+        app.include_router(router, dependencies=[Depends(authenticate)])
+    for router in public_routers:
         app.include_router(router)
     _register_problem_handlers(app, {DeadLetterNotFound: 404, **(error_statuses or {})})
     return app
@@ -112,7 +125,10 @@ def _register_problem_handlers(app: FastAPI, statuses: Mapping[type[Exception], 
 
     async def http_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        return problem(exc.status_code, str(exc.detail), str(exc.detail))
+        response = problem(exc.status_code, str(exc.detail), str(exc.detail))
+        if exc.status_code == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="sportello"'
+        return response
 
     def domain_error(status: int) -> Callable[[Request, Exception], Any]:
         async def handler(_: Request, exc: Exception) -> JSONResponse:

@@ -11,6 +11,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from sportello_shared.application import Writer
+from sportello_shared.auth import (
+    ANONYMOUS_DEVELOPER,
+    CurrentPrincipal,
+    Role,
+    require_act,
+    require_read,
+)
 from sportello_shared.contracts.cases import Channel, Citizen, HandlingMode, Kind, Location
 from sportello_shared.tracing import child_traceparent
 
@@ -136,16 +143,28 @@ class CaseView(BaseModel):
 class Intake:
     """The application and its writer, as the HTTP handlers see them."""
 
-    def __init__(self, request: Request) -> None:
+    def __init__(self, request: Request, principal: CurrentPrincipal) -> None:
         runtime = request.app.state.runtime
         self.app: IntakeApplication = runtime.app
         self.writer: Writer = runtime.writer
+        self.principal = principal
         self.traceparent = child_traceparent(request.headers.get("traceparent"))
         self.registrations = runtime.batcher("registrations", self.app.register_cases)
 
-    async def run(self, command: Callable[..., Case], *args: Any) -> CaseView:
+    def actor_for(self, claimed: str) -> str:
+        """Who did it: the token's subject when there is one (audit), else what the form said."""
+        return claimed if self.principal is ANONYMOUS_DEVELOPER else self.principal.subject
+
+    async def case(self, case_id: UUID) -> Case:
+        case = await self.writer.call(self.app.get_case, case_id)
+        require_read(self.principal, case.tenant, case.organization)
+        return case
+
+    async def run(self, command: Callable[..., Case], case_id: UUID, *args: Any) -> CaseView:
         """Run an office command on the writer thread; answer with the case as it now stands."""
-        return CaseView.of(await self.writer.call(command, *args))
+        case = await self.case(case_id)
+        require_act(self.principal, case.tenant, case.organization)
+        return CaseView.of(await self.writer.call(command, case_id, *args))
 
 
 IntakeDep = Annotated[Intake, Depends(Intake)]
@@ -159,6 +178,7 @@ async def register_case(
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> CaseView:
+    require_act(intake.principal, body.tenant, None)
     command = RegisterCase(
         **body.model_dump(
             mode="python", exclude={"citizen", "location", "external_ref", "attachments"}
@@ -169,7 +189,7 @@ async def register_case(
         if body.location
         else None,
         external_ref=body.external_ref.model_dump() if body.external_ref else None,
-        actor="operator",
+        actor=intake.actor_for("operator"),
         idempotency_key=idempotency_key,
         traceparent=intake.traceparent,
     )
@@ -221,7 +241,15 @@ async def search_cases(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> CasePage:
-    """Operators' search, newest first. Follows the event store within milliseconds."""
+    """Operators' search, newest first. Follows the event store within milliseconds.
+
+    A token scoped to a tenant (and organization) searches within it, whatever the query says.
+    """
+    principal = intake.principal
+    if not principal.roles & {Role.ADMIN, Role.AUDITOR}:
+        tenant = principal.tenant
+        if principal.roles.isdisjoint({Role.OPERATOR}):
+            organization = principal.organization
     query = CaseQuery(
         tenant=tenant,
         status=status.value if status else None,
@@ -240,13 +268,17 @@ async def search_cases(
 
 @router.get("/cases/{case_id}")
 async def get_case(case_id: UUID, intake: IntakeDep) -> CaseView:
-    return CaseView.of(await intake.writer.call(intake.app.get_case, case_id))
+    return CaseView.of(await intake.case(case_id))
 
 
 @router.post("/cases/{case_id}/take-in-charge")
 async def take_in_charge(case_id: UUID, body: TakeInChargeRequest, intake: IntakeDep) -> CaseView:
     return await intake.run(
-        intake.app.take_in_charge, case_id, body.operator, body.occurred_at, intake.traceparent
+        intake.app.take_in_charge,
+        case_id,
+        intake.actor_for(body.operator),
+        body.occurred_at,
+        intake.traceparent,
     )
 
 
@@ -257,7 +289,7 @@ async def contact_citizen(case_id: UUID, body: ContactRequest, intake: IntakeDep
         case_id,
         body.means,
         body.note,
-        body.actor,
+        intake.actor_for(body.actor),
         body.occurred_at,
         intake.traceparent,
     )
@@ -271,7 +303,7 @@ async def wait_for_citizen(
         intake.app.wait_for_citizen,
         case_id,
         body.request,
-        body.actor,
+        intake.actor_for(body.actor),
         body.occurred_at,
         intake.traceparent,
     )
@@ -280,14 +312,23 @@ async def wait_for_citizen(
 @router.post("/cases/{case_id}/resume")
 async def resume(case_id: UUID, body: ResumeRequest, intake: IntakeDep) -> CaseView:
     return await intake.run(
-        intake.app.resume, case_id, body.actor, body.occurred_at, intake.traceparent
+        intake.app.resume,
+        case_id,
+        intake.actor_for(body.actor),
+        body.occurred_at,
+        intake.traceparent,
     )
 
 
 @router.post("/cases/{case_id}/resolve")
 async def resolve(case_id: UUID, body: OutcomeRequest, intake: IntakeDep) -> CaseView:
     return await intake.run(
-        intake.app.resolve, case_id, body.outcome, body.actor, body.occurred_at, intake.traceparent
+        intake.app.resolve,
+        case_id,
+        body.outcome,
+        intake.actor_for(body.actor),
+        body.occurred_at,
+        intake.traceparent,
     )
 
 
@@ -297,7 +338,7 @@ async def close_case(case_id: UUID, body: OutcomeRequest, intake: IntakeDep) -> 
         intake.app.close_case,
         case_id,
         body.outcome,
-        body.actor,
+        intake.actor_for(body.actor),
         body.occurred_at,
         intake.traceparent,
     )
@@ -306,7 +347,12 @@ async def close_case(case_id: UUID, body: OutcomeRequest, intake: IntakeDep) -> 
 @router.post("/cases/{case_id}/reopen")
 async def reopen(case_id: UUID, body: ReasonRequest, intake: IntakeDep) -> CaseView:
     return await intake.run(
-        intake.app.reopen, case_id, body.reason, body.actor, body.occurred_at, intake.traceparent
+        intake.app.reopen,
+        case_id,
+        body.reason,
+        intake.actor_for(body.actor),
+        body.occurred_at,
+        intake.traceparent,
     )
 
 
@@ -316,7 +362,7 @@ async def request_reassignment(case_id: UUID, body: ReasonRequest, intake: Intak
         intake.app.request_reassignment,
         case_id,
         body.reason,
-        body.actor,
+        intake.actor_for(body.actor),
         body.occurred_at,
         intake.traceparent,
     )

@@ -1,0 +1,124 @@
+"""Ops APIs: no token → 401, someone else's tenant or organization → 403, tokens checked fully."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from fastapi import FastAPI
+from sportello_devstack.issuer import DevIssuer
+from sportello_intake.main import IntakeSettings, build
+
+ROOT = Path(__file__).parents[2]
+CASE: dict[str, Any] = {
+    "tenant": "pisa",
+    "kind": "reclamo",
+    "channel": "phone",
+    "category": "parcheggi",
+    "description": "Parcometro guasto",
+    "citizen": {"name": "Giulia Bianchi", "email": "giulia.bianchi@example.org"},
+}
+
+
+@pytest.fixture
+def issuer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DevIssuer:
+    issuer = DevIssuer(tmp_path / "auth")
+    for key, value in issuer.env().items():
+        monkeypatch.setenv(key, value)
+    return issuer
+
+
+@pytest.fixture
+async def client(
+    issuer: DevIssuer,  # noqa: ARG001 (it sets AUTH_* before the app reads them)
+    tmp_path: Path,
+    nats_url: str,
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = IntakeSettings(  # type: ignore[call-arg]
+        NATS_URL=nats_url,
+        SPORTELLO_TENANTS_DIR=str(ROOT / "deploy" / "tenants"),
+        SPORTELLO_DATA_DIR=str(tmp_path / "data"),
+    )
+    app: FastAPI = build(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+            yield client
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_without_a_token_the_ops_api_answers_401_but_health_stays_open(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/cases", json=CASE)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert response.headers["content-type"] == "application/problem+json"
+    assert (await client.get("/cases")).status_code == 401
+    assert (await client.get("/admin/dlq")).status_code == 401
+    for open_path in ("/healthz", "/readyz", "/metrics"):
+        assert (await client.get(open_path)).status_code == 200
+
+
+async def test_an_operator_works_in_its_own_tenant_only(
+    client: httpx.AsyncClient, issuer: DevIssuer
+) -> None:
+    pisa = bearer(issuer.token("operator", "pisa", subject="anna@pisa"))
+    torino = bearer(issuer.token("operator", "torino"))
+
+    created = await client.post("/cases", json=CASE, headers=pisa)
+    assert created.status_code == 201
+    case_id = created.json()["case_id"]
+    assert created.json()["timeline"][0]["actor"] == "anna@pisa"  # audit: the token's subject
+
+    assert (await client.post("/cases", json=CASE, headers=torino)).status_code == 403
+    assert (await client.get(f"/cases/{case_id}", headers=torino)).status_code == 403
+    assert (await client.get(f"/cases/{case_id}", headers=pisa)).status_code == 200
+
+
+async def test_an_office_sees_its_organizations_cases_only(
+    client: httpx.AsyncClient, issuer: DevIssuer
+) -> None:
+    operator = bearer(issuer.token("operator", "pisa"))
+    case_id = (await client.post("/cases", json=CASE, headers=operator)).json()["case_id"]
+    sepi = bearer(issuer.token("office", "pisa", "sepi"))
+    assert (await client.get(f"/cases/{case_id}", headers=sepi)).status_code == 403
+    page = (await client.get("/cases", params={"tenant": "pisa"}, headers=sepi)).json()
+    assert page["total"] == 0  # its search is scoped to its own organization
+
+
+async def test_auditors_read_but_do_not_act_and_admin_routes_need_admin(
+    client: httpx.AsyncClient, issuer: DevIssuer
+) -> None:
+    auditor = bearer(issuer.token("auditor"))
+    assert (await client.get("/cases", headers=auditor)).status_code == 200
+    assert (await client.post("/cases", json=CASE, headers=auditor)).status_code == 403
+    operator = bearer(issuer.token("operator", "pisa"))
+    assert (await client.get("/admin/dlq", headers=operator)).status_code == 403
+    assert (
+        await client.get("/admin/dlq", headers=bearer(issuer.token("admin")))
+    ).status_code == 200
+
+
+async def test_expired_foreign_and_misaddressed_tokens_are_refused(
+    client: httpx.AsyncClient, issuer: DevIssuer, tmp_path: Path
+) -> None:
+    expired = issuer.token("operator", "pisa", ttl_seconds=-3600)
+    stranger = DevIssuer(tmp_path / "stranger").token("admin")  # signed with another key
+    claims = jwt.decode(issuer.token("admin"), options={"verify_signature": False})
+    key = issuer.key_file.read_bytes()
+    header = {"kid": jwt.get_unverified_header(issuer.token("admin"))["kid"]}
+    wrong_audience = jwt.encode(claims | {"aud": "someone-else"}, key, "ES256", headers=header)
+    no_roles = jwt.encode(claims | {"roles": []}, key, "ES256", headers=header)
+    hs256 = jwt.encode(claims, "a-shared-secret-long-enough-for-hs256!", "HS256", headers=header)
+
+    for token in (expired, stranger, wrong_audience, hs256, "not-a-jwt"):
+        assert (await client.get("/cases", headers=bearer(token))).status_code == 401, token
+    assert (await client.get("/cases", headers=bearer(no_roles))).status_code == 403
