@@ -109,7 +109,7 @@ def report(figures: list[Figure], quick: bool) -> None:
             f.figure,
             f"{f.value:,.1f} {f.unit}",
             f"{f.baseline}: {f.baseline_value:,.1f}" if f.baseline and f.baseline_value else "",
-            f"{f.ratio:.2f}×" if f.ratio else "",
+            f"{f.ratio:.2f}x" if f.ratio else "",
             f.target or "",
             "" if f.met is None else ("yes" if f.met else "NO"),
         )

@@ -141,7 +141,7 @@ async def run(tmp: Path, quick: bool) -> list[Figure]:
             "cases/s",
             baseline="naive (b)",
             baseline_value=naive,
-            target="≥ 2,000/s and ≥ 3× (b)",
+            target="≥ 2,000/s and ≥ 3x (b)",
             met=rate >= 2000 and rate >= 3 * naive,
         ),
         Figure(name, f"relay tail after the load ({accepted} cases)", relay_tail, "s"),

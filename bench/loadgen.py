@@ -22,6 +22,7 @@ class LoadResult:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     bodies: list[bytes] = field(default_factory=list)
+    answered_at: list[float] = field(default_factory=list)  # wall clock, with `bodies`
 
     @property
     def rate(self) -> float:
@@ -85,6 +86,7 @@ async def run_load(
                     result.ok += 1
                     if keep_bodies:
                         result.bodies.append(body)
+                        result.answered_at.append(time.time())
                 else:
                     result.errors += 1
         finally:
