@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .auth import AuthSettings, TokenVerifier, authenticate
 from .bus.dlq import DeadLetterNotFound, list_dead_letters, redrive
-from .limits import EdgeLimits
+from .limits import EdgeLimits, RateLimits
 from .logging import configure_logging
 from .runtime import Runtime, ServiceParts
 from .settings import ServiceSettings
@@ -81,6 +81,7 @@ def create_service_app(
     form_prefixes: Sequence[str] = (),
     max_body_bytes: int = 64 * 1024,
     public_routers: Sequence[APIRouter] = (),
+    rate_limits: Mapping[str, float] | None = None,
 ) -> FastAPI:
     """`routers` need a bearer token (see auth.py); `public_routers` have their own rules."""
     auth = AuthSettings()
@@ -100,6 +101,8 @@ def create_service_app(
     app = FastAPI(title=title, lifespan=lifespan)
     app.state.token_verifier = TokenVerifier(auth) if auth.enabled else None
     app.add_middleware(EdgeLimits, max_body_bytes=max_body_bytes, form_prefixes=form_prefixes)
+    if rate_limits:
+        app.add_middleware(RateLimits, per_minute=dict(rate_limits))
     app.include_router(ops)
     for router in (admin, *routers):
         app.include_router(router, dependencies=[Depends(authenticate)])

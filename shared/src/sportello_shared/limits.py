@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -91,3 +92,67 @@ class EdgeLimits:
 
     def _limit(self) -> str:
         return f"the limit is {self.max_body_bytes} bytes"
+
+
+class RateLimits:
+    """Token buckets per client address on public write endpoints (429 with Retry-After).
+
+    Kept in each replica's memory: with N replicas a client gets at most N times the rate, which
+    is what a limit against floods needs; a shared quota would sit in the load balancer.
+    """
+
+    def __init__(self, app: ASGIApp, per_minute: dict[str, float], burst: int = 10) -> None:
+        self.app = app
+        self.per_minute = per_minute
+        self.burst = burst
+        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        prefix = self._limited(scope)
+        if prefix is not None:
+            client = (scope.get("client") or ("unknown", 0))[0]
+            wait = self._take((client, prefix), self.per_minute[prefix] / 60.0)
+            if wait > 0:
+                await _too_many(send, wait)
+                return
+        await self.app(scope, receive, send)
+
+    def _limited(self, scope: Scope) -> str | None:
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
+            return None
+        return next((p for p in self.per_minute if scope["path"].startswith(p)), None)
+
+    def _take(self, key: tuple[str, str], rate: float) -> float:
+        """Seconds to wait before a token is free (0 = take it now)."""
+        now = time.monotonic()
+        tokens, last = self._buckets.get(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * rate)
+        if tokens < 1.0:
+            self._buckets[key] = (tokens, now)
+            return (1.0 - tokens) / rate
+        self._buckets[key] = (tokens - 1.0, now)
+        if len(self._buckets) > 100_000:  # forget idle clients rather than grow forever
+            self._buckets.clear()
+        return 0.0
+
+
+async def _too_many(send: Send, wait: float) -> None:
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "title": "Too many requests",
+            "status": 429,
+            "detail": f"retry in {wait:.0f} s",
+        }
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"retry-after", str(max(1, round(wait))).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body.encode()})
