@@ -1,31 +1,42 @@
-"""notify-svc use cases: keep a file on each case, request a message per event, settle it."""
+"""notify-svc use cases: settle each message, resend on request, post letters, take survey answers.
+
+The reactions to public events (which message each event asks for) are in `reactions.py`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import TypeVar
+import secrets
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
-from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import Aggregate
-from sportello_shared.application import Incoming, RetryLater, ServiceApplication
-from sportello_shared.contracts import EventPayload
-from sportello_shared.contracts.cases import (
-    CaseAssigned,
-    CaseClosed,
-    CaseReceived,
-    CaseTakenInCharge,
-)
-from sportello_shared.contracts.subjects import UNASSIGNED
+from eventsourcing.utils import get_topic
 from sportello_shared.tenants import TenantCatalogue
-from sportello_shared.tracing import child_traceparent
 
-from .domain import CaseFile, Notification, Template, case_file_id
+from .domain import (
+    Audience,
+    CaseFile,
+    Channel,
+    LetterTray,
+    Notification,
+    NotifyPolicy,
+    Satisfaction,
+    Survey,
+    Template,
+    case_file_id,
+    letter_tray_id,
+    notification_id_for,
+    satisfaction_by_office,
+    survey_id_for,
+)
+from .reactions import Reactions
 
 Clock = Callable[[], datetime]
-AggregateT = TypeVar("AggregateT", bound=Aggregate)
+
+# Events older than this tell nobody (first deploy, consumer reset): see the README.
+DEFAULT_MAX_EVENT_AGE = timedelta(days=2)
+DEFAULT_SURVEY_BASE_URL = "http://127.0.0.1:8004/surveys"
 
 
 class CaseNotFound(LookupError):
@@ -36,7 +47,15 @@ class NotificationNotFound(LookupError):
     pass
 
 
-class NotifyApplication(ServiceApplication):
+class SurveyNotFound(LookupError):
+    pass
+
+
+class NotALetter(ValueError):
+    pass
+
+
+class NotifyApplication(Reactions):
     name = "notify"
 
     def __init__(
@@ -44,12 +63,24 @@ class NotifyApplication(ServiceApplication):
         tenants: TenantCatalogue,
         env: dict[str, str] | None = None,
         clock: Clock | None = None,
+        *,
+        policies: Mapping[str, NotifyPolicy] | None = None,
+        max_event_age: timedelta = DEFAULT_MAX_EVENT_AGE,
+        survey_base_url: str = DEFAULT_SURVEY_BASE_URL,
+        new_token: Callable[[], str] | None = None,
     ) -> None:
         super().__init__(env)
         self.tenants = tenants
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.policies = dict(policies or {})
+        self.max_event_age = max_event_age
+        self.survey_base_url = survey_base_url.rstrip("/")
+        self.new_token = new_token or (lambda: secrets.token_urlsafe(18))
 
-    # --- use cases ------------------------------------------------------------------------------
+    def tenant_policy(self, tenant: str) -> NotifyPolicy:
+        return self.policies.get(tenant) or NotifyPolicy()
+
+    # --- delivery, as the dispatcher reports it -------------------------------------------------
 
     def mark_sent(self, notification_id: UUID, reply: str, at: datetime) -> Notification:
         notification = self.get_notification(notification_id)
@@ -58,9 +89,11 @@ class NotifyApplication(ServiceApplication):
         return notification
 
     def mark_failed(self, notification_id: UUID, reason: str, at: datetime) -> Notification:
+        """Failed for good: published as notification.failed, and the URP is told in the same
+        transaction, so neither can happen without the other."""
         notification = self.get_notification(notification_id)
         notification.mark_failed(reason, at)
-        self.save(notification)
+        self.save(notification, *self._alert_urp(notification))
         return notification
 
     def record_failed_attempt(
@@ -71,127 +104,134 @@ class NotifyApplication(ServiceApplication):
         self.save(notification)
         return notification
 
+    def postpone(self, notification_id: UUID, until: datetime) -> Notification:
+        notification = self.get_notification(notification_id)
+        notification.postpone(until)
+        self.save(notification)
+        return notification
+
+    def hold_until(self, notification: Notification, at: datetime) -> datetime | None:
+        """Quiet hours: an SMS is held until the tenant's morning; other channels never wait."""
+        if notification.channel is not Channel.SMS:
+            return None
+        tenant = self.tenants.get(notification.tenant)
+        timezone = tenant.timezone if tenant else "Europe/Rome"
+        return self.tenant_policy(notification.tenant).sms.quiet_hours.hold_until(at, timezone)
+
+    # --- operators ------------------------------------------------------------------------------
+
+    def resend(self, notification_id: UUID, actor: str, reason: str) -> Notification:
+        notification = self.get_notification(notification_id)
+        notification.resend(actor, reason, self.clock())
+        tray = self._tray_with(notification) if notification.channel is Channel.LETTER else None
+        self.save(notification, *([tray] if tray else []))
+        return notification
+
+    def post_letter(self, notification_id: UUID, actor: str) -> Notification:
+        """The office printed and posted the letter: the notification is sent."""
+        notification = self.get_notification(notification_id)
+        if notification.channel is not Channel.LETTER:
+            raise NotALetter(f"notification {notification_id} goes by {notification.channel}")
+        notification.mark_sent(f"posted by {actor}", self.clock())
+        tray = self._find(LetterTray, letter_tray_id(notification.tenant))
+        if tray is not None:
+            tray.remove(notification.id)
+        self.save(notification, *([tray] if tray else []))
+        return notification
+
+    def pending_letters(self, tenant: str) -> list[Notification]:
+        tray = self._find(LetterTray, letter_tray_id(tenant))
+        return [self.get_notification(n) for n in tray.pending] if tray else []
+
+    def _tray_with(self, notification: Notification) -> LetterTray:
+        tray = self._find(LetterTray, letter_tray_id(notification.tenant))
+        tray = tray or LetterTray.for_tenant(notification.tenant)
+        tray.add(notification.id)
+        return tray
+
+    # --- surveys --------------------------------------------------------------------------------
+
+    def answer_survey(self, token: str, rating: int, comment: str | None) -> Survey:
+        survey = self._find(Survey, survey_id_for(token))
+        if survey is None:
+            raise SurveyNotFound("no survey for this link")
+        survey.answer(rating, comment, self.clock())
+        self.save(survey)
+        return survey
+
+    def survey_summary(self, tenant: str, start: datetime, end: datetime) -> list[Satisfaction]:
+        """Satisfaction per office for answers given in [start, end).
+
+        Reads the answers off the log, filtered by topic: answers are few next to everything else.
+        """
+        topics = [get_topic(Survey.Answered)]
+        answers: list[tuple[str | None, int]] = []
+        position = 0
+        while page := self.recorder.select_notifications(
+            start=position, limit=500, topics=topics, inclusive_of_start=False
+        ):
+            for stored in page:
+                answered = self.mapper.to_domain_event(stored)
+                assert isinstance(answered, Survey.Answered)
+                if answered.tenant == tenant and start <= answered.at < end:
+                    answers.append((answered.organization, answered.rating))
+            position = page[-1].id
+        return satisfaction_by_office(answers)
+
+    # --- reads ----------------------------------------------------------------------------------
+
     def get_notification(self, notification_id: UUID) -> Notification:
         notification = self._find(Notification, notification_id)
         if notification is None:
             raise NotificationNotFound(f"no notification {notification_id}")
         return notification
 
-    def notifications_for(self, case_id: str | UUID) -> list[Notification]:
+    def get_case_file(self, case_id: str | UUID) -> CaseFile:
         case_file = self._find(CaseFile, case_file_id(str(case_id)))
         if case_file is None:
             raise CaseNotFound(f"no case {case_id}")
-        return [self.get_notification(n) for n in case_file.notifications]
-
-    def _find(self, kind: type[AggregateT], aggregate_id: UUID) -> AggregateT | None:
-        try:
-            aggregate: Aggregate = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-        assert isinstance(aggregate, kind)
-        return aggregate
-
-    # --- reactions to the case lifecycle --------------------------------------------------------
-
-    @singledispatchmethod
-    def react(
-        self, payload: EventPayload, incoming: Incoming, processing_event: ProcessingEvent[UUID]
-    ) -> None:
-        """Other public events are not notify's business (yet)."""
-
-    @react.register
-    def _(
-        self, payload: CaseReceived, incoming: Incoming, processing_event: ProcessingEvent[UUID]
-    ) -> None:
-        if self._find(CaseFile, case_file_id(payload.case_id)) is not None:
-            return  # the same case published again (e.g. after intake's log was relayed anew)
-        case_file = CaseFile.open(
-            case_id=payload.case_id,
-            tenant=incoming.envelope.tenant,
-            reference=payload.reference,
-            citizen_name=payload.citizen.name,
-            email=str(payload.citizen.email) if payload.citizen.email else None,
-            language=payload.citizen.language,
-        )
-        processing_event.collect_events(case_file)
-
-    @react.register
-    def _(
-        self, payload: CaseAssigned, incoming: Incoming, processing_event: ProcessingEvent[UUID]
-    ) -> None:
-        case_file = self._case_file(payload.case_id)
-        case_file.record_organization(payload.organization)
-        processing_event.collect_events(case_file)
-
-    @react.register
-    def _(
-        self,
-        payload: CaseTakenInCharge,
-        incoming: Incoming,
-        processing_event: ProcessingEvent[UUID],
-    ) -> None:
-        case_file = self._case_file(payload.case_id)
-        case_file.record_organization(payload.organization)
-        self._request(case_file, Template.TAKEN_IN_CHARGE, {}, incoming, processing_event)
-
-    @react.register
-    def _(
-        self, payload: CaseClosed, incoming: Incoming, processing_event: ProcessingEvent[UUID]
-    ) -> None:
-        case_file = self._case_file(payload.case_id)
-        if incoming.envelope.organization != UNASSIGNED:
-            case_file.record_organization(incoming.envelope.organization)
-        context = {"outcome": payload.outcome}
-        self._request(case_file, Template.CLOSED, context, incoming, processing_event)
-
-    def _case_file(self, case_id: str) -> CaseFile:
-        case_file = self._find(CaseFile, case_file_id(case_id))
-        if case_file is None:
-            # This event overtook the case's `received` (a redelivery reorders them): later.
-            raise RetryLater(f"case {case_id} not received yet")
         return case_file
 
-    def _request(
-        self,
-        case_file: CaseFile,
-        template: Template,
-        extra: dict[str, str],
-        incoming: Incoming,
-        processing_event: ProcessingEvent[UUID],
-    ) -> None:
-        processing_event.collect_events(case_file)
-        if case_file.email is None:
-            # No e-mail address: the citizen gave a phone number or a postal address. Letters and
-            # SMS come with a later issue; until then nothing is requested nor recorded.
-            return
-        notification = Notification.request(
-            case_id=case_file.case_id,
-            tenant=case_file.tenant,
-            template=template,
-            trigger_event_id=incoming.envelope.id,
-            recipient=case_file.email,
-            language=case_file.language,
-            context=self._context(case_file) | extra,
-            requested_at=self.clock(),
-            traceparent=child_traceparent(incoming.envelope.traceparent),
-        )
-        if self._find(Notification, notification.id) is not None:
-            return  # requested already: the same event came again under another tracking id
-        case_file.record_notification(notification.id)
-        processing_event.collect_events(notification, case_file)
+    def notifications_for(self, case_id: str | UUID) -> list[Notification]:
+        case_file = self.get_case_file(case_id)
+        return [self.get_notification(n) for n in case_file.notifications]
 
-    def _context(self, case_file: CaseFile) -> dict[str, str]:
-        """What the templates say, fixed when the message is requested (what was asked is kept)."""
-        tenant = self.tenants.get(case_file.tenant)
-        tenant_name = tenant.name if tenant else case_file.tenant
-        organization = (
-            tenant.organization(case_file.organization)
-            if tenant and case_file.organization
-            else None
+    # --- the URP is told of every message that could not be delivered ---------------------------
+
+    def _alert_urp(self, failed: Notification) -> list[Aggregate]:
+        tenant = self.tenants.get(failed.tenant)
+        urp = tenant.organization(tenant.triage) if tenant else None
+        if failed.template == Template.DELIVERY_FAILED or tenant is None or urp is None:
+            return []  # an alert about an alert would loop; the log and metrics still show it
+        trigger = f"{failed.id}:{failed.delivery}"
+        alert_id = notification_id_for(
+            failed.case_id, Template.DELIVERY_FAILED, trigger, Audience.URP
         )
-        return {
-            "citizen_name": case_file.citizen_name,
-            "reference": case_file.reference,
-            "office": organization.name if organization else tenant_name,
-            "tenant_name": tenant_name,
-        }
+        if self._find(Notification, alert_id) is not None:
+            return []
+        alert = Notification.request(
+            case_id=failed.case_id,
+            tenant=failed.tenant,
+            template=Template.DELIVERY_FAILED,
+            trigger_event_id=trigger,
+            recipient=urp.email,
+            language="it",
+            context={
+                "reference": failed.context.get("reference", failed.case_id),
+                "case_id": failed.case_id,
+                "tenant_name": tenant.name,
+                "office": urp.name,
+                "failed_template": failed.template,
+                "failed_channel": failed.channel.value,
+                "reason": failed.failure_reason or "",
+            },
+            requested_at=self.clock(),
+            traceparent=failed.traceparent,
+            audience=Audience.URP,
+            organization=urp.id,
+        )
+        case_file = self._find(CaseFile, case_file_id(failed.case_id))
+        if case_file is None:
+            return [alert]
+        case_file.record_notification(alert.id)
+        return [alert, case_file]

@@ -3,22 +3,46 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from pydantic import AliasChoices, Field, SecretStr
 from sportello_shared.bus.consumer import ConsumerSpec
-from sportello_shared.contracts.subjects import CASES_STREAM, case_events
+from sportello_shared.contracts.subjects import CASES_STREAM, SLA_STREAM, case_events
 from sportello_shared.http import create_service_app, serve
 from sportello_shared.runtime import Runtime, ServiceParts, Worker
 from sportello_shared.settings import ServiceSettings
 from sportello_shared.tenants import load_tenants
 
 from . import api
+from .adapters.delivery import Sender
 from .adapters.dispatcher import DISPATCH_POSITION, Backoff, Dispatcher
+from .adapters.http_channels import HttpSmsSender, SmsConfig, WebhookSender
 from .adapters.mailer import SmtpConfig, SmtpMailer
+from .adapters.policies import load_policies
 from .adapters.publishing import to_public
-from .application import CaseNotFound, NotificationNotFound, NotifyApplication
+from .adapters.rendering import RenderingFailed
+from .application import (
+    DEFAULT_MAX_EVENT_AGE,
+    DEFAULT_SURVEY_BASE_URL,
+    CaseNotFound,
+    NotALetter,
+    NotificationNotFound,
+    NotifyApplication,
+    SurveyNotFound,
+)
+from .domain import (
+    AlreadySettled,
+    Channel,
+    InvalidRating,
+    NotifyPolicy,
+    NotSettled,
+    SurveyAlreadyAnswered,
+    SurveyExpired,
+)
 
 
 def _env(name: str) -> AliasChoices:
@@ -43,6 +67,19 @@ class NotifySettings(ServiceSettings):
     dispatch_poll_interval: float = Field(
         default=1.0, gt=0, validation_alias=_env("DISPATCH_POLL_INTERVAL")
     )
+    sms_endpoint: str | None = Field(default=None, validation_alias=_env("SMS_ENDPOINT"))
+    sms_token: SecretStr | None = Field(default=None, validation_alias=_env("SMS_TOKEN"))
+    sms_sender: str = Field(default="Sportello", validation_alias=_env("SMS_SENDER"))
+    http_timeout: float = Field(default=10.0, gt=0, validation_alias=_env("NOTIFY_HTTP_TIMEOUT"))
+    # Events older than this are tracked but tell nobody: a first deploy or a consumer reset
+    # replays the whole CASES stream, and citizens must not get years of old news. ISO 8601
+    # duration ("P2D", "PT12H").
+    max_event_age: timedelta = Field(
+        default=DEFAULT_MAX_EVENT_AGE, validation_alias=_env("NOTIFY_MAX_EVENT_AGE")
+    )
+    survey_base_url: str = Field(
+        default=DEFAULT_SURVEY_BASE_URL, validation_alias=_env("NOTIFY_SURVEY_BASE_URL")
+    )
 
     def smtp(self) -> SmtpConfig:
         return SmtpConfig(
@@ -55,34 +92,65 @@ class NotifySettings(ServiceSettings):
             timeout=self.smtp_timeout,
         )
 
+    def sms(self) -> SmsConfig:
+        return SmsConfig(
+            endpoint=self.sms_endpoint,
+            token=self.sms_token.get_secret_value() if self.sms_token else None,
+            sender=self.sms_sender,
+            timeout=self.http_timeout,
+        )
+
     def backoff(self) -> Backoff:
+        """One bound for every channel: SMTP_* names kept from when mail was the only one."""
         return Backoff(self.smtp_max_attempts, self.smtp_retry_base, self.smtp_retry_cap)
 
 
-def smtp_dispatcher(settings: NotifySettings) -> Worker:
-    async def smtp_dispatch(runtime: Runtime[Any], stop: asyncio.Event) -> None:
+def senders(
+    settings: NotifySettings, policies: Mapping[str, NotifyPolicy]
+) -> dict[Channel, Sender]:
+    def webhook_secret(tenant: str, organization: str | None) -> str | None:
+        policy = policies.get(tenant)
+        webhook = policy.webhooks.get(organization or "") if policy else None
+        return os.environ.get(webhook.secret_env) if webhook and webhook.secret_env else None
+
+    return {
+        Channel.EMAIL: SmtpMailer(settings.smtp()),
+        Channel.SMS: HttpSmsSender(settings.sms()),
+        Channel.WEBHOOK: WebhookSender(webhook_secret, settings.http_timeout),
+    }
+
+
+def dispatcher(settings: NotifySettings, policies: Mapping[str, NotifyPolicy]) -> Worker:
+    async def dispatch(runtime: Runtime[Any], stop: asyncio.Event) -> None:
         dispatcher = Dispatcher(
             runtime.app,
             runtime.writer,
-            SmtpMailer(settings.smtp()),
+            senders(settings, policies),
             runtime.lease(DISPATCH_POSITION),
             backoff=settings.backoff(),
             poll_interval=settings.dispatch_poll_interval,
         )
         await dispatcher.run(stop)
 
-    return smtp_dispatch
+    return dispatch
 
 
 def build(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()
     tenants = load_tenants(settings.tenants_dir)
+    policies = load_policies(settings.tenants_dir, tenants)
     parts = ServiceParts(
         settings=settings,
-        make_application=lambda env: NotifyApplication(tenants, env=env),
+        make_application=lambda env: NotifyApplication(
+            tenants,
+            env=env,
+            policies=policies,
+            max_event_age=settings.max_event_age,
+            survey_base_url=settings.survey_base_url,
+        ),
         to_public=to_public,
         consumers=[
-            # the case lifecycle: the file on each case, and the events the citizen is told of
+            # the case lifecycle: the file on each case, and the events people are told of
             ConsumerSpec(
                 "notify",
                 CASES_STREAM,
@@ -94,14 +162,27 @@ def build(settings: NotifySettings | None = None) -> FastAPI:
                     case_events("closed"),
                 ),
             ),
+            # deadlines close to or past: the office and the URP are told
+            ConsumerSpec("notify", SLA_STREAM, "notify", ("sla.*.*.warning", "sla.*.*.breached")),
         ],
-        workers=[smtp_dispatcher(settings)],
+        workers=[dispatcher(settings, policies)],
     )
     return create_service_app(
         parts,
-        [api.router],
+        api.routers,
         title="Sportello notify-svc",
-        error_statuses={CaseNotFound: 404, NotificationNotFound: 404},
+        error_statuses={
+            CaseNotFound: 404,
+            NotificationNotFound: 404,
+            SurveyNotFound: 404,
+            RenderingFailed: 404,
+            NotSettled: 409,
+            AlreadySettled: 409,
+            NotALetter: 409,
+            SurveyAlreadyAnswered: 409,
+            SurveyExpired: 410,
+            InvalidRating: 422,
+        },
     )
 
 

@@ -1,15 +1,18 @@
-"""Helpers for notify-svc's integration tests: case events as intake and routing publish them,
-a real SMTP server (aiosmtpd) on a free port, and reading what it received."""
+"""Helpers for notify-svc's integration tests: case and SLA events as their services publish them,
+a real SMTP server (aiosmtpd) and a real HTTP receiver on free ports, and reading what they got."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
 from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4, uuid5
@@ -21,10 +24,12 @@ from eventsourcing.persistence import Tracking
 from nats.js import JetStreamContext
 from sportello_devstack.mailsink import MaildirHandler, read_mails
 from sportello_devstack.natsserver import free_port
+from sportello_notify.adapters.policies import load_policies
 from sportello_notify.application import NotifyApplication
 from sportello_notify.main import NotifySettings
 from sportello_shared.application import Incoming
 from sportello_shared.bus import headers
+from sportello_shared.bus.streams import stream_for
 from sportello_shared.contracts import CloudEvent, EventPayload, wrap
 from sportello_shared.contracts.cases import (
     CaseAssigned,
@@ -33,13 +38,15 @@ from sportello_shared.contracts.cases import (
     CaseTakenInCharge,
     Citizen,
 )
-from sportello_shared.contracts.subjects import case_subject
+from sportello_shared.contracts.sla import SlaBreached, SlaWarning
+from sportello_shared.contracts.subjects import case_subject, sla_subject
 from sportello_shared.persistence import ensure_schema
 from sportello_shared.tenants import load_tenants
 
 ROOT = Path(__file__).parents[4]
 TENANTS_DIR = ROOT / "deploy" / "tenants"
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning
+NOW = T0 + timedelta(hours=1)  # the application's clock, unless a test moves it
 EMAIL = "maria.rossi@example.org"
 OFFICE = "pm-reparto-5"
 OFFICE_NAME = "Corpo di Polizia Municipale \u2013 Reparto 5"  # as in torino/tenant.yaml
@@ -78,15 +85,17 @@ def _published(
     producer: str,
     notification_id: int,
     tenant: str = "torino",
+    at: datetime = T0,
 ) -> Published:
-    subject = case_subject(tenant, organization, payload.event)
+    make_subject = sla_subject if producer == "sla" else case_subject
+    subject = make_subject(tenant, organization, payload.event)
     envelope = wrap(
         payload,
         aggregate_id=aggregate_id,
         aggregate_version=version,
         source=f"/sportello/{producer}-svc",
         subject=str(getattr(payload, "case_id", aggregate_id)),
-        time=T0,
+        time=at,
         tenant=tenant,
         organization=subject.split(".")[2],
         traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
@@ -114,28 +123,35 @@ def case_story(
     email: str | None = EMAIL,
     language: str = "it",
     phone: str | None = None,
+    address: str | None = None,
     first_notification_id: int = 1,
     case_id: str | None = None,
+    tenant: str = "torino",
+    at: datetime = T0,
 ) -> CaseStory:
+    """`at` is when the events were recorded; the application's clock decides if that is old."""
     case_id = case_id or str(uuid4())
     reference = "TO-2026-000042"
     n = first_notification_id
+    t0 = at
     received = CaseReceived(
         case_id=case_id,
         reference=reference,
-        occurred_at=T0,
+        occurred_at=t0,
         kind="segnalazione",
         channel="web",
         category="decoro_pulizia",
         description="Cassonetti traboccanti in via Roma",
-        citizen=Citizen(name="Maria Rossi", email=email, phone=phone, language=language),
-        received_at=T0,
-        registered_at=T0,
+        citizen=Citizen(
+            name="Maria Rossi", email=email, phone=phone, address=address, language=language
+        ),
+        received_at=t0,
+        registered_at=t0,
     )
     assigned = CaseAssigned(
         case_id=case_id,
         reference=reference,
-        occurred_at=T0 + timedelta(minutes=5),
+        occurred_at=t0 + timedelta(minutes=5),
         organization=OFFICE,
         organization_name=OFFICE_NAME,
         rule_id="decoro",
@@ -145,12 +161,15 @@ def case_story(
     taken = CaseTakenInCharge(
         case_id=case_id,
         reference=reference,
-        occurred_at=T0 + timedelta(hours=1),
+        occurred_at=t0 + timedelta(minutes=30),
         organization=OFFICE,
         operator="anna",
     )
     closed = CaseClosed(
-        case_id=case_id, reference=reference, occurred_at=T0 + timedelta(days=1), outcome=OUTCOME
+        case_id=case_id,
+        reference=reference,
+        occurred_at=t0 + timedelta(minutes=50),
+        outcome=OUTCOME,
     )
     assignment_id = uuid5(UUID(int=1), case_id)
     return CaseStory(
@@ -162,6 +181,8 @@ def case_story(
             organization=None,
             producer="intake",
             notification_id=n,
+            tenant=tenant,
+            at=t0,
         ),
         assigned=_published(
             assigned,
@@ -170,6 +191,8 @@ def case_story(
             organization=OFFICE,
             producer="routing",
             notification_id=n,
+            tenant=tenant,
+            at=t0,
         ),
         taken_in_charge=_published(
             taken,
@@ -178,6 +201,8 @@ def case_story(
             organization=OFFICE,
             producer="intake",
             notification_id=n + 1,
+            tenant=tenant,
+            at=t0,
         ),
         closed=_published(
             closed,
@@ -186,7 +211,38 @@ def case_story(
             organization=OFFICE,
             producer="intake",
             notification_id=n + 2,
+            tenant=tenant,
+            at=t0,
         ),
+    )
+
+
+def sla_event(
+    story: CaseStory,
+    kind: type[SlaWarning] | type[SlaBreached],
+    *,
+    organization: str | None = OFFICE,
+    notification_id: int = 1,
+) -> Published:
+    """sla-svc's warning or breach of `answer_30d` on the story's case."""
+    at = story.received.envelope.time
+    payload = kind(
+        case_id=story.case_id,
+        standard="answer_30d",
+        policy_version=1,
+        started_at=at,
+        deadline=at + timedelta(days=30),
+        at=at + timedelta(minutes=20),
+    )
+    return _published(
+        payload,
+        aggregate_id=uuid5(UUID(int=2), story.case_id),
+        version=notification_id,
+        organization=organization,
+        producer="sla",
+        notification_id=notification_id,
+        tenant=story.received.envelope.tenant,
+        at=at,
     )
 
 
@@ -194,7 +250,7 @@ async def publish(js: JetStreamContext, event: Published, msg_id: str | None = N
     await js.publish(
         event.subject,
         event.envelope.to_bytes(),
-        stream="CASES",
+        stream=stream_for(event.subject),
         headers={
             headers.MSG_ID: msg_id or event.envelope.id,
             headers.PRODUCER: event.producer,
@@ -211,12 +267,26 @@ def notify_settings(store: dict[str, str], **overrides: Any) -> NotifySettings:
     return NotifySettings(**values)
 
 
-def make_app(store: dict[str, str]) -> NotifyApplication:
+class Clock:
+    """The application's clock, which a test can move."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def make_app(store: dict[str, str], clock: Clock | None = None, **kwargs: Any) -> NotifyApplication:
     settings = notify_settings(store)
     ensure_schema(settings)
-    clock = lambda: T0 + timedelta(days=2)  # noqa: E731
+    tenants = load_tenants(TENANTS_DIR)
     return NotifyApplication(
-        load_tenants(TENANTS_DIR), env=settings.eventsourcing_env(), clock=clock
+        tenants,
+        env=settings.eventsourcing_env(),
+        clock=clock or Clock(),
+        policies=kwargs.pop("policies", None) or load_policies(TENANTS_DIR, tenants),
+        **kwargs,
     )
 
 
@@ -274,6 +344,64 @@ def mail_sink(tmp_path: Path) -> Iterator[SmtpServer]:
     server, controller = start_smtp(MaildirHandler(directory), directory)
     yield server
     controller.stop()
+
+
+# --- a real HTTP receiver (SMS provider, webhooks) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.body)
+        return data
+
+
+class HttpReceiver:
+    """An HTTP server on loopback that keeps every POST and answers with the statuses it is
+    given, in order, then 202."""
+
+    def __init__(self, statuses: list[int] | None = None) -> None:
+        self.requests: list[Received] = []
+        self.statuses = list(statuses or [])
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                receiver.requests.append(Received(self.path, dict(self.headers), body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 202
+                reply = json.dumps({"id": f"msg-{len(receiver.requests)}"}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def http_receiver() -> Iterator[HttpReceiver]:
+    receiver = HttpReceiver()
+    yield receiver
+    receiver.stop()
 
 
 # --- reading mails and waiting ------------------------------------------------------------------

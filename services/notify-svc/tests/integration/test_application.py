@@ -1,4 +1,4 @@
-"""NotifyApplication's reactions to the case lifecycle, on SQLite and PostgreSQL."""
+"""NotifyApplication's reactions and use cases, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,56 +7,107 @@ from datetime import timedelta
 
 import pytest
 from eventsourcing.persistence import Tracking
-from sportello_notify.application import CaseNotFound, NotifyApplication
-from sportello_notify.domain import Status, notification_id_for
+from eventsourcing.utils import get_topic
+from sportello_notify.application import CaseNotFound, NotALetter, NotifyApplication
+from sportello_notify.domain import (
+    Audience,
+    Channel,
+    Notification,
+    NotifyPolicy,
+    NotSettled,
+    Status,
+    Survey,
+    SurveyAlreadyAnswered,
+    SurveyExpired,
+    Triggers,
+    Webhook,
+    notification_id_for,
+)
 from sportello_shared.bus.consumer import RetryLater
+from sportello_shared.contracts.sla import SlaBreached, SlaWarning
 
-from .conftest import EMAIL, OFFICE_NAME, OUTCOME, T0, case_story, make_app
+from .conftest import (
+    EMAIL,
+    NOW,
+    OFFICE,
+    OFFICE_NAME,
+    OUTCOME,
+    CaseStory,
+    Clock,
+    case_story,
+    make_app,
+    sla_event,
+)
 
 
 @pytest.fixture
-def app(store: dict[str, str]) -> Iterator[NotifyApplication]:
-    application = make_app(store)
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def app(store: dict[str, str], clock: Clock) -> Iterator[NotifyApplication]:
+    application = make_app(store, clock)
     yield application
     application.close()
 
 
-def test_taken_in_charge_and_closed_each_request_one_notification(app: NotifyApplication) -> None:
-    story = case_story()
-    for event in story.events:
+def live(app: NotifyApplication, story: CaseStory, count: int = 4) -> None:
+    for event in story.events[:count]:
         app.process_incoming(event.incoming, event.tracking)
 
-    notifications = app.notifications_for(story.case_id)
-    assert [n.template for n in notifications] == ["taken_in_charge", "closed"]
-    taken, closed = notifications
+
+def by_template(app: NotifyApplication, story: CaseStory) -> dict[str, list[Notification]]:
+    found: dict[str, list[Notification]] = {}
+    for notification in app.notifications_for(story.case_id):
+        found.setdefault(notification.template, []).append(notification)
+    return found
+
+
+def test_each_step_of_the_case_requests_its_message(app: NotifyApplication) -> None:
+    story = case_story()
+    live(app, story)
+
+    found = by_template(app, story)
+    assert list(found) == ["received", "assigned", "taken_in_charge", "closed"]
+    (received,), (assigned,), (taken,), (closed,) = found.values()
     assert taken.id == notification_id_for(
         story.case_id, "taken_in_charge", story.taken_in_charge.envelope.id
     )
-    assert all(n.status is Status.REQUESTED and n.attempts == 0 for n in notifications)
-    assert taken.recipient == EMAIL and taken.language == "it"
+    for citizens in (received, taken, closed):
+        assert citizens.audience is Audience.CITIZEN and citizens.channel is Channel.EMAIL
+        assert citizens.recipient == EMAIL and citizens.language == "it"
+        assert citizens.status is Status.REQUESTED and citizens.attempts == []
     assert taken.context == {
         "citizen_name": "Maria Rossi",
         "reference": "TO-2026-000042",
+        "case_id": story.case_id,
         "office": OFFICE_NAME,
         "tenant_name": "Comune di Torino",
+        "follow_url": "",
     }
     assert closed.context["outcome"] == OUTCOME
-    assert taken.requested_at == T0 + timedelta(days=2)  # the injected clock
+    assert closed.context["survey_url"].startswith("http://127.0.0.1:8004/surveys/")
+    assert taken.requested_at == NOW  # the injected clock
+    # the office is written to in Italian, at its address in tenant.yaml
+    assert (assigned.audience, assigned.organization) == (Audience.ORGANIZATION, OFFICE)
+    assert assigned.recipient == "pm-reparto-5@torino.sportello.example"
+    assert assigned.context["description"] == "Cassonetti traboccanti in via Roma"
+    assert assigned.context["category"] == "Decoro e pulizia della città"
 
 
 def test_the_same_event_under_another_tracking_id_requests_nothing_more(
     app: NotifyApplication,
 ) -> None:
     story = case_story()
-    for event in story.events:
-        app.process_incoming(event.incoming, event.tracking)
+    live(app, story)
     stored = app.recorder.max_notification_id()
 
     # intake's log relayed anew (e.g. rebuilt): same events, new producer notification ids
     for event in story.events:
         app.process_incoming(event.incoming, Tracking(event.producer, event.notification_id + 100))
 
-    assert len(app.notifications_for(story.case_id)) == 2
+    assert len(app.notifications_for(story.case_id)) == 4
     assert app.recorder.max_notification_id() == stored  # no new event of any kind
 
 
@@ -67,25 +118,173 @@ def test_an_event_that_overtook_received_is_retried_later(app: NotifyApplication
             app.process_incoming(event.incoming, event.tracking)
         assert not app.is_tracked(event.tracking)
 
-    for event in story.events:
-        app.process_incoming(event.incoming, event.tracking)
-    assert len(app.notifications_for(story.case_id)) == 2
+    live(app, story)
+    assert len(app.notifications_for(story.case_id)) == 4
 
 
-def test_a_citizen_without_email_is_not_written_to_yet(app: NotifyApplication) -> None:
-    story = case_story(email=None, phone="+39 011 1234567")
-    for event in story.events:
-        app.process_incoming(event.incoming, event.tracking)
-        assert app.is_tracked(event.tracking)
-    assert app.notifications_for(story.case_id) == []
+def test_a_tenant_can_turn_a_trigger_off(app: NotifyApplication) -> None:
+    story = case_story(tenant="pisa")  # pisa/notify.yaml: no acknowledgment by mail
+    live(app, story)
+    assert "received" not in by_template(app, story)
+    assert "taken_in_charge" in by_template(app, story)
 
 
-def test_an_english_speaking_citizen_gets_english_and_unknown_cases_are_not_found(
+def test_a_citizen_with_a_phone_only_gets_sms_in_english_if_asked(app: NotifyApplication) -> None:
+    story = case_story(email=None, phone="+39 333 1234567", language="en")
+    live(app, story)
+    citizens = [n for n in app.notifications_for(story.case_id) if n.audience is Audience.CITIZEN]
+    assert len(citizens) == 3
+    assert {(n.channel, n.recipient, n.language) for n in citizens} == {
+        (Channel.SMS, "+39 333 1234567", "en")
+    }
+
+
+def test_a_citizen_with_only_a_postal_address_gets_letters_in_the_office_tray(
     app: NotifyApplication,
 ) -> None:
-    story = case_story(language="en")
+    story = case_story(email=None, address="via Roma 1, 10121 Torino")
+    live(app, story, count=3)
+    letters = app.pending_letters("torino")
+    assert [(n.template, n.channel) for n in letters] == [
+        ("received", Channel.LETTER),
+        ("taken_in_charge", Channel.LETTER),
+    ]
+    assert letters[0].recipient == "via Roma 1, 10121 Torino"
+
+    posted = app.post_letter(letters[0].id, "ufficio-protocollo")
+    assert posted.status is Status.SENT
+    assert posted.provider_reply == "posted by ufficio-protocollo"
+    assert [n.id for n in app.pending_letters("torino")] == [letters[1].id]
+    with pytest.raises(NotALetter):
+        app.post_letter(by_template(app, story)["assigned"][0].id, "anna")
+
+
+def test_old_events_tell_nobody_but_are_tracked_and_kept_on_the_file(
+    app: NotifyApplication, clock: Clock
+) -> None:
+    clock.now = NOW + timedelta(days=3)  # the events were recorded three days ago
+    story = case_story()
+    live(app, story)
     for event in story.events:
-        app.process_incoming(event.incoming, event.tracking)
-    assert {n.language for n in app.notifications_for(story.case_id)} == {"en"}
+        assert app.is_tracked(event.tracking)
+    assert app.notifications_for(story.case_id) == []
+    skipped = app.get_case_file(story.case_id).skipped
+    assert [s.template for s in skipped] == ["received", "assigned", "taken_in_charge", "closed"]
+    assert "NOTIFY_MAX_EVENT_AGE" in skipped[0].reason
+
+
+def test_deadlines_are_told_to_the_office_and_the_urp(app: NotifyApplication) -> None:
+    story = case_story()
+    live(app, story, count=2)
+    app.process_incoming(sla_event(story, SlaWarning).incoming, Tracking("sla", 1))
+    unassigned = sla_event(story, SlaBreached, organization=None, notification_id=2)
+    app.process_incoming(unassigned.incoming, Tracking("sla", 2))
+
+    found = by_template(app, story)
+    assert {(n.audience, n.recipient) for n in found["sla_warning"]} == {
+        (Audience.ORGANIZATION, "pm-reparto-5@torino.sportello.example"),
+        (Audience.URP, "contactcenterpm@comune.torino.it"),  # torino's triage office
+    }
+    assert [n.audience for n in found["sla_breached"]] == [Audience.URP]
+    warning = found["sla_warning"][0]
+    assert warning.context["standard"] == "answer_30d"
+    assert warning.context["deadline"] == "01/04/2026 11:00"  # 09:00 UTC, summer time in Torino
+
+
+def test_an_organization_with_a_webhook_gets_it_as_well_as_mail(
+    store: dict[str, str], clock: Clock
+) -> None:
+    hook = Webhook(url="https://reparto5.example/hook", secret_env="REPARTO5_SECRET")
+    app = make_app(store, clock, policies={"torino": NotifyPolicy(webhooks={OFFICE: hook})})
+    try:
+        story = case_story()
+        live(app, story, count=2)
+        assigned = by_template(app, story)["assigned"]
+        assert {(n.channel, n.recipient) for n in assigned} == {
+            (Channel.EMAIL, "pm-reparto-5@torino.sportello.example"),
+            (Channel.WEBHOOK, "https://reparto5.example/hook"),
+        }
+    finally:
+        app.close()
+
+
+def test_a_failed_message_alerts_the_urp_once_and_an_alert_never_alerts(
+    app: NotifyApplication,
+) -> None:
+    story = case_story()
+    live(app, story, count=3)
+    taken = by_template(app, story)["taken_in_charge"][0]
+    app.mark_failed(taken.id, "550 5.1.1 Mailbox unavailable", NOW)
+
+    (alert,) = by_template(app, story)["delivery_failed"]
+    assert (alert.audience, alert.recipient) == (Audience.URP, "contactcenterpm@comune.torino.it")
+    assert alert.context["failed_template"] == "taken_in_charge"
+    assert alert.context["reason"] == "550 5.1.1 Mailbox unavailable"
+    app.mark_failed(alert.id, "550 no such mailbox", NOW)
+    assert len(by_template(app, story)["delivery_failed"]) == 1
+
+
+def test_a_resend_is_audited_and_refused_while_still_delivering(app: NotifyApplication) -> None:
+    story = case_story()
+    live(app, story, count=3)
+    taken = by_template(app, story)["taken_in_charge"][0]
+    with pytest.raises(NotSettled):
+        app.resend(taken.id, "anna", "the citizen says it never arrived")
+    app.mark_sent(taken.id, "250 ok", NOW)
+
+    resent = app.resend(taken.id, "anna", "the citizen says it never arrived")
+    assert resent.status is Status.REQUESTED and resent.delivery == 2
+    assert [(r.actor, r.at) for r in resent.resends] == [("anna", NOW)]
+    assert app.get_notification(taken.id).message_key == f"{taken.id}.2"
+
+
+def test_the_survey_is_answered_once_published_and_summarised_per_office(
+    app: NotifyApplication,
+) -> None:
+    stories = [case_story(), case_story(first_notification_id=10)]
+    for story in stories:
+        live(app, story)
+    tokens = [
+        by_template(app, s)["closed"][0].context["survey_url"].rsplit("/", 1)[1] for s in stories
+    ]
+    app.answer_survey(tokens[0], 4, "Gentili")
+    app.answer_survey(tokens[1], 2, None)
+    with pytest.raises(SurveyAlreadyAnswered):
+        app.answer_survey(tokens[0], 5, None)
+
+    (line,) = app.survey_summary("torino", NOW - timedelta(days=1), NOW + timedelta(days=1))
+    assert (line.organization, line.answers, line.average) == (OFFICE, 2, 3.0)
+    assert line.ratings == {1: 0, 2: 1, 3: 0, 4: 1, 5: 0}
+    assert app.survey_summary("torino", NOW + timedelta(days=1), NOW + timedelta(days=2)) == []
+    assert app.survey_summary("pisa", NOW - timedelta(days=1), NOW + timedelta(days=1)) == []
+
+    answered = app.recorder.select_notifications(
+        start=1, limit=100, topics=[get_topic(Survey.Answered)]
+    )
+    assert len(answered) == 2
+
+
+def test_an_expired_survey_takes_no_answer(app: NotifyApplication, clock: Clock) -> None:
+    story = case_story()
+    live(app, story)
+    token = by_template(app, story)["closed"][0].context["survey_url"].rsplit("/", 1)[1]
+    clock.now = NOW + timedelta(days=31)  # torino/notify.yaml: valid 30 days
+    with pytest.raises(SurveyExpired):
+        app.answer_survey(token, 5, None)
+
+
+def test_a_tenant_without_surveys_sends_none(store: dict[str, str], clock: Clock) -> None:
+    app = make_app(store, clock, policies={"torino": NotifyPolicy(triggers=Triggers())})
+    try:
+        assert NotifyPolicy().survey.enabled
+        app.policies["torino"] = NotifyPolicy.model_validate({"survey": {"enabled": False}})
+        story = case_story()
+        live(app, story)
+        assert "survey_url" not in by_template(app, story)["closed"][0].context
+    finally:
+        app.close()
+
+
+def test_unknown_cases_are_not_found(app: NotifyApplication) -> None:
     with pytest.raises(CaseNotFound):
         app.notifications_for("00000000-0000-0000-0000-000000000000")

@@ -1,4 +1,5 @@
-"""The SMTP dispatcher against a real SMTP server (aiosmtpd), on SQLite and PostgreSQL."""
+"""The dispatcher against a real SMTP server (aiosmtpd) and a real HTTP receiver (SMS provider,
+webhooks), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,11 +11,19 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import Tracking
 from sportello_devstack.natsserver import free_port
+from sportello_notify.adapters.delivery import Sender
 from sportello_notify.adapters.dispatcher import DISPATCH_POSITION, Backoff, Dispatcher
 from sportello_notify.adapters.mailer import SmtpConfig, SmtpMailer
 from sportello_notify.adapters.publishing import to_public
 from sportello_notify.application import NotifyApplication
-from sportello_notify.domain import Notification, Status
+from sportello_notify.domain import (
+    Channel,
+    Notification,
+    NotifyPolicy,
+    Status,
+    SurveyPolicy,
+    Triggers,
+)
 from sportello_shared.application import Writer
 from sportello_shared.bus.leases import FileLockLease
 from sportello_shared.contracts.notifications import NotificationFailed, NotificationSent
@@ -24,6 +33,7 @@ from .conftest import (
     OFFICE_NAME,
     OUTCOME,
     CaseStory,
+    Clock,
     FlakyThenAccepting,
     Refusing,
     SmtpServer,
@@ -36,6 +46,10 @@ from .conftest import (
 )
 
 FAST = Backoff(max_attempts=3, base=0.01, cap=0.05)
+# The citizen's two messages the skeleton started with; the other triggers have their own tests.
+TWO_MESSAGES = NotifyPolicy(
+    triggers=Triggers(received=False, assigned=False), survey=SurveyPolicy(enabled=False)
+)
 
 
 class ProcessDied(BaseException):
@@ -43,10 +57,19 @@ class ProcessDied(BaseException):
 
 
 @pytest.fixture
-def app(store: dict[str, str]) -> Iterator[NotifyApplication]:
-    application = make_app(store)
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def app(store: dict[str, str], clock: Clock) -> Iterator[NotifyApplication]:
+    application = make_app(store, clock, policies={"torino": TWO_MESSAGES})
     yield application
     application.close()
+
+
+def mail_only(port: int) -> dict[Channel, Sender]:
+    return {Channel.EMAIL: SmtpMailer(SmtpConfig(port=port, timeout=5))}
 
 
 @pytest.fixture
@@ -64,11 +87,7 @@ def dispatcher_for(
 
     def make(port: int) -> Dispatcher:
         return Dispatcher(
-            app,
-            writer,
-            SmtpMailer(SmtpConfig(port=port, timeout=5)),
-            FileLockLease(tmp_path / "dispatch.lock"),
-            backoff=FAST,
+            app, writer, mail_only(port), FileLockLease(tmp_path / "dispatch.lock"), backoff=FAST
         )
 
     return make
@@ -116,7 +135,7 @@ async def test_requested_notifications_are_mailed_then_marked_sent(
     assert OUTCOME in body_of(mails[1])
     for notification in (taken, closed):
         assert notification.status is Status.SENT
-        assert notification.attempts == 1
+        assert len(notification.attempts) == 1
         assert notification.provider_reply == "250 Message accepted for delivery"
     assert app.recorder.max_tracking_id(DISPATCH_POSITION) == app.recorder.max_notification_id()
 
@@ -151,10 +170,19 @@ async def test_a_5xx_reply_fails_the_notification_and_nothing_is_marked_sent(
     finally:
         controller.stop()
 
-    assert refusing.calls == 2  # one try each: a permanent refusal is not retried
-    for notification in app.notifications_for(story.case_id):
+    # one try each, a permanent refusal is not retried; the URP's two alerts were refused too,
+    # and an alert about an alert is never requested
+    assert refusing.calls == 4
+    notifications = app.notifications_for(story.case_id)
+    assert [n.template for n in notifications] == [
+        "taken_in_charge",
+        "closed",
+        "delivery_failed",
+        "delivery_failed",
+    ]
+    for notification in notifications:
         assert notification.status is Status.FAILED
-        assert notification.attempts == 1
+        assert len(notification.attempts) == 1
         assert notification.provider_reply is None
         assert notification.failure_reason is not None
         assert "550" in notification.failure_reason
@@ -181,7 +209,7 @@ async def test_temporary_failures_are_retried_then_the_mail_is_sent(
 
     (notification,) = app.notifications_for(story.case_id)
     assert notification.status is Status.SENT
-    assert notification.attempts == 3
+    assert [a.outcome for a in notification.attempts] == ["temporary_failure"] * 2 + ["accepted"]
     assert notification.last_error is not None and "451" in notification.last_error
     assert len(server.mails()) == 1
 
@@ -192,9 +220,10 @@ async def test_temporary_failures_past_the_bound_fail_the_notification(
     story = received_story(app, closed=False)
     await dispatch_all(dispatcher_for(free_port()))  # nobody listening: connection refused
 
-    (notification,) = app.notifications_for(story.case_id)
+    notification, alert = app.notifications_for(story.case_id)
     assert notification.status is Status.FAILED
-    assert notification.attempts == FAST.max_attempts
+    assert len(notification.attempts) == FAST.max_attempts
+    assert alert.template == "delivery_failed" and alert.status is Status.FAILED  # no server
     assert notification.failure_reason is not None
     assert notification.failure_reason.startswith("gave up after 3 attempts")
 
@@ -210,20 +239,20 @@ async def test_a_stop_during_retries_leaves_the_notification_to_the_next_run(
         dispatcher = Dispatcher(
             app,
             writer,
-            SmtpMailer(SmtpConfig(port=server.port, timeout=5)),
+            mail_only(server.port),
             FileLockLease(tmp_path / "dispatch.lock"),
             backoff=slow,
         )
         stop = asyncio.Event()
         running = asyncio.create_task(dispatcher.run(stop))
-        await eventually(lambda: app.notifications_for(story.case_id)[0].attempts == 1)
+        await eventually(lambda: len(app.notifications_for(story.case_id)[0].attempts) == 1)
         stop.set()
         await asyncio.wait_for(running, 5)  # not after the 30 s backoff
     finally:
         controller.stop()
 
     (notification,) = app.notifications_for(story.case_id)
-    assert notification.status is Status.REQUESTED and notification.attempts == 1
+    assert notification.status is Status.REQUESTED and len(notification.attempts) == 1
     assert app.recorder.max_tracking_id(DISPATCH_POSITION) is None  # read again on restart
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from nats.js import JetStreamContext
 from sportello_notify.adapters.dispatcher import DISPATCH_POSITION
 from sportello_notify.main import build
 from sportello_shared.contracts import CloudEvent
+from sportello_shared.contracts.sla import SlaBreached
 
 from .conftest import (
     EMAIL,
@@ -26,11 +28,21 @@ from .conftest import (
     eventually,
     notify_settings,
     publish,
+    sla_event,
     start_smtp,
     subject_of,
 )
 
 AppFactory = Callable[[int], Any]
+
+
+def fresh_story(**kwargs: Any) -> CaseStory:
+    """Events recorded just now: the service runs on the real clock (NOTIFY_MAX_EVENT_AGE)."""
+    return case_story(at=datetime.now(UTC) - timedelta(minutes=1), **kwargs)
+
+
+def citizens_mails(server: SmtpServer) -> list[Any]:
+    return [m for m in server.mails() if m["To"] == EMAIL]
 
 
 @pytest.fixture
@@ -90,39 +102,47 @@ async def drained(js: JetStreamContext) -> bool:
     return bool(info.num_pending == 0 and info.num_ack_pending == 0)
 
 
-async def test_taken_in_charge_and_closed_each_mail_the_citizen_once(
+async def test_each_step_mails_the_citizen_and_the_office_once(
     service: AppFactory, js: JetStreamContext, mail_sink: SmtpServer
 ) -> None:
     app = await service(mail_sink.port)
-    story = case_story()
+    story = fresh_story()
     for event in story.events:
         await publish(js, event)
 
-    await eventually(lambda: len(mail_sink.mails()) == 2)
-    mails = mail_sink.mails()
-    assert [m["To"] for m in mails] == [EMAIL, EMAIL]
-    assert subject_of(mails[0]).endswith(
-        "La sua segnalazione TO-2026-000042 è stata presa in carico"
-    )
-    assert subject_of(mails[1]).endswith("La sua segnalazione TO-2026-000042 è stata chiusa")
-    assert OUTCOME in body_of(mails[1])
+    await eventually(lambda: len(mail_sink.mails()) == 4)
+    mails = citizens_mails(mail_sink)
+    assert [subject_of(m).split(" - ")[1] for m in mails] == [
+        "La sua segnalazione TO-2026-000042 è stata ricevuta",
+        "La sua segnalazione TO-2026-000042 è stata presa in carico",
+        "La sua segnalazione TO-2026-000042 è stata chiusa",
+    ]
+    assert OUTCOME in body_of(mails[2]) and "/surveys/" in body_of(mails[2])
+    (office,) = [m for m in mail_sink.mails() if m["To"] != EMAIL]
+    assert office["To"] == "pm-reparto-5@torino.sportello.example"
 
     async with client_for(app) as client:
         await eventually(
-            lambda: _all_sent(client, story, 2)  # marked sent once the server accepted
+            lambda: _all_sent(client, story, 4)  # marked sent once the server accepted
         )
         listed = await notifications(client, story)
-    assert [n["template"] for n in listed] == ["taken_in_charge", "closed"]
+    assert [n["template"] for n in listed] == [
+        "received",
+        "assigned",
+        "taken_in_charge",
+        "closed",
+    ]
     assert all(n["attempts"] == 1 for n in listed)
     assert all(n["provider_reply"] == "250 Message accepted for delivery" for n in listed)
     assert all("recipient" not in n and EMAIL not in str(n) for n in listed)
+    assert listed[2]["attempt_log"][0]["outcome"] == "accepted"
     message_ids = {f"<{n['notification_id']}@sportello>" for n in listed}
-    assert {m["Message-ID"] for m in mails} == message_ids
+    assert {m["Message-ID"] for m in mail_sink.mails()} == message_ids
 
-    async def two_published() -> bool:
-        return len(await published_notifications(js)) == 2
+    async def four_published() -> bool:
+        return len(await published_notifications(js)) == 4
 
-    await eventually(two_published)
+    await eventually(four_published)
     for subject, event in await published_notifications(js):
         assert subject == "notifications.torino.sent"
         assert event.type == "it.sportello.notification.sent.v1"
@@ -139,11 +159,11 @@ async def test_the_same_events_published_again_send_no_more_mail(
     service: AppFactory, js: JetStreamContext, mail_sink: SmtpServer
 ) -> None:
     app = await service(mail_sink.port)
-    story = case_story()
+    story = fresh_story()
     for event in story.events:
         await publish(js, event)
     async with client_for(app) as client:
-        await eventually(lambda: _all_sent(client, story, 2))
+        await eventually(lambda: _all_sent(client, story, 4))
 
     for event in story.events:
         await publish(js, event)  # within the duplicate window: JetStream drops them
@@ -158,23 +178,24 @@ async def test_the_same_events_published_again_send_no_more_mail(
             == runtime.app.recorder.max_notification_id()
         )
     )
-    assert len(mail_sink.mails()) == 2
+    assert len(mail_sink.mails()) == 4
     async with client_for(app) as client:
-        assert len(await notifications(client, story)) == 2
+        assert len(await notifications(client, story)) == 4
 
 
 async def test_events_that_overtake_received_wait_for_it(
     service: AppFactory, js: JetStreamContext, mail_sink: SmtpServer
 ) -> None:
     await service(mail_sink.port)
-    story = case_story(language="en")
+    story = fresh_story(language="en")
     for event in (story.taken_in_charge, story.assigned, story.received, story.closed):
         await publish(js, event)
 
-    await eventually(lambda: len(mail_sink.mails()) == 2, timeout=20)
-    subjects = sorted(subject_of(m) for m in mail_sink.mails())
+    await eventually(lambda: len(citizens_mails(mail_sink)) == 3, timeout=20)
+    subjects = sorted(subject_of(m) for m in citizens_mails(mail_sink))
     assert subjects == [
         "Comune di Torino - Your report TO-2026-000042 has been closed",
+        "Comune di Torino - Your report TO-2026-000042 has been received",
         "Comune di Torino - Your report TO-2026-000042 has been taken in charge",
     ]
 
@@ -186,32 +207,33 @@ async def test_a_5xx_refusal_fails_the_notification_and_publishes_that(
     server, controller = start_smtp(refusing, tmp_path / "refused")
     try:
         app = await service(server.port)
-        story = case_story()
-        for event in story.events[:3]:
+        story = fresh_story(tenant="pisa")  # no acknowledgment, no office mail: one message
+        for event in (story.received, story.taken_in_charge):
             await publish(js, event)
 
         async with client_for(app) as client:
 
             async def failed() -> bool:
                 listed = await notifications(client, story)
-                return len(listed) == 1 and listed[0]["status"] == "failed"
+                return len(listed) == 2 and all(n["status"] == "failed" for n in listed)
 
             await eventually(failed)
-            (notification,) = await notifications(client, story)
+            notification, alert = await notifications(client, story)
     finally:
         controller.stop()
 
-    assert notification["attempts"] == 1 and refusing.calls == 1
+    assert notification["attempts"] == 1 and refusing.calls == 2
+    assert alert["template"] == "delivery_failed" and alert["audience"] == "urp"
     assert notification["provider_reply"] is None
     assert "550" in notification["failure_reason"]
     assert server.mails() == []
 
-    async def one_published() -> bool:
-        return len(await published_notifications(js)) == 1
+    async def two_published() -> bool:
+        return len(await published_notifications(js)) == 2
 
-    await eventually(one_published)
-    ((subject, event),) = await published_notifications(js)
-    assert subject == "notifications.torino.failed"
+    await eventually(two_published)
+    (subject, event), _ = await published_notifications(js)
+    assert subject == "notifications.pisa.failed"
     assert event.data["reason"] == notification["failure_reason"]
 
 
@@ -224,4 +246,160 @@ async def test_ops_endpoints_and_unknown_cases(service: AppFactory, mail_sink: S
         missing = await client.get("/cases/00000000-0000-0000-0000-000000000000/notifications")
         assert missing.status_code == 404
         assert missing.headers["content-type"] == "application/problem+json"
-        assert "sportello_notify_mails_total" in (await client.get("/metrics")).text
+        assert "sportello_notify_deliveries_total" in (await client.get("/metrics")).text
+
+
+async def test_an_operator_resends_a_message_and_the_resend_is_audited(
+    service: AppFactory, js: JetStreamContext, mail_sink: SmtpServer
+) -> None:
+    app = await service(mail_sink.port)
+    story = fresh_story(tenant="pisa")
+    for event in (story.received, story.taken_in_charge):
+        await publish(js, event)
+    async with client_for(app) as client:
+        await eventually(lambda: _all_sent(client, story, 1))
+        (taken,) = await notifications(client, story)
+        url = f"/notifications/{taken['notification_id']}/resend"
+
+        refused = await client.post(url, json={"reason": "never arrived"})
+        assert refused.status_code == 422
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["errors"][0]["field"] == "actor"
+
+        resent = await client.post(url, json={"actor": "sara", "reason": "never arrived"})
+        assert resent.status_code == 202, resent.text
+        assert resent.json()["delivery"] == 2
+        await eventually(lambda: len(mail_sink.mails()) == 2)
+        shown = (await client.get(f"/notifications/{taken['notification_id']}")).json()
+    assert [m["Message-ID"] for m in mail_sink.mails()] == [
+        f"<{taken['notification_id']}@sportello>",
+        f"<{taken['notification_id']}.2@sportello>",
+    ]
+    assert [(r["actor"], r["reason"]) for r in shown["resends"]] == [("sara", "never arrived")]
+
+
+async def test_templates_are_previewed_per_tenant_and_language(
+    service: AppFactory, mail_sink: SmtpServer
+) -> None:
+    app = await service(mail_sink.port)
+    async with client_for(app) as client:
+        english = await client.get(
+            "/templates/closed/preview", params={"tenant": "casale-monferrato", "lang": "en"}
+        )
+        assert english.status_code == 200, english.text
+        preview = english.json()
+        assert preview["subject"].endswith("Your report CM-2026-000123 has been closed")
+        assert "Rate it from 1 to 5" in preview["body"]
+        sms = await client.get(
+            "/templates/taken_in_charge/preview", params={"tenant": "pisa", "channel": "sms"}
+        )
+        assert "presa in carico" in sms.json()["body"] and sms.json()["subject"] == ""
+
+        unknown_tenant = await client.get("/templates/closed/preview", params={"tenant": "roma"})
+        assert unknown_tenant.status_code == 422
+        assert unknown_tenant.json()["errors"][0]["field"] == "query.tenant"
+        unknown = await client.get("/templates/nonexistent/preview", params={"tenant": "pisa"})
+        assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "path.name"
+        no_sms = await client.get(
+            "/templates/assigned/preview", params={"tenant": "pisa", "channel": "sms"}
+        )
+        assert no_sms.status_code == 404
+
+
+async def test_the_citizen_rates_the_case_once_and_the_office_sees_it(
+    service: AppFactory, js: JetStreamContext, mail_sink: SmtpServer
+) -> None:
+    app = await service(mail_sink.port)
+    story = fresh_story(tenant="pisa")
+    for event in story.events:
+        await publish(js, event)
+    await eventually(lambda: any("chiusa" in subject_of(m) for m in citizens_mails(mail_sink)))
+    closing = next(m for m in citizens_mails(mail_sink) if "chiusa" in subject_of(m))
+    link = next(line for line in body_of(closing).splitlines() if "/surveys/" in line)
+    token = link.rsplit("/", 1)[1]
+
+    async with client_for(app) as client:
+        bad = await client.post(f"/surveys/{token}", json={"rating": 7})
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "rating"
+        answered = await client.post(f"/surveys/{token}", json={"rating": 5, "comment": "Grazie"})
+        assert answered.status_code == 201, answered.text
+        again = await client.post(f"/surveys/{token}", json={"rating": 1})
+        assert again.status_code == 409
+        unknown = await client.post(f"/surveys/{'x' * 24}", json={"rating": 3})
+        assert unknown.status_code == 404
+
+        today = datetime.now(UTC).date()
+        summary = await client.get(
+            "/surveys/summary",
+            params={"tenant": "pisa", "from": str(today - timedelta(days=1)), "to": str(today)},
+        )
+        assert summary.status_code == 200, summary.text
+        body = summary.json()
+        assert body["answers"] == 1 and body["from"] == str(today - timedelta(days=1))
+        (office,) = body["offices"]
+        assert (office["organization"], office["average"]) == ("pm-reparto-5", 5.0)
+        backwards = await client.get(
+            "/surveys/summary", params={"tenant": "pisa", "from": str(today), "to": "2020-01-01"}
+        )
+        assert backwards.status_code == 422 and backwards.json()["errors"][0]["field"] == "query.to"
+
+    async def survey_published() -> list[tuple[str, CloudEvent]]:
+        return [
+            (s, e) for s, e in await published_notifications(js) if s.endswith("survey_answered")
+        ]
+
+    await eventually(survey_published)
+    ((subject, event),) = await survey_published()
+    assert subject == "notifications.pisa.survey_answered"
+    assert event.type == "it.sportello.survey.answered.v1"
+    assert event.data["rating"] == 5 and event.data["case_id"] == story.case_id
+    assert "Grazie" not in event.to_bytes().decode()  # the comment stays in notify-svc
+
+
+async def test_a_breached_deadline_on_the_bus_mails_the_office_and_the_urp(
+    service: AppFactory, js: JetStreamContext, mail_sink: SmtpServer
+) -> None:
+    await service(mail_sink.port)
+    story = fresh_story(tenant="pisa")
+    await publish(js, story.received)
+    await publish(js, sla_event(story, SlaBreached, organization="pisamo"))
+
+    await eventually(lambda: len(mail_sink.mails()) == 2)
+    mails = mail_sink.mails()
+    assert sorted(m["To"] for m in mails) == [
+        "pisamo@pisa.sportello.example",
+        "urp@pisa.sportello.example",
+    ]
+    for mail in mails:
+        assert subject_of(mail).endswith("TO-2026-000042: scadenza superata (answer_30d)")
+        assert "gestita da Pisamo" in body_of(mail)
+
+
+async def test_the_office_lists_its_letters_and_records_them_posted(
+    service: AppFactory, js: JetStreamContext, mail_sink: SmtpServer
+) -> None:
+    app = await service(mail_sink.port)
+    story = fresh_story(tenant="pisa", email=None, address="via Roma 1, 56125 Pisa")
+    for event in (story.received, story.taken_in_charge):
+        await publish(js, event)
+    async with client_for(app) as client:
+
+        async def one_letter() -> list[dict[str, Any]]:
+            response = await client.get("/letters", params={"tenant": "pisa"})
+            letters: list[dict[str, Any]] = response.json()
+            return letters
+
+        await eventually(one_letter)
+        (letter,) = await one_letter()
+        assert letter["address"] == "via Roma 1, 56125 Pisa"
+        assert "presa in carico" in letter["subject"] and "Gentile Maria Rossi" in letter["body"]
+
+        url = f"/notifications/{letter['notification_id']}/letter-posted"
+        posted = await client.post(url, json={"actor": "protocollo"})
+        assert posted.status_code == 200 and posted.json()["status"] == "sent"
+        assert await one_letter() == []
+        again = await client.post(url, json={"actor": "x"})
+        assert again.status_code == 409
+        unknown = await client.get("/letters", params={"tenant": "roma"})
+        assert unknown.status_code == 422
+    assert mail_sink.mails() == []

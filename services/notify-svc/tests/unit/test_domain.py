@@ -8,8 +8,12 @@ from uuid import uuid4
 import pytest
 from sportello_notify.domain import (
     AlreadySettled,
+    Audience,
     CaseFile,
+    Channel,
+    Contact,
     Notification,
+    NotSettled,
     Status,
     Template,
     case_file_id,
@@ -26,7 +30,7 @@ def case_file(email: str | None = "maria.rossi@example.org", language: str = "it
         tenant="torino",
         reference="TO-2026-000001",
         citizen_name="Maria Rossi",
-        email=email,
+        contact=Contact(email=email),
         language=language,
     )
 
@@ -52,7 +56,7 @@ def status_of(notification: Notification) -> Status:
 def test_a_case_file_has_a_deterministic_id_and_what_notify_needs() -> None:
     file = case_file()
     assert file.id == case_file_id(CASE_ID) == case_file().id
-    assert (file.tenant, file.reference, file.email, file.language) == (
+    assert (file.tenant, file.reference, file.contact.email, file.language) == (
         "torino",
         "TO-2026-000001",
         "maria.rossi@example.org",
@@ -83,13 +87,13 @@ def test_a_notification_id_is_one_per_case_template_and_triggering_event() -> No
 
 def test_requested_then_sent_after_a_retried_attempt() -> None:
     notification = requested()
-    assert notification.status is Status.REQUESTED and notification.attempts == 0
+    assert notification.status is Status.REQUESTED and notification.attempts == []
     notification.record_failed_attempt("451 4.3.0 busy", T0 + timedelta(seconds=1))
     assert notification.status is Status.REQUESTED
-    assert (notification.attempts, notification.last_error) == (1, "451 4.3.0 busy")
+    assert (len(notification.attempts), notification.last_error) == (1, "451 4.3.0 busy")
     notification.mark_sent("250 Message accepted", T0 + timedelta(seconds=3))
     assert status_of(notification) is Status.SENT
-    assert notification.attempts == 2
+    assert [a.outcome for a in notification.attempts] == ["temporary_failure", "accepted"]
     assert notification.provider_reply == "250 Message accepted"
     assert notification.settled_at == T0 + timedelta(seconds=3)
 
@@ -112,7 +116,7 @@ def test_requested_then_failed() -> None:
     notification.mark_failed("SMTPDataError: 550 rejected", T0)
     assert notification.status is Status.FAILED
     assert notification.failure_reason == "SMTPDataError: 550 rejected"
-    assert notification.attempts == 1
+    assert len(notification.attempts) == 1
     assert notification.provider_reply is None
 
 
@@ -129,3 +133,56 @@ def test_a_settled_notification_cannot_be_settled_or_attempted_again(settle: str
         notification.mark_failed("550 no", T0)
     with pytest.raises(AlreadySettled):
         notification.record_failed_attempt("451", T0)
+
+
+def test_the_citizen_is_reached_by_mail_then_sms_then_letter() -> None:
+    assert Contact("a@example.org", "+39 333 1234567", "via Roma 1").preferred() == (
+        Channel.EMAIL,
+        "a@example.org",
+    )
+    assert Contact(None, "+39 333 1234567", "via Roma 1").preferred() == (
+        Channel.SMS,
+        "+39 333 1234567",
+    )
+    assert Contact(None, None, "via Roma 1, Torino").preferred() == (
+        Channel.LETTER,
+        "via Roma 1, Torino",
+    )
+    assert Contact().preferred() is None
+
+
+def test_offices_and_webhooks_get_their_own_notification_for_the_same_event() -> None:
+    ids = {
+        notification_id_for(CASE_ID, "sla_breached", "e:1"),
+        notification_id_for(CASE_ID, "sla_breached", "e:1", Audience.ORGANIZATION),
+        notification_id_for(CASE_ID, "sla_breached", "e:1", Audience.URP),
+        notification_id_for(CASE_ID, "sla_breached", "e:1", Audience.ORGANIZATION, Channel.WEBHOOK),
+    }
+    assert len(ids) == 4
+
+
+def test_a_resend_is_a_new_audited_delivery_with_its_own_message_key() -> None:
+    notification = requested()
+    first_key = notification.message_key
+    with pytest.raises(NotSettled):
+        notification.resend("anna", "the citizen says it never arrived", T0)
+    notification.mark_sent("250 ok", T0)
+    notification.resend("anna", "the citizen says it never arrived", T0 + timedelta(days=1))
+    assert notification.status is Status.REQUESTED and notification.delivery == 2
+    assert notification.message_key == f"{notification.id}.2" != first_key
+    assert first_key == str(notification.id)
+    assert [(r.actor, r.reason) for r in notification.resends] == [
+        ("anna", "the citizen says it never arrived")
+    ]
+    notification.mark_sent("250 ok again", T0 + timedelta(days=1))
+    assert [a.delivery for a in notification.attempts] == [1, 2]
+    assert notification.tries_this_delivery() == 1
+
+
+def test_a_postponement_is_recorded_once_per_time() -> None:
+    notification = requested()
+    notification.collect_events()
+    notification.postpone(T0 + timedelta(hours=8))
+    notification.postpone(T0 + timedelta(hours=8))
+    assert notification.postponed_until == T0 + timedelta(hours=8)
+    assert len(notification.collect_events()) == 1

@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.header import decode_header, make_header
 from uuid import UUID
 
-from sportello_notify.adapters.mailer import OutgoingMail, build_message, redact
+from sportello_notify.adapters.delivery import OutgoingMessage, redact
+from sportello_notify.adapters.mailer import build_message
 
 NOTIFICATION_ID = UUID("8f0b2a8e-64e4-5a1c-9d7d-1a3b5c7d9e0f")
 
 
-def test_the_message_has_a_deterministic_message_id_and_survives_the_wire() -> None:
-    mail = OutgoingMail(
+def outgoing(*, recipient: str, subject: str, body: str, language: str) -> OutgoingMessage:
+    return OutgoingMessage(
         notification_id=NOTIFICATION_ID,
+        message_key=str(NOTIFICATION_ID),
+        tenant="torino",
+        organization=None,
+        case_id="c1",
+        template="taken_in_charge",
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        language=language,
+    )
+
+
+def test_the_message_has_a_deterministic_message_id_and_survives_the_wire() -> None:
+    mail = outgoing(
         recipient="maria.rossi@example.org",
         subject="La sua segnalazione TO-2026-000042 è stata presa in carico",
         body="Gentile Maria Rossi,\n\nè stata presa in carico.\n",
@@ -38,14 +53,16 @@ def test_addresses_are_scrubbed_from_server_replies() -> None:
     assert redact("250 2.0.0 Ok: queued as 4F2A1") == "250 2.0.0 Ok: queued as 4F2A1"
 
 
+def test_the_recipients_phone_number_is_scrubbed_in_every_spelling() -> None:
+    reply = "400 invalid destination 393331234567 (+39 333 1234567, 3331234567)"
+    assert redact(reply, "+39 333 1234567") == (
+        "400 invalid destination [address] ([address], [address])"
+    )
+
+
 def test_an_accented_subject_is_encoded_in_one_piece() -> None:
-    from datetime import UTC, datetime
-
-    from sportello_notify.adapters.mailer import OutgoingMail, build_message
-
     subject = "Comune di Pisa - La sua segnalazione PI-2026-000001 è stata presa in carico"
-    mail = OutgoingMail(
-        notification_id=NOTIFICATION_ID,
+    mail = outgoing(
         recipient="a@example.org",
         subject=subject,
         body="Gentile…",
@@ -53,6 +70,4 @@ def test_an_accented_subject_is_encoded_in_one_piece() -> None:
     )
     raw = build_message(mail, "noreply@sportello.example", datetime.now(UTC)).as_bytes()
     assert b"=?utf-8?q??=" not in raw
-    from email import message_from_bytes, policy
-
     assert message_from_bytes(raw, policy=policy.default)["Subject"] == subject

@@ -81,3 +81,70 @@ def test_a_template_without_a_subject_line_is_refused(tmp_path: Path) -> None:
     (tmp_path / "closed.it.txt").write_text("Gentile {{ citizen_name }}\n", encoding="utf-8")
     with pytest.raises(RenderingFailed, match="Subject"):
         TemplateRenderer(tmp_path).render("closed", "it", CONTEXT)
+
+
+SAMPLE = {
+    "citizen_name": "Maria Rossi",
+    "reference": "TO-2026-000042",
+    "case_id": "0b5bd3a4-25a4-4b57-9d41-7c8e1a0e6d10",
+    "office": "Corpo di Polizia Municipale \u2013 Reparto 5",
+    "tenant_name": "Comune di Torino",
+    "follow_url": "",
+    "outcome": "Cassonetti svuotati.",
+    "category": "Decoro e pulizia",
+    "description": "Cassonetti traboccanti",
+    "standard": "answer_30d",
+    "deadline": "01/04/2026 17:00",
+    "failed_template": "closed",
+    "failed_channel": "email",
+    "reason": "550 5.1.1 Mailbox unavailable",
+}
+
+
+@pytest.mark.parametrize("template", sorted(TemplateRenderer().templates()))
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_every_message_renders_in_both_languages_and_says_what_changed(
+    renderer: TemplateRenderer, template: str, language: str
+) -> None:
+    message = renderer.render(template, language, SAMPLE)
+    assert "TO-2026-000042" in message.subject and message.subject.startswith("Comune di Torino")
+    assert "TO-2026-000042" in message.body and "{{" not in message.body
+
+
+@pytest.mark.parametrize(
+    ("template", "it", "en"),
+    [
+        ("received", "ricevuta", "received"),
+        ("taken_in_charge", "presa in carico", "taken in charge"),
+        ("closed", "chiusa", "closed"),
+    ],
+)
+def test_citizens_messages_exist_in_both_languages_by_mail_and_sms(
+    renderer: TemplateRenderer, template: str, it: str, en: str
+) -> None:
+    assert it in renderer.render(template, "it", SAMPLE).subject
+    assert en in renderer.render(template, "en", SAMPLE).subject
+    for language in ("it", "en"):
+        sms = renderer.render(template, language, SAMPLE, "sms")
+        assert sms.subject == "" and "\n" not in sms.body
+        assert "TO-2026-000042" in sms.body and len(sms.body) <= 320
+
+
+def test_the_survey_link_is_in_the_closing_message_only_when_offered(
+    renderer: TemplateRenderer,
+) -> None:
+    without = renderer.render("closed", "it", SAMPLE)
+    assert "da 1 a 5" not in without.body
+    offered = SAMPLE | {"survey_url": "https://s.example/surveys/tok", "survey_expires": "01/04"}
+    for language, said in (("it", "da 1 a 5"), ("en", "from 1 to 5")):
+        body = renderer.render("closed", language, offered).body
+        assert said in body and "https://s.example/surveys/tok" in body
+    assert "https://s.example/surveys/tok" in renderer.render("closed", "it", offered, "sms").body
+
+
+def test_the_acknowledgment_says_how_to_follow_the_case(renderer: TemplateRenderer) -> None:
+    body = renderer.render("received", "it", SAMPLE).body
+    assert "indichi sempre il numero TO-2026-000042." in body
+    assert "Open311" in body and SAMPLE["case_id"] in body
+    linked = renderer.render("received", "en", SAMPLE | {"follow_url": "https://f.example/x"})
+    assert "follow it here:\nhttps://f.example/x" in linked.body

@@ -1,34 +1,44 @@
-"""The SMTP dispatcher: follows notify's own notification log and mails each requested message.
+"""The dispatcher: follows notify's own notification log and delivers each requested message
+through its channel (SMTP, SMS provider, organization webhook; letters wait for the office).
 
 A LogFollower like the outbox relay: it reads the log in order from a position kept as tracking
 row `smtp-dispatch` in the service's own store, holds a lease so one replica dispatches at a time,
 is woken after each commit and polls as a fallback.
 
+Quiet hours: an SMS due at night is recorded `Postponed` until the tenant's morning and kept in
+an in-memory schedule while the log moves on; a restarted dispatcher rebuilds the schedule from
+the `Postponed` events (read by topic), so a held SMS is neither lost nor sent at night.
+
 Exactly once, and its one known gap
 -----------------------------------
-A notification is marked sent only after the SMTP server accepted the message, and it is sent only
+A notification is marked sent only after the provider accepted the message, and it is sent only
 while it is still `requested` (checked against the aggregate before sending, so re-reading the log
 after a crash never sends a settled notification again). The one window left: the process dies
 after the server said 250 and before `mark_sent` committed. The notification is then still
 `requested`, and the restarted dispatcher sends it a second time. The copy carries the same
-Message-ID `<notification id@sportello>`, so mail systems and clients that de-duplicate by
-Message-ID show it once; others show it twice. SMTP has no idempotent submission, so the choice is
-between this (at least once in that window) and marking "sending" first (at most once, a lost
-message in that window); for a notice to a citizen a rare duplicate is the lesser harm. A commit
-that fails for a passing database error is retried (the send is not), which keeps the window to a
-crash of the process or a database outage lasting until shutdown.
+Message-ID `<message key@sportello>` (the notification id, plus the round after a resend), so
+mail systems and clients that de-duplicate by Message-ID show it once; others show it twice.
+SMTP has no idempotent submission, so the choice is between this (at least once in that window)
+and marking "sending" first (at most once, a lost message in that window); for a notice to a
+citizen a rare duplicate is the lesser harm. A commit that fails for a passing database error is
+retried (the send is not), which keeps the window to a crash of the process or a database outage
+lasting until shutdown.
+
+The HTTP channels send the same `Idempotency-Key` on every try of a delivery, so a provider that
+honours it closes this window for SMS and webhooks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
 from prometheus_client import Counter
 from sportello_shared.application import Writer
 from sportello_shared.bus.leases import Lease
@@ -36,19 +46,18 @@ from sportello_shared.follower import Batch, LogFollower
 from sportello_shared.logging import get_logger
 
 from ..application import NotificationNotFound, NotifyApplication
-from ..domain import Notification, NotificationError, Status
-from .mailer import OutgoingMail, PermanentFailure, TemporaryFailure
+from ..domain import Channel, Notification, NotificationError, Status
+from .delivery import OutgoingMessage, PermanentFailure, Sender, TemporaryFailure
 from .rendering import RenderingFailed, TemplateRenderer
 
 DISPATCH_POSITION = "smtp-dispatch"
+DISPATCHED = (Notification.Requested, Notification.ResendRequested)
 
 log = get_logger(__name__)
 
-MAILS = Counter("sportello_notify_mails_total", "SMTP deliveries by outcome", ["outcome"])
-
-
-class Mailer(Protocol):
-    async def send(self, mail: OutgoingMail, at: datetime) -> str: ...
+DELIVERIES = Counter(
+    "sportello_notify_deliveries_total", "Deliveries by channel and outcome", ["channel", "outcome"]
+)
 
 
 @dataclass(frozen=True)
@@ -75,7 +84,7 @@ class Dispatcher(LogFollower):
         self,
         app: NotifyApplication,
         writer: Writer,
-        mailer: Mailer,
+        senders: Mapping[Channel, Sender],
         lease: Lease,
         *,
         renderer: TemplateRenderer | None = None,
@@ -87,11 +96,12 @@ class Dispatcher(LogFollower):
         super().__init__(app, lease, batch_size=batch_size, poll_interval=poll_interval)
         self._notify = app
         self._writer = writer
-        self._mailer = mailer
+        self._senders = dict(senders)
         self._renderer = renderer or TemplateRenderer()
         self._backoff = backoff or Backoff()
         self._clock = clock or app.clock
         self._stop = asyncio.Event()
+        self._postponed: dict[UUID, datetime] | None = None  # loaded on the first round
 
     async def run(self, stop: asyncio.Event) -> None:
         self._stop = stop
@@ -100,10 +110,42 @@ class Dispatcher(LogFollower):
         except Interrupted:
             log.info("dispatcher.interrupted")
 
+    async def follow_once(self) -> int:
+        await self._send_due()
+        return await super().follow_once()
+
     async def handle_batch(self, batch: Batch) -> None:
         for _, domain_event in batch:
-            if isinstance(domain_event, Notification.Requested):
+            if isinstance(domain_event, DISPATCHED):
                 await self._dispatch(UUID(str(domain_event.originator_id)))
+
+    # --- quiet hours ----------------------------------------------------------------------------
+
+    async def _send_due(self) -> None:
+        if self._postponed is None:
+            self._postponed = await asyncio.to_thread(self._load_postponed)
+        now = self._clock()
+        for notification_id, until in list(self._postponed.items()):
+            if until <= now:
+                del self._postponed[notification_id]
+                await self._dispatch(notification_id)
+
+    def _load_postponed(self) -> dict[UUID, datetime]:
+        """Every postponement ever recorded; those since settled are skipped when due."""
+        recorder, topics = self._notify.recorder, [get_topic(Notification.Postponed)]
+        postponed: dict[UUID, datetime] = {}
+        position = 0
+        while page := recorder.select_notifications(
+            start=position, limit=500, topics=topics, inclusive_of_start=False
+        ):
+            for stored in page:
+                event = self._notify.mapper.to_domain_event(stored)
+                assert isinstance(event, Notification.Postponed)
+                postponed[UUID(str(event.originator_id))] = event.until
+            position = page[-1].id
+        return postponed
+
+    # --- one notification -----------------------------------------------------------------------
 
     async def _dispatch(self, notification_id: UUID) -> None:
         """Deliver one notification, or raise Interrupted before it is settled.
@@ -116,63 +158,93 @@ class Dispatcher(LogFollower):
         )
         if notification.status is not Status.REQUESTED:
             return  # settled before a restart re-read this part of the log
-        context = {
-            "notification_id": str(notification.id),
-            "case_id": notification.case_id,
-            "template": notification.template,
-        }
+        if notification.channel is Channel.LETTER:
+            return  # a task for the office, in its letter tray until it is posted
+        hold = self._notify.hold_until(notification, self._clock())
+        if hold is not None:
+            await self._postpone(notification, hold)
+            return
+        message = await self._message(notification)
+        if message is not None:
+            await self._deliver(notification, message)
+
+    async def _postpone(self, notification: Notification, until: datetime) -> None:
+        if self._postponed is not None:
+            self._postponed[notification.id] = until
+        if notification.postponed_until != until:
+            log.info("dispatcher.postponed", notification_id=str(notification.id), until=until)
+            await self._save(self._notify.postpone, notification.id, until)
+
+    async def _message(self, notification: Notification) -> OutgoingMessage | None:
         try:
             rendered = self._renderer.render(
-                notification.template, notification.language, notification.context
+                notification.template,
+                notification.language,
+                notification.context,
+                notification.channel.value,
             )
         except RenderingFailed as exc:
-            log.error("dispatcher.rendering_failed", error=str(exc), **context)
-            MAILS.labels("failed").inc()
-            await self._save(self._notify.mark_failed, notification_id, f"rendering failed: {exc}")
-            return
-        mail = OutgoingMail(
+            log.error("dispatcher.rendering_failed", error=str(exc), **_log_context(notification))
+            await self._fail(notification, f"rendering failed: {exc}")
+            return None
+        return OutgoingMessage(
             notification_id=notification.id,
+            message_key=notification.message_key,
+            tenant=notification.tenant,
+            organization=notification.organization,
+            case_id=notification.case_id,
+            template=notification.template,
             recipient=notification.recipient,
             subject=rendered.subject,
             body=rendered.body,
             language=notification.language,
         )
-        attempt = notification.attempts  # tries recorded before a restart count towards the bound
+
+    async def _deliver(self, notification: Notification, message: OutgoingMessage) -> None:
+        sender = self._senders.get(notification.channel)
+        if sender is None:
+            await self._fail(notification, f"no {notification.channel} channel configured")
+            return
+        context = _log_context(notification)
+        attempt = notification.tries_this_delivery()  # tries before a restart count too
         while True:
             attempt += 1
             try:
-                reply = await self._mailer.send(mail, self._clock())
+                reply = await sender.send(message, self._clock())
             except PermanentFailure as exc:
                 log.warning("dispatcher.refused", error=str(exc), attempt=attempt, **context)
-                MAILS.labels("failed").inc()
-                await self._save(self._notify.mark_failed, notification_id, str(exc))
+                await self._fail(notification, str(exc))
                 return
             except TemporaryFailure as exc:
                 if attempt >= self._backoff.max_attempts:
                     log.warning("dispatcher.gave_up", error=str(exc), attempt=attempt, **context)
-                    MAILS.labels("failed").inc()
-                    reason = f"gave up after {attempt} attempts: {exc}"
-                    await self._save(self._notify.mark_failed, notification_id, reason)
+                    await self._fail(notification, f"gave up after {attempt} attempts: {exc}")
                     return
                 log.info("dispatcher.retry", error=str(exc), attempt=attempt, **context)
-                MAILS.labels("retried").inc()
-                await self._save(self._notify.record_failed_attempt, notification_id, str(exc))
+                DELIVERIES.labels(notification.channel.value, "retried").inc()
+                await self._save(
+                    self._notify.record_failed_attempt, notification.id, str(exc), self._clock()
+                )
                 if await self._stopped_within(self._backoff.delay(attempt)):
-                    raise Interrupted(str(notification_id)) from exc
+                    raise Interrupted(str(notification.id)) from exc
                 continue
-            # The server has the message; only now is it sent. Dying before this commit is the
+            # The provider has the message; only now is it sent. Dying before this commit is the
             # one known window (see the module docstring): the message would go out again.
-            MAILS.labels("sent").inc()
-            await self._save(self._notify.mark_sent, notification_id, reply)
+            DELIVERIES.labels(notification.channel.value, "sent").inc()
+            await self._save(self._notify.mark_sent, notification.id, reply, self._clock())
             log.info("dispatcher.sent", attempt=attempt, **context)
             return
 
-    async def _save(self, use_case: Callable[..., Any], notification_id: UUID, text: str) -> None:
-        """Record the outcome on the writer; a passing database error is retried, never the send."""
+    async def _fail(self, notification: Notification, reason: str) -> None:
+        DELIVERIES.labels(notification.channel.value, "failed").inc()
+        await self._save(self._notify.mark_failed, notification.id, reason, self._clock())
+
+    async def _save(self, use_case: Callable[..., Any], notification_id: UUID, *args: Any) -> None:
+        """Record an outcome on the writer; a passing database error is retried, never the send."""
         delay = 0.1
         while True:
             try:
-                await self._writer.call(use_case, notification_id, text, self._clock())
+                await self._writer.call(use_case, notification_id, *args)
                 return
             except (NotificationError, NotificationNotFound) as exc:
                 log.error(
@@ -195,3 +267,12 @@ class Dispatcher(LogFollower):
         except TimeoutError:
             return False
         return True
+
+
+def _log_context(notification: Notification) -> dict[str, str]:
+    return {
+        "notification_id": str(notification.id),
+        "case_id": notification.case_id,
+        "template": notification.template,
+        "channel": notification.channel.value,
+    }

@@ -1,35 +1,20 @@
 """E-mail through an SMTP server (aiosmtplib): the message, and what the server's reply means.
 
 A 5xx reply is a permanent refusal; a 4xx reply, a refused connection or a timeout is temporary
-and worth retrying. Replies and errors are kept and published, so addresses are scrubbed from them.
+and worth retrying.
 """
 
 from __future__ import annotations
 
 import email.policy
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from uuid import UUID
 
 import aiosmtplib
 
-EMAIL_ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
-REDACTED = "[address]"
-
-
-class DeliveryError(Exception):
-    """The server did not take the message."""
-
-
-class TemporaryFailure(DeliveryError):
-    """Worth another try later: 4xx, connection refused or lost, timeout."""
-
-
-class PermanentFailure(DeliveryError):
-    """Trying again will not help: a 5xx reply."""
+from .delivery import DeliveryError, OutgoingMessage, PermanentFailure, TemporaryFailure, redact
 
 
 @dataclass(frozen=True)
@@ -43,23 +28,9 @@ class SmtpConfig:
     timeout: float = 30.0
 
 
-@dataclass(frozen=True)
-class OutgoingMail:
-    notification_id: UUID
-    recipient: str
-    subject: str
-    body: str
-    language: str
-
-
-def message_id(notification_id: UUID) -> str:
-    """Deterministic: a resend of the same notification carries the same Message-ID."""
-    return f"<{notification_id}@sportello>"
-
-
-def redact(text: str) -> str:
-    """Servers echo addresses in replies ("550 <x@y>: unknown user"); we keep no such copies."""
-    return EMAIL_ADDRESS.sub(REDACTED, text)
+def message_id(message_key: str) -> str:
+    """Deterministic: every try of one delivery carries the same Message-ID."""
+    return f"<{message_key}@sportello>"
 
 
 # Python's default folding at 78 columns splits an accented word into an empty encoded word
@@ -67,13 +38,13 @@ def redact(text: str) -> str:
 MAIL_POLICY = email.policy.default.clone(max_line_length=998)
 
 
-def build_message(mail: OutgoingMail, sender: str, at: datetime) -> EmailMessage:
+def build_message(mail: OutgoingMessage, sender: str, at: datetime) -> EmailMessage:
     message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = sender
     message["To"] = mail.recipient
     message["Subject"] = mail.subject
     message["Date"] = format_datetime(at)
-    message["Message-ID"] = message_id(mail.notification_id)
+    message["Message-ID"] = message_id(mail.message_key)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this
     message.set_content(mail.body, charset="utf-8", cte="quoted-printable")
     message["Content-Language"] = mail.language  # after set_content, which clears Content-*
@@ -84,7 +55,7 @@ class SmtpMailer:
     def __init__(self, config: SmtpConfig) -> None:
         self._config = config
 
-    async def send(self, mail: OutgoingMail, at: datetime) -> str:
+    async def send(self, mail: OutgoingMessage, at: datetime) -> str:
         """Returns the server's reply once it accepted the message; raises DeliveryError."""
         config = self._config
         try:

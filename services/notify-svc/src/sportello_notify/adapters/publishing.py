@@ -7,17 +7,21 @@ from typing import Any
 
 from sportello_shared.bus.relay import Outgoing, outgoing_for
 from sportello_shared.contracts import EventPayload
-from sportello_shared.contracts.notifications import NotificationFailed, NotificationSent
+from sportello_shared.contracts.notifications import (
+    NotificationFailed,
+    NotificationSent,
+    SurveyAnswered,
+)
 from sportello_shared.contracts.subjects import notification_subject
 
-from ..domain import Notification
+from ..domain import Notification, Survey
 
 SOURCE = "/sportello/notify-svc"
 
 
 @singledispatch
 def to_public(_domain_event: Any) -> Outgoing | None:
-    """Case files, requests and retried attempts are notify's own bookkeeping."""
+    """Case files, requests, retried attempts and letter trays are notify's own bookkeeping."""
     return None
 
 
@@ -44,6 +48,16 @@ def _(e: Notification.Failed) -> Outgoing:
         reason=e.reason,  # scrubbed of addresses by the mailer
     )
     return _outgoing(e, payload, e.tenant, e.traceparent)
+
+
+@to_public.register
+def _(e: Survey.Answered) -> Outgoing:
+    """The rating only: the comment may hold personal data and stays here."""
+    payload = SurveyAnswered(
+        case_id=e.case_id, organization=e.organization, rating=e.rating, at=e.at
+    )
+    subject = notification_subject(e.tenant, "survey_answered")
+    return outgoing_for(e, payload, subject=subject, source=SOURCE, traceparent=None)
 
 
 def _outgoing(e: Any, payload: EventPayload, tenant: str, traceparent: str | None) -> Outgoing:

@@ -1,10 +1,11 @@
-"""notify-svc's aggregates: what it knows of each case, and each message sent to a citizen.
+"""One message to one recipient: requested, then sent (the provider accepted it) or failed.
 
 Pure: no I/O, and every time is passed in by the caller.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -12,22 +13,32 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-CASE_FILE_NAMESPACE = UUID("73655316-0fa4-45cb-a7c2-754d97ef3ed9")
 NOTIFICATION_NAMESPACE = UUID("2c394dd6-f044-4a23-bb27-4a6f5f5ceac6")
-
-LANGUAGES = ("it", "en")
-DEFAULT_LANGUAGE = "it"
 
 
 class Template(StrEnum):
     """One kind of message. Each has a template file per language under adapters/templates/."""
 
+    RECEIVED = "received"
     TAKEN_IN_CHARGE = "taken_in_charge"
     CLOSED = "closed"
+    ASSIGNED = "assigned"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACHED = "sla_breached"
+    DELIVERY_FAILED = "delivery_failed"
 
 
 class Channel(StrEnum):
     EMAIL = "email"
+    SMS = "sms"
+    WEBHOOK = "webhook"
+    LETTER = "letter"  # a task for the office: print and post it
+
+
+class Audience(StrEnum):
+    CITIZEN = "citizen"
+    ORGANIZATION = "organization"  # the office or partner handling the case
+    URP = "urp"  # the tenant's URP / triage office
 
 
 class Status(StrEnum):
@@ -45,99 +56,56 @@ class AlreadySettled(NotificationError):
         super().__init__(f"notification {notification_id} is already {status.value}")
 
 
-def case_file_id(case_id: str) -> UUID:
-    return uuid5(CASE_FILE_NAMESPACE, case_id)
+class NotSettled(NotificationError):
+    def __init__(self, notification_id: UUID) -> None:
+        super().__init__(f"notification {notification_id} is still being delivered")
 
 
-def notification_id_for(case_id: str, template: str, trigger_event_id: str) -> UUID:
-    """One notification per (case, template, triggering event): the same event never mails twice,
-    while a second closing of a reopened case (a new event) does get its own message."""
-    return uuid5(NOTIFICATION_NAMESPACE, f"{case_id}/{template}/{trigger_event_id}")
+def notification_id_for(
+    case_id: str,
+    template: str,
+    trigger_event_id: str,
+    audience: Audience = Audience.CITIZEN,
+    channel: Channel | None = None,
+) -> UUID:
+    """One notification per (case, template, triggering event) and recipient: the same event
+    never mails twice, while a second closing of a reopened case (a new event) gets its own."""
+    key = f"{case_id}/{template}/{trigger_event_id}"
+    if audience is not Audience.CITIZEN:
+        key += f"/{audience.value}"
+    if channel is Channel.WEBHOOK:
+        key += "/webhook"  # an office may get the same news by mail and by webhook
+    return uuid5(NOTIFICATION_NAMESPACE, key)
 
 
-class CaseFile(Aggregate):
-    """notify's own projection of a case: only what it takes to write to the citizen."""
+@dataclass(frozen=True)
+class Attempt:
+    """One try at the provider, as the ops API shows it."""
 
-    class Opened(Aggregate.Created):
-        case_id: str
-        tenant: str
-        reference: str
-        citizen_name: str
-        email: str | None
-        language: str
+    delivery: int  # 1 for the first delivery, 2 for the first resend, ...
+    at: datetime
+    outcome: str  # accepted | temporary_failure | permanent_failure | posted
+    reply: str
 
-    @event(Opened)
-    def __init__(
-        self,
-        case_id: str,
-        tenant: str,
-        reference: str,
-        citizen_name: str,
-        email: str | None,
-        language: str,
-    ) -> None:
-        self.case_id = case_id
-        self.tenant = tenant
-        self.reference = reference
-        self.citizen_name = citizen_name
-        self.email = email
-        self.language = language if language in LANGUAGES else DEFAULT_LANGUAGE
-        self.organization: str | None = None
-        self.notifications: list[UUID] = []
 
-    @classmethod
-    def open(
-        cls,
-        *,
-        case_id: str,
-        tenant: str,
-        reference: str,
-        citizen_name: str,
-        email: str | None,
-        language: str,
-    ) -> CaseFile:
-        return cls._create(
-            cls.Opened,
-            id=case_file_id(case_id),
-            case_id=case_id,
-            tenant=tenant,
-            reference=reference,
-            citizen_name=citizen_name,
-            email=email,
-            language=language,
-        )
-
-    def record_organization(self, organization: str) -> None:
-        """Who handles the case now (routing's decision); nothing to record if unchanged."""
-        if organization and organization != self.organization:
-            self._organization_recorded(organization=organization)
-
-    @event("OrganizationRecorded")
-    def _organization_recorded(self, organization: str) -> None:
-        self.organization = organization
-
-    def record_notification(self, notification_id: UUID) -> None:
-        """The case's index of its notifications (ids are not derivable without the event ids)."""
-        if notification_id not in self.notifications:
-            self._notification_recorded(notification_id=notification_id)
-
-    @event("NotificationRecorded")
-    def _notification_recorded(self, notification_id: UUID) -> None:
-        self.notifications.append(notification_id)
+@dataclass(frozen=True)
+class Resend:
+    actor: str
+    reason: str
+    at: datetime
 
 
 class Notification(Aggregate):
-    """One message to a citizen: requested, then sent (the provider accepted it) or failed.
-
-    `attempts` counts delivery tries: each retried temporary failure, plus the final try that
-    either was accepted or failed for good.
-    """
+    """`delivery` counts rounds: the first, then one per explicit resend. Each round ends sent or
+    failed; `attempts` keeps every try of every round."""
 
     class Requested(Aggregate.Created):
         case_id: str
         tenant: str
         template: str
         trigger_event_id: str
+        audience: str
+        organization: str | None
         channel: str
         recipient: str
         language: str
@@ -152,6 +120,8 @@ class Notification(Aggregate):
         tenant: str,
         template: str,
         trigger_event_id: str,
+        audience: str,
+        organization: str | None,
         channel: str,
         recipient: str,
         language: str,
@@ -163,16 +133,19 @@ class Notification(Aggregate):
         self.tenant = tenant
         self.template = template
         self.trigger_event_id = trigger_event_id
-        self.channel = channel
+        self.audience = Audience(audience)
+        self.organization = organization
+        self.channel = Channel(channel)
         self.recipient = recipient
         self.language = language
         self.context = context
         self.requested_at = requested_at
         self.traceparent = traceparent
         self.status = Status.REQUESTED
-        self.attempts = 0
-        self.last_error: str | None = None
-        self.provider_reply: str | None = None
+        self.delivery = 1
+        self.attempts: list[Attempt] = []
+        self.resends: list[Resend] = []
+        self.postponed_until: datetime | None = None
         self.failure_reason: str | None = None
         self.settled_at: datetime | None = None
 
@@ -190,14 +163,18 @@ class Notification(Aggregate):
         requested_at: datetime,
         traceparent: str | None,
         channel: Channel = Channel.EMAIL,
+        audience: Audience = Audience.CITIZEN,
+        organization: str | None = None,
     ) -> Notification:
         return cls._create(
             cls.Requested,
-            id=notification_id_for(case_id, template.value, trigger_event_id),
+            id=notification_id_for(case_id, template.value, trigger_event_id, audience, channel),
             case_id=case_id,
             tenant=tenant,
             template=template.value,
             trigger_event_id=trigger_event_id,
+            audience=audience.value,
+            organization=organization,
             channel=channel.value,
             recipient=recipient,
             language=language,
@@ -206,7 +183,38 @@ class Notification(Aggregate):
             traceparent=traceparent,
         )
 
+    @property
+    def message_key(self) -> str:
+        """Stable per delivery round: the Message-ID / idempotency key a provider sees."""
+        return str(self.id) if self.delivery == 1 else f"{self.id}.{self.delivery}"
+
+    @property
+    def provider_reply(self) -> str | None:
+        accepted = [a for a in self.attempts if a.outcome in ("accepted", "posted")]
+        return accepted[-1].reply if accepted else None
+
+    @property
+    def last_error(self) -> str | None:
+        failed = [a for a in self.attempts if a.outcome.endswith("failure")]
+        return failed[-1].reply if failed else None
+
+    def tries_this_delivery(self) -> int:
+        return sum(1 for a in self.attempts if a.delivery == self.delivery)
+
     # --- delivery -------------------------------------------------------------------------------
+
+    def postpone(self, until: datetime) -> None:
+        """Not now (quiet hours for SMS): the dispatcher comes back at `until`."""
+        self._check_requested()
+        if until != self.postponed_until:
+            self._postponed(until=until)
+
+    class Postponed(Aggregate.Event):
+        until: datetime
+
+    @event(Postponed)
+    def _postponed(self, until: datetime) -> None:
+        self.postponed_until = until
 
     def record_failed_attempt(self, error: str, at: datetime) -> None:
         """A temporary failure that will be retried."""
@@ -219,13 +227,12 @@ class Notification(Aggregate):
 
     @event(AttemptFailed)
     def _attempt_failed(self, error: str, at: datetime) -> None:
-        self.attempts += 1
-        self.last_error = error
+        self.attempts.append(Attempt(self.delivery, at, "temporary_failure", error))
 
     def mark_sent(self, reply: str, at: datetime) -> None:
-        """The provider accepted the message: only then is it sent."""
+        """The provider accepted the message (or the office posted the letter): only then."""
         self._check_requested()
-        self._sent(**self._context(), reply=reply, at=at)
+        self._sent(**self._public(), reply=reply, at=at)
 
     class Sent(Aggregate.Event):
         case_id: str
@@ -247,15 +254,15 @@ class Notification(Aggregate):
         reply: str,
         at: datetime,
     ) -> None:
-        self.attempts += 1
+        outcome = "posted" if self.channel is Channel.LETTER else "accepted"
+        self.attempts.append(Attempt(self.delivery, at, outcome, reply))
         self.status = Status.SENT
-        self.provider_reply = reply
         self.settled_at = at
 
     def mark_failed(self, reason: str, at: datetime) -> None:
         """Given up: a permanent refusal, or temporary failures past the retry bound."""
         self._check_requested()
-        self._failed(**self._context(), reason=reason, at=at)
+        self._failed(**self._public(), reason=reason, at=at)
 
     class Failed(Aggregate.Event):
         case_id: str
@@ -277,20 +284,40 @@ class Notification(Aggregate):
         reason: str,
         at: datetime,
     ) -> None:
-        self.attempts += 1
+        self.attempts.append(Attempt(self.delivery, at, "permanent_failure", reason))
         self.status = Status.FAILED
         self.failure_reason = reason
         self.settled_at = at
 
+    def resend(self, actor: str, reason: str, at: datetime) -> None:
+        """Deliver once more, on an operator's explicit request (audited: who, why, when)."""
+        if self.status is Status.REQUESTED:
+            raise NotSettled(self.id)
+        self._resend_requested(actor=actor, reason=reason, at=at)
+
+    class ResendRequested(Aggregate.Event):
+        actor: str
+        reason: str
+        at: datetime
+
+    @event(ResendRequested)
+    def _resend_requested(self, actor: str, reason: str, at: datetime) -> None:
+        self.resends.append(Resend(actor, reason, at))
+        self.delivery += 1
+        self.status = Status.REQUESTED
+        self.postponed_until = None
+        self.failure_reason = None
+        self.settled_at = None
+
     # --- invariants -----------------------------------------------------------------------------
 
-    def _context(self) -> dict[str, Any]:
+    def _public(self) -> dict[str, Any]:
         """Carried by the settling events so each can be published on its own."""
         return {
             "case_id": self.case_id,
             "tenant": self.tenant,
             "template": self.template,
-            "channel": self.channel,
+            "channel": self.channel.value,
             "traceparent": self.traceparent,
         }
 

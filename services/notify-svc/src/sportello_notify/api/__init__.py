@@ -1,0 +1,7 @@
+"""notify-svc's HTTP API: thin translation between requests and the application's use cases."""
+
+from . import letters, notifications, surveys, templates
+
+routers = [notifications.router, letters.router, surveys.router, templates.router]
+
+__all__ = ["routers"]

@@ -1,0 +1,70 @@
+"""notify-svc's domain: what it knows of each case, each message, each survey. Pure, no I/O."""
+
+from .case_file import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    CaseFile,
+    Contact,
+    Skipped,
+    case_file_id,
+)
+from .letters import LetterTray, letter_tray_id
+from .notification import (
+    AlreadySettled,
+    Attempt,
+    Audience,
+    Channel,
+    Notification,
+    NotificationError,
+    NotSettled,
+    Resend,
+    Status,
+    Template,
+    notification_id_for,
+)
+from .policy import NotifyPolicy, QuietHours, SurveyPolicy, Triggers, Webhook
+from .survey import (
+    InvalidRating,
+    Satisfaction,
+    Survey,
+    SurveyAlreadyAnswered,
+    SurveyError,
+    SurveyExpired,
+    satisfaction_by_office,
+    survey_id_for,
+)
+
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "LANGUAGES",
+    "AlreadySettled",
+    "Attempt",
+    "Audience",
+    "CaseFile",
+    "Channel",
+    "Contact",
+    "InvalidRating",
+    "LetterTray",
+    "NotSettled",
+    "Notification",
+    "NotificationError",
+    "NotifyPolicy",
+    "QuietHours",
+    "Resend",
+    "Satisfaction",
+    "Skipped",
+    "Status",
+    "Survey",
+    "SurveyAlreadyAnswered",
+    "SurveyError",
+    "SurveyExpired",
+    "SurveyPolicy",
+    "Template",
+    "Triggers",
+    "Webhook",
+    "case_file_id",
+    "letter_tray_id",
+    "notification_id_for",
+    "satisfaction_by_office",
+    "survey_id_for",
+]

@@ -1,0 +1,293 @@
+"""Which messages each public event asks for: notify's policy over the case lifecycle and SLA.
+
+Each reaction runs inside eventsourcing's processing of one upstream event: the messages it
+requests are saved with that event's tracking record, in one transaction. A message is only
+*requested* here; the dispatcher delivers it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.dispatch import singledispatchmethod
+from eventsourcing.domain import Aggregate
+from sportello_shared.application import Incoming, RetryLater, ServiceApplication
+from sportello_shared.contracts import EventPayload
+from sportello_shared.contracts.cases import (
+    CaseAssigned,
+    CaseClosed,
+    CaseReceived,
+    CaseTakenInCharge,
+)
+from sportello_shared.contracts.sla import SlaBreached, SlaWarning
+from sportello_shared.contracts.subjects import UNASSIGNED
+from sportello_shared.tenants import TenantCatalogue
+from sportello_shared.tracing import child_traceparent
+
+from .domain import (
+    Audience,
+    CaseFile,
+    Channel,
+    Contact,
+    LetterTray,
+    Notification,
+    NotifyPolicy,
+    Survey,
+    Template,
+    case_file_id,
+    letter_tray_id,
+    notification_id_for,
+)
+from .messages import Context, citizen_context, local_time, office_context
+
+AggregateT = TypeVar("AggregateT", bound=Aggregate)
+Processing = ProcessingEvent[UUID]
+
+
+class Reactions(ServiceApplication):
+    tenants: TenantCatalogue
+    clock: Callable[[], datetime]
+    max_event_age: timedelta
+    survey_base_url: str
+    new_token: Callable[[], str]
+
+    def tenant_policy(self, tenant: str) -> NotifyPolicy:
+        raise NotImplementedError
+
+    @singledispatchmethod
+    def react(
+        self, payload: EventPayload, incoming: Incoming, processing_event: Processing
+    ) -> None:
+        """Other public events are not notify's business."""
+
+    @react.register
+    def _(self, payload: CaseReceived, incoming: Incoming, processing_event: Processing) -> None:
+        case_file = self._find(CaseFile, case_file_id(payload.case_id))
+        if case_file is None:
+            citizen = payload.citizen
+            case_file = CaseFile.open(
+                case_id=payload.case_id,
+                tenant=incoming.envelope.tenant,
+                reference=payload.reference,
+                citizen_name=citizen.name,
+                contact=Contact(
+                    str(citizen.email) if citizen.email else None, citizen.phone, citizen.address
+                ),
+                language=citizen.language,
+                category=payload.category,
+                description=payload.description,
+            )
+        self._tell_citizen(case_file, Template.RECEIVED, {}, incoming, processing_event)
+
+    @react.register
+    def _(self, payload: CaseAssigned, incoming: Incoming, processing_event: Processing) -> None:
+        case_file = self._case_file(payload.case_id)
+        case_file.record_organization(payload.organization)
+        offices = [(Audience.ORGANIZATION, payload.organization)]
+        self._tell_offices(case_file, Template.ASSIGNED, offices, {}, incoming, processing_event)
+
+    @react.register
+    def _(
+        self, payload: CaseTakenInCharge, incoming: Incoming, processing_event: Processing
+    ) -> None:
+        case_file = self._case_file(payload.case_id)
+        case_file.record_organization(payload.organization)
+        self._tell_citizen(case_file, Template.TAKEN_IN_CHARGE, {}, incoming, processing_event)
+
+    @react.register
+    def _(self, payload: CaseClosed, incoming: Incoming, processing_event: Processing) -> None:
+        case_file = self._case_file(payload.case_id)
+        if incoming.envelope.organization != UNASSIGNED:
+            case_file.record_organization(incoming.envelope.organization)
+        extra = {"outcome": payload.outcome}
+        self._tell_citizen(case_file, Template.CLOSED, extra, incoming, processing_event)
+
+    @react.register
+    def _(self, payload: SlaWarning, incoming: Incoming, processing_event: Processing) -> None:
+        self._sla(Template.SLA_WARNING, payload.case_id, payload, incoming, processing_event)
+
+    @react.register
+    def _(self, payload: SlaBreached, incoming: Incoming, processing_event: Processing) -> None:
+        self._sla(Template.SLA_BREACHED, payload.case_id, payload, incoming, processing_event)
+
+    def _sla(
+        self,
+        template: Template,
+        case_id: str,
+        payload: SlaWarning | SlaBreached,
+        incoming: Incoming,
+        processing_event: Processing,
+    ) -> None:
+        """The office handling the case and the tenant's URP both learn of the deadline."""
+        case_file = self._case_file(case_id)
+        tenant = self.tenants.get(case_file.tenant)
+        handling = incoming.envelope.organization
+        offices: list[tuple[Audience, str]] = []
+        if handling != UNASSIGNED and (tenant is None or handling != tenant.triage):
+            offices.append((Audience.ORGANIZATION, handling))
+        if tenant is not None:
+            offices.append((Audience.URP, tenant.triage))
+        extra = {"standard": payload.standard, "deadline": local_time(payload.deadline, tenant)}
+        self._tell_offices(case_file, template, offices, extra, incoming, processing_event)
+
+    # --- requesting messages --------------------------------------------------------------------
+
+    def _case_file(self, case_id: str) -> CaseFile:
+        case_file = self._find(CaseFile, case_file_id(case_id))
+        if case_file is None:
+            # This event overtook the case's `received` (a redelivery reorders them): later.
+            raise RetryLater(f"case {case_id} not received yet")
+        return case_file
+
+    def _wanted(self, case_file: CaseFile, template: Template, incoming: Incoming) -> bool:
+        """Is this message wanted at all: the tenant's triggers, and the event's age."""
+        if not self.tenant_policy(case_file.tenant).triggers.enabled(template):
+            return False
+        now = self.clock()
+        age = now - incoming.envelope.time
+        if age > self.max_event_age:
+            # First deploy or a consumer reset replays old events: nobody is told of them again.
+            reason = f"event {age} old, over NOTIFY_MAX_EVENT_AGE ({self.max_event_age})"
+            case_file.record_skipped(template.value, incoming.envelope.id, reason, now)
+            return False
+        return True
+
+    def _tell_citizen(
+        self,
+        case_file: CaseFile,
+        template: Template,
+        extra: Context,
+        incoming: Incoming,
+        processing_event: Processing,
+    ) -> None:
+        new = self._citizen_message(case_file, template, extra, incoming)
+        processing_event.collect_events(case_file, *new)
+
+    def _citizen_message(
+        self, case_file: CaseFile, template: Template, extra: Context, incoming: Incoming
+    ) -> list[Aggregate]:
+        reach = case_file.contact.preferred()
+        if reach is None or not self._wanted(case_file, template, incoming):
+            return []
+        notification_id = notification_id_for(case_file.case_id, template, incoming.envelope.id)
+        if self._find(Notification, notification_id) is not None:
+            return []  # requested already: the same event came again under another tracking id
+        policy = self.tenant_policy(case_file.tenant)
+        context = citizen_context(case_file, self.tenants.get(case_file.tenant), policy) | extra
+        new: list[Aggregate] = []
+        if template is Template.CLOSED and policy.survey.enabled:
+            survey, survey_context = self._offer_survey(case_file, notification_id, policy)
+            context |= survey_context
+            new.append(survey)
+        notification = self._request(case_file, template, incoming, reach, context)
+        new.append(notification)
+        if notification.channel is Channel.LETTER:
+            new.append(self._letter_tray(case_file.tenant, notification.id))
+        return new
+
+    def _tell_offices(
+        self,
+        case_file: CaseFile,
+        template: Template,
+        offices: list[tuple[Audience, str]],
+        extra: Context,
+        incoming: Incoming,
+        processing_event: Processing,
+    ) -> None:
+        new: list[Aggregate] = []
+        if self._wanted(case_file, template, incoming):
+            tenant = self.tenants.get(case_file.tenant)
+            handling = case_file.organization or (offices[0][1] if offices else "")
+            context = office_context(case_file, tenant, handling) | extra
+            for audience, organization in offices:
+                org = tenant.organization(organization) if tenant else None
+                if org is None:
+                    continue  # not in tenant.yaml: nobody to write to (routing validates this)
+                channels = self._office_channels(case_file.tenant, org.id, org.email)
+                for channel, recipient in channels:
+                    key = (case_file.case_id, template, incoming.envelope.id, audience, channel)
+                    if self._find(Notification, notification_id_for(*key)) is not None:
+                        continue
+                    reach = (channel, recipient)
+                    new.append(
+                        self._request(
+                            case_file, template, incoming, reach, context, audience, org.id
+                        )
+                    )
+        processing_event.collect_events(case_file, *new)
+
+    def _office_channels(
+        self, tenant: str, organization: str, email: str
+    ) -> list[tuple[Channel, str]]:
+        channels = [(Channel.EMAIL, email)]
+        webhook = self.tenant_policy(tenant).webhooks.get(organization)
+        if webhook is not None:
+            channels.append((Channel.WEBHOOK, webhook.url))
+        return channels
+
+    def _request(
+        self,
+        case_file: CaseFile,
+        template: Template,
+        incoming: Incoming,
+        reach: tuple[Channel, str],
+        context: Context,
+        audience: Audience = Audience.CITIZEN,
+        organization: str | None = None,
+    ) -> Notification:
+        """Offices are written to in Italian; citizens in their language, if the tenant has it."""
+        channel, recipient = reach
+        language = "it"
+        if audience is Audience.CITIZEN:
+            language = self.tenant_policy(case_file.tenant).language_for(case_file.language)
+        notification = Notification.request(
+            case_id=case_file.case_id,
+            tenant=case_file.tenant,
+            template=template,
+            trigger_event_id=incoming.envelope.id,
+            recipient=recipient,
+            language=language,
+            context=context,
+            requested_at=self.clock(),
+            traceparent=child_traceparent(incoming.envelope.traceparent),
+            channel=channel,
+            audience=audience,
+            organization=organization,
+        )
+        case_file.record_notification(notification.id)
+        return notification
+
+    def _offer_survey(
+        self, case_file: CaseFile, notification_id: UUID, policy: NotifyPolicy
+    ) -> tuple[Survey, Context]:
+        token = self.new_token()
+        now = self.clock()
+        survey = Survey.offer(
+            token=token,
+            case_id=case_file.case_id,
+            tenant=case_file.tenant,
+            organization=case_file.organization,
+            notification_id=notification_id,
+            offered_at=now,
+            expires_at=now + timedelta(days=policy.survey.valid_days),
+        )
+        base = (policy.survey.base_url or self.survey_base_url).rstrip("/")
+        expires = local_time(survey.expires_at, self.tenants.get(case_file.tenant))[:10]
+        return survey, {"survey_url": f"{base}/{token}", "survey_expires": expires}
+
+    def _letter_tray(self, tenant: str, notification_id: UUID) -> LetterTray:
+        tray = self._find(LetterTray, letter_tray_id(tenant)) or LetterTray.for_tenant(tenant)
+        tray.add(notification_id)
+        return tray
+
+    def _find(self, kind: type[AggregateT], aggregate_id: UUID) -> AggregateT | None:
+        try:
+            aggregate: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(aggregate, kind)
+        return aggregate
