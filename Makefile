@@ -81,3 +81,28 @@ bench-quick: install
 # A bearer token from make run's local issuer: make -s token ROLE=office TENANT=pisa ORG=pisamo
 token: install
 	@$(VENV)/bin/sportello-dev token --role $(ROLE) $(if $(TENANT),--tenant $(TENANT)) $(if $(ORG),--organization $(ORG))
+
+# Credentials (under .data/, never committed) and durable consumer for one partner or platform
+# listed in deploy/nats/partners.yaml: make partner NAME=pisamo [TENANT=pisa]
+.PHONY: partner
+partner: install
+	@test -n "$(NAME)" || { echo "usage: make partner NAME=<partner> [TENANT=<tenant>]"; exit 2; }
+	$(VENV)/bin/sportello-dev partner $(NAME) --tenant $(or $(TENANT),pisa)
+
+.PHONY: open311-key
+# The demo Open311 API key of one tenant, made at first run: make -s open311-key TENANT=torino
+open311-key: install
+	@$(PY) -m sportello_devstack.open311_keys $(TENANT)
+
+# The production topology on one machine, no Docker: 3 NATS nodes (deploy/nats/cluster), the
+# services on PostgreSQL (DATABASE_URL), 2 replicas of each. Runs detached; cluster-down stops it.
+.PHONY: cluster cluster-down test-faults
+cluster: install
+	$(VENV)/bin/sportello-dev cluster
+
+cluster-down: install
+	$(VENV)/bin/sportello-dev cluster-down
+
+# SIGKILL, leader loss, PostgreSQL crash, network cut: zero lost, zero duplicated (docs/reliability.md).
+test-faults: install
+	$(PY) -m pytest tests/faults $(PYTEST_ARGS)

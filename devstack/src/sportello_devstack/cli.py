@@ -86,3 +86,122 @@ def token(
 ) -> None:
     """Print a bearer token from the local issuer of `make run`."""
     print(DevIssuer(data_dir.resolve() / "auth").token(role, tenant, organization, subject))  # noqa: T201
+
+
+@app.command()
+def partner(
+    name: Annotated[
+        str, typer.Argument(help="partner organization or platform source, e.g. pisamo")
+    ],
+    tenant: Annotated[str, typer.Option(help="the tenant it works for")] = "pisa",
+    data_dir: Annotated[Path, typer.Option(help="where secrets and credentials go")] = Path(
+        ".data"
+    ),
+    nats_dir: Annotated[Path, typer.Option(help="partners.yaml and the server config")] = Path(
+        "deploy/nats"
+    ),
+    nats_url: Annotated[
+        str, typer.Option(envvar="NATS_URL", help="the server to create the consumer on")
+    ] = "nats://127.0.0.1:4222",
+    consumer: Annotated[bool, typer.Option(help="also create the durable consumer")] = True,
+) -> None:
+    """Credentials for a partner company or platform listed in deploy/nats/partners.yaml, and a
+    partner's durable consumer on `cases.<tenant>.<organization>.>`."""
+    import asyncio
+
+    from . import partners
+
+    integrations = partners.load_integrations(nats_dir)
+    try:
+        member = integrations.find(tenant, name)
+    except LookupError as exc:
+        console.print(f"[red]{exc}[/red]: add it to {nats_dir / partners.PARTNERS_FILE} first")
+        raise typer.Exit(2) from exc
+    if partners.write_accounts(integrations, nats_dir):
+        console.print(
+            f"Updated {nats_dir / partners.ACCOUNTS_FILE}: commit it, restart nats-server"
+        )
+    passwords = partners.ensure_secrets(data_dir, integrations)
+    servers = [url.strip() for url in nats_url.split(",") if url.strip()]
+    path = partners.write_credentials(
+        data_dir, member, passwords[member.password_variable], servers
+    )
+    console.print(f"Credentials for {member.user}: {path} (hand over privately, never commit)")
+    console.print(f"Server secrets: {partners.secrets_file(data_dir)} (the server's environment)")
+    if not consumer or not isinstance(member, partners.Partner):
+        return
+    try:
+        created = asyncio.run(
+            partners.ensure_consumer(
+                servers, partners.SERVICES_USER, passwords[partners.SERVICES_PASSWORD], member
+            )
+        )
+    except Exception as exc:
+        console.print(f"[red]cannot create the consumer on {nats_url}:[/red] {exc!r}")
+        raise typer.Exit(1) from exc
+    state = "created" if created else "already there, position kept"
+    console.print(f"Consumer {member.consumer} on {member.filter_subject}: {state}")
+
+
+@app.command()
+def cluster(
+    data_dir: Annotated[Path, typer.Option(help="stores, mail and logs")] = Path(".data/cluster"),
+    configs: Annotated[Path, typer.Option(help="n1/n2/n3.conf")] = Path("deploy/nats/cluster"),
+    replicas: Annotated[int, typer.Option(min=1, help="processes per service")] = 2,
+    database_url: Annotated[
+        str, typer.Option(envvar="DATABASE_URL", help="PostgreSQL for every service")
+    ] = "postgresql://postgres@127.0.0.1:5432/test",
+    schema_prefix: Annotated[str, typer.Option(help="schemas are <prefix><service>")] = "cluster_",
+) -> None:
+    """The production topology, detached: 3 NATS nodes, PostgreSQL, replicas of each service."""
+    from .cluster import (
+        DEFAULT_NODES,
+        DEFAULT_SERVICE_PORTS,
+        Cluster,
+        NatsCluster,
+        node_name,
+        write_pid_file,
+    )
+
+    if (data_dir / "cluster.pids.json").exists():
+        console.print(f"[red]already running[/red] ({data_dir}/cluster.pids.json): cluster-down")
+        raise typer.Exit(1)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    nats = NatsCluster.from_configs(
+        [configs / f"{node_name(i)}.conf" for i in range(3)], DEFAULT_NODES, data_dir
+    )
+    running = Cluster(
+        data_dir.resolve(),
+        nats,
+        database_url,
+        schema_prefix=schema_prefix,
+        replicas=replicas,
+        service_ports=DEFAULT_SERVICE_PORTS,
+    )
+    console.print("[bold]Starting the Sportello cluster…[/bold]")
+    try:
+        running.start()
+    except Exception as exc:
+        running.stop()
+        console.print(f"[red]start-up failed:[/red] {exc} (logs in {data_dir}/*.log)")
+        raise typer.Exit(1) from exc
+    write_pid_file(running)
+    table = Table("process", "URL")
+    for node in nats.nodes:
+        table.add_row(f"nats {node.name}", node.url)
+    for replica in running.all_replicas():
+        table.add_row(replica.name, replica.url)
+    table.add_row("mail sink", f"smtp://127.0.0.1:{running.smtp_port} → {running.mail_dir}")
+    console.print(table)
+    console.print(f"NATS_URL={nats.url}\nLogs: {data_dir}/*.log — `make cluster-down` stops it.")
+
+
+@app.command("cluster-down")
+def cluster_down(
+    data_dir: Annotated[Path, typer.Option()] = Path(".data/cluster"),
+) -> None:
+    """Stop what `cluster` started: services first, then NATS and the mail sink."""
+    from .cluster import stop_from_pid_file
+
+    stopped = stop_from_pid_file(data_dir)
+    console.print(f"stopped {len(stopped)} processes" if stopped else "no cluster running")
