@@ -78,19 +78,16 @@ class ServiceSettings(BaseSettings):
                 "SQLITE_DBNAME": str(path),
             }
         url = urlparse(self.database_url)
-        return (
-            common
-            | {
-                "PERSISTENCE_MODULE": "eventsourcing.postgres",
-                "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
-                "POSTGRES_HOST": url.hostname or "127.0.0.1",
-                "POSTGRES_PORT": str(url.port or 5432),
-                "POSTGRES_USER": unquote(url.username or "postgres"),
-                "POSTGRES_PASSWORD": unquote(url.password or ""),
-                "POSTGRES_SCHEMA": self.store_schema,
+        return common | {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_SCHEMA": self.store_schema,
             # A SELECT 1 before each use cost 15 % of intake; eventsourcing retries broken ones.
             "POSTGRES_PRE_PING": "n",
-                "POSTGRES_LOCK_TIMEOUT": "5",
-                "POSTGRES_CONNECT_TIMEOUT": "5",
-            }
-        )
+            "POSTGRES_LOCK_TIMEOUT": "5",
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+        }
