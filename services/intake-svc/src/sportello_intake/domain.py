@@ -183,7 +183,36 @@ class Case(Aggregate):
 
     # --- facts recorded from other services ---------------------------------------------------
 
-    @event("AssignmentRecorded")
+    class AssignmentRecorded(Aggregate.Event):
+        """Routing's decision on the file, with what the new organization needs to act on it.
+
+        v2 added tenant, reference and the dossier (published only to that organization).
+        """
+
+        class_version = 2
+
+        organization: str
+        organization_name: str
+        occurred_at: datetime
+        traceparent: str | None
+        tenant: str
+        reference: str
+        dossier: dict[str, Any]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(tenant="", reference="", dossier={})
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.organization = self.organization
+            aggregate.organization_name = self.organization_name
+            if aggregate.status in ROUTABLE:
+                aggregate.status = Status.ASSIGNED
+            aggregate._log(
+                "assigned", self.occurred_at, "routing-svc", organization=self.organization
+            )
+
     def record_assignment(
         self,
         organization: str,
@@ -191,11 +220,30 @@ class Case(Aggregate):
         occurred_at: datetime,
         traceparent: str | None,
     ) -> None:
-        self.organization = organization
-        self.organization_name = organization_name
-        if self.status in ROUTABLE:
-            self.status = Status.ASSIGNED
-        self._log("assigned", occurred_at, "routing-svc", organization=organization)
+        self.trigger_event(
+            Case.AssignmentRecorded,
+            organization=organization,
+            organization_name=organization_name,
+            occurred_at=occurred_at,
+            traceparent=traceparent,
+            tenant=self.tenant,
+            reference=self.reference,
+            dossier=self.dossier(),
+        )
+
+    def dossier(self) -> dict[str, Any]:
+        """What an organization handling the case needs, contact included."""
+        return {
+            "kind": self.kind,
+            "channel": self.channel,
+            "category": self.category,
+            "description": self.description,
+            "citizen": self.citizen,
+            "location": self.location,
+            "handling_mode": self.handling_mode,
+            "received_at": self.received_at.isoformat(),
+            "attachments": self.attachments,
+        }
 
     @event("RoutingFailureRecorded")
     def record_routing_failure(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -161,3 +162,27 @@ async def test_search_filters_and_pages(client: httpx.AsyncClient) -> None:
     ).json()["total"] == 1
     assert (await client.get("/cases", params={"limit": 1000})).status_code == 422
     assert (await client.get("/cases", params={"status": "lost"})).status_code == 422
+
+
+async def test_the_assigned_organization_gets_the_case_file_on_its_own_subject(
+    client: httpx.AsyncClient, nats_url: str
+) -> None:
+    case = await register(client)
+    await assign(nats_url, case, "pm-reparto-5", 1)
+    nc = await nats.connect(servers=[nats_url])
+    try:
+        js = nc.jetstream()
+
+        async def handed_over() -> Any:
+            try:
+                return await js.get_last_msg("CASES", "cases.torino.pm-reparto-5.handed_over")
+            except nats.js.errors.NotFoundError:
+                return None
+
+        msg = await eventually(handed_over)
+    finally:
+        await nc.close()
+    data = json.loads(msg.data)["data"]
+    assert data["case_id"] == case["case_id"] and data["organization"] == "pm-reparto-5"
+    assert data["citizen"]["email"] == REGISTRATION["citizen"]["email"]
+    assert data["description"] == REGISTRATION["description"]

@@ -166,3 +166,23 @@ class CaseReassignmentRequested(_CaseEvent):
 
     organization: str = Field(pattern=SLUG)
     reason: str
+
+
+class CaseHandedOver(_CaseEvent):
+    """The case file for the organization that now handles it, published on its subject only.
+
+    It is the one event with the citizen's contact that a partner company receives, and only for
+    the cases assigned to it (`cases.<tenant>.<its organization>.handed_over`).
+    """
+
+    event: ClassVar[str] = "handed_over"
+
+    organization: str = Field(pattern=SLUG)
+    kind: Kind
+    channel: Channel
+    category: str
+    description: str
+    citizen: Citizen
+    location: Location | None = None
+    handling_mode: HandlingMode | None = None
+    received_at: AwareDatetime

@@ -18,6 +18,7 @@ PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
     cases.CaseClosed,
     cases.CaseReopened,
     cases.CaseReassignmentRequested,
+    cases.CaseHandedOver,
     sla.SlaDeadlineSet,
     sla.SlaWarning,
     sla.SlaBreached,

@@ -42,6 +42,31 @@ def _(e: Case.Registered) -> Outgoing:
 
 
 @to_public.register
+def _(e: Case.AssignmentRecorded) -> Outgoing | None:
+    if not e.dossier:  # recorded before v2: nothing to hand over
+        return None
+    dossier = e.dossier
+    payload = public.CaseHandedOver(
+        case_id=str(e.originator_id),
+        reference=e.reference,
+        occurred_at=e.occurred_at,
+        actor="routing-svc",
+        organization=e.organization,
+        kind=public.Kind(dossier["kind"]),
+        channel=public.Channel(dossier["channel"]),
+        category=dossier["category"],
+        description=dossier["description"],
+        citizen=public.Citizen.model_validate(dossier["citizen"]),
+        location=public.Location.model_validate(dossier["location"])
+        if dossier["location"]
+        else None,
+        handling_mode=dossier["handling_mode"],
+        received_at=dossier["received_at"],
+    )
+    return _outgoing(e, payload, e.tenant, e.organization, e.traceparent)
+
+
+@to_public.register
 def _(e: Case.LifecycleEvent) -> Outgoing:
     common = {
         "case_id": str(e.originator_id),
