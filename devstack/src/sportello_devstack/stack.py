@@ -15,6 +15,7 @@ from eventsourcing.cipher import AESCipher
 from .issuer import DevIssuer
 from .mailsink import start_sink
 from .natsserver import NatsServer, free_port, wait_for_port
+from .open311_keys import provision_demo_keys
 
 SERVICES = ("intake", "routing", "sla", "notify")
 DEFAULT_PORTS = {"intake": 8001, "routing": 8002, "sla": 8003, "notify": 8004}
@@ -73,6 +74,7 @@ class Stack:
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.smtp_port),
             "CIPHER_KEY_FILE": str(self.cipher_key_file()),
+            "OPEN311_KEYS_FILE": str(provision_demo_keys(self.data_dir)),
             **(self.issuer.env() if self.auth else {}),
             **self.extra_env,
         }

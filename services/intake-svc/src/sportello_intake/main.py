@@ -27,6 +27,7 @@ from .application import (
     UnknownTenant,
 )
 from .domain import CaseError
+from .open311 import router as open311_router
 from .search import CaseIndex
 
 
@@ -68,7 +69,10 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
     return create_service_app(
         parts,
         [api.router],
+        public_routers=[open311_router],  # GeoReport v2: public reads, api_key to post
         title="Sportello intake-svc",
+        form_prefixes=("/open311/",),  # GeoReport v2 clients post form-encoded
+        rate_limits={"/open311/v2/requests": 60.0},  # per client address and minute
         error_statuses={
             CaseNotFound: 404,
             UnknownTenant: 422,

@@ -90,9 +90,7 @@ async def test_a_malformed_submission_is_dead_lettered_then_redriven_after_corre
     assert "unknown category 'astronavi'" in letters[0]["reason"]
     corrected = json.loads(letters[0]["body"])
     corrected["data"]["category"] = "parcheggi"
-    response = await client.post(
-        f"/admin/dlq/{letters[0]['sequence']}/redrive", content=json.dumps(corrected)
-    )
+    response = await client.post(f"/admin/dlq/{letters[0]['sequence']}/redrive", json=corrected)
     assert response.status_code == 200, response.text
 
     cases = await eventually(lambda: cases_of(client, "pisa"))

@@ -1,182 +1,237 @@
-"""sla-svc use cases: start and stop clocks on case events, breach overdue clocks, read them."""
+"""sla-svc use cases: clocks start, pause, stop and restart on case events; the sweep warns and
+breaches on time; queries read the aggregates or the clock board."""
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Iterator
 from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.dispatch import singledispatchmethod
-from eventsourcing.persistence import IntegrityError, ProcessRecorder
-from eventsourcing.utils import get_topic
-from sportello_shared.application import Incoming, Rejected, RetryLater, ServiceApplication
+from eventsourcing.persistence import IntegrityError
+from sportello_shared.application import Incoming, RetryLater, ServiceApplication
 from sportello_shared.contracts import EventPayload
-from sportello_shared.contracts.cases import CaseAssigned, CaseClosed, CaseReceived
+from sportello_shared.contracts import cases as case_events
+from sportello_shared.contracts.notifications import NotificationSent, SurveyAnswered
 from sportello_shared.logging import get_logger
 from sportello_shared.tracing import child_traceparent
 
-from .domain import STANDARDS, Clock, ClockError, clock_id_for, standards_for
+from .board import ClockBoard
+from .casefiles import CaseProfile, SatisfactionRating, profile_id_for
+from .catalogue import SlaCatalogue
+from .domain import Clock, clock_id_for
+from .policies import Rule
 
 log = get_logger(__name__)
 
-
-class RunningClocks:
-    """Which clocks are running and when each is due, so the sweep never scans aggregates.
-
-    Walking skeleton: an in-memory index, rebuilt at startup by reading the application's own
-    notification log from the beginning and brought up to date by reading on from where it
-    stopped (after each commit, and before each sweep so clocks started by other replicas are
-    seen too). A later issue replaces it with a persisted, tracked projection.
-    """
-
-    BATCH = 1000
-    TOPICS = frozenset(get_topic(cls) for cls in (Clock.Started, Clock.Met, Clock.Breached))
-
-    def __init__(self, app: ServiceApplication) -> None:
-        self._app = app
-        self._due: dict[UUID, datetime] = {}
-        self._position = 0
-        self._lock = threading.Lock()
-
-    def catch_up(self) -> None:
-        """Read the notification log on from the last position: ids are in commit order."""
-        recorder: ProcessRecorder = self._app.recorder
-        with self._lock:
-            while True:
-                notifications = recorder.select_notifications(
-                    start=self._position, limit=self.BATCH, inclusive_of_start=False
-                )
-                for notification in notifications:
-                    if notification.topic in self.TOPICS:
-                        self._apply(self._app.mapper.to_domain_event(notification))
-                    self._position = notification.id
-                if len(notifications) < self.BATCH:
-                    return
-
-    def overdue(self, now: datetime, limit: int) -> list[UUID]:
-        """Running clocks whose deadline is before `now`, the longest overdue first."""
-        with self._lock:
-            overdue = sorted((due, clock_id) for clock_id, due in self._due.items() if due < now)
-        return [clock_id for _, clock_id in overdue[:limit]]
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._due)
-
-    def _apply(self, domain_event: object) -> None:
-        if isinstance(domain_event, Clock.Started):
-            self._due[domain_event.originator_id] = domain_event.deadline
-        elif isinstance(domain_event, Clock.Met | Clock.Breached):
-            self._due.pop(domain_event.originator_id, None)
+_LIFECYCLE = (
+    case_events.CaseAssigned,
+    case_events.CaseRejected,
+    case_events.CaseTakenInCharge,
+    case_events.CaseCitizenContacted,
+    case_events.CaseWaitingForCitizen,
+    case_events.CaseResumed,
+    case_events.CaseResolved,
+    case_events.CaseClosed,
+    case_events.CaseReopened,
+    case_events.CaseReassignmentRequested,
+)
 
 
 class SlaApplication(ServiceApplication):
     name = "sla"
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, catalogue: SlaCatalogue, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
-        self.running = RunningClocks(self)
-        self.running.catch_up()
-        self.on_saved(self.running.catch_up)
+        self.catalogue = catalogue
+        self.board = ClockBoard(self)
+        self.board.catch_up()
+        self.on_saved(self.board.catch_up)
 
-    # --- queries ---------------------------------------------------------------------------------
+    # --- queries --------------------------------------------------------------------------------
 
     def clocks_for(self, case_id: UUID) -> list[Clock]:
         """The case's clocks, one per standard that started on it (none if the case is unknown)."""
-        found = (self._find(clock_id_for(case_id, standard)) for standard in STANDARDS)
-        return [clock for clock in found if clock is not None]
+        profile = self._find(profile_id_for(case_id))
+        if not isinstance(profile, CaseProfile) or profile.tenant not in self.catalogue:
+            return []
+        return list(self._clocks(profile))
 
-    # --- the breach sweep ------------------------------------------------------------------------
+    def rule_of(self, clock: Clock) -> Rule:
+        return self.catalogue[clock.tenant].rule(clock.standard, clock.policy_version)
 
-    def breach_overdue(self, now: datetime, limit: int = 500) -> list[Clock]:
-        """Breach the running clocks whose deadline passed before `now`, in one transaction."""
-        self.running.catch_up()
-        breached = []
-        for clock_id in self.running.overdue(now, limit):
+    # --- the sweep ------------------------------------------------------------------------------
+
+    def sweep(self, now: datetime, limit: int = 500) -> list[Clock]:
+        """Warn and breach the clocks due by `now`, in one transaction."""
+        self.board.catch_up()
+        changed = []
+        for clock_id in self.board.due(now, limit):
             clock = self._find(clock_id)
-            if clock is not None and clock.breach_if_overdue(now):
-                breached.append(clock)
-        if not breached:
+            if not isinstance(clock, Clock):
+                continue
+            if clock.breach_if_overdue(now) or clock.warn_if_due(now):
+                changed.append(clock)
+        if not changed:
             return []
         try:
-            self.save(*breached)
+            self.save(*changed)
         except IntegrityError:
-            # Another replica changed one of these clocks first; the next sweep reads what it
-            # did and breaches what is still running.
-            log.info("sla.breach_sweep_conflict", clocks=len(breached))
+            # Another writer changed one of these clocks first: look at them again next time.
+            log.info("sla.sweep_conflict", clocks=len(changed))
+            for clock in changed:
+                self.board.reschedule(clock.id, now)
             return []
-        log.info("sla.clocks_breached", clocks=len(breached))
-        return breached
+        log.info("sla.swept", clocks=len(changed))
+        return changed
 
-    # --- reactions to case events ----------------------------------------------------------------
+    # --- reactions to case events ---------------------------------------------------------------
 
     @singledispatchmethod
     def react(
         self, payload: EventPayload, incoming: Incoming, processing_event: ProcessingEvent[UUID]
     ) -> None:
-        """Case events that start or stop no clock yet are tracked and otherwise ignored."""
+        """Every case event after case.received may stop, suspend, resume or restart a clock."""
+        if isinstance(payload, _LIFECYCLE) and incoming.envelope.tenant in self.catalogue:
+            profile = self._profile_of(payload.case_id)
+            # only routing's decision moves a case (and its clocks) to an organization
+            organization = None
+            if isinstance(payload, case_events.CaseAssigned):
+                organization = payload.organization
+                profile.record_assignment(organization)
+                processing_event.collect_events(profile)
+            self._on_case_event(
+                profile,
+                payload.event,
+                payload.occurred_at,
+                incoming,
+                processing_event,
+                organization,
+            )
 
     @react.register
     def _(
-        self, payload: CaseReceived, incoming: Incoming, processing_event: ProcessingEvent[UUID]
+        self,
+        payload: case_events.CaseReceived,
+        incoming: Incoming,
+        processing_event: ProcessingEvent[UUID],
     ) -> None:
-        case_id = UUID(payload.case_id)
         tenant = incoming.envelope.tenant
-        for standard in standards_for(tenant):
-            if standard.starts_on != payload.event:
-                continue
-            if self._find(clock_id_for(case_id, standard.id)) is not None:
-                continue  # a redelivered start finds the clock it already started
-            try:
-                clock = Clock.start(
-                    case_id=case_id,
-                    tenant=tenant,
-                    organization=None,
-                    standard=standard,
-                    started_at=payload.received_at,
-                    traceparent=child_traceparent(incoming.envelope.traceparent),
-                )
-            except ClockError as exc:
-                raise Rejected(str(exc)) from exc
-            processing_event.collect_events(clock)
+        if tenant not in self.catalogue:
+            return
+        case_id = UUID(payload.case_id)
+        profile = self._find(profile_id_for(case_id))
+        if not isinstance(profile, CaseProfile):
+            profile = CaseProfile(
+                case_id=case_id,
+                tenant=tenant,
+                kind=payload.kind.value,
+                channel=payload.channel.value,
+                category=payload.category,
+                handling_mode=payload.handling_mode.value if payload.handling_mode else None,
+                received_at=payload.received_at,
+            )
+            processing_event.collect_events(profile)
+        self._on_case_event(profile, "received", payload.received_at, incoming, processing_event)
 
     @react.register
     def _(
-        self, payload: CaseAssigned, incoming: Incoming, processing_event: ProcessingEvent[UUID]
+        self, payload: NotificationSent, incoming: Incoming, processing_event: ProcessingEvent[UUID]
     ) -> None:
-        for clock in self._clocks_of(UUID(payload.case_id)):
-            clock.record_assignment(payload.organization)
-            processing_event.collect_events(clock)
-
-    @react.register
-    def _(
-        self, payload: CaseClosed, incoming: Incoming, processing_event: ProcessingEvent[UUID]
-    ) -> None:
-        for clock in self._clocks_of(UUID(payload.case_id)):
-            if payload.event in STANDARDS[clock.standard].stops_on:
-                try:
-                    clock.stop(payload.occurred_at)
-                except ClockError as exc:
-                    raise Rejected(str(exc)) from exc
+        """A message delivered to the citizen stops the standards that name its template."""
+        if incoming.envelope.tenant not in self.catalogue:
+            return
+        for clock in self._clocks(self._profile_of(payload.case_id)):
+            rule = self.rule_of(clock)
+            version = clock.version
+            if rule.standard.stops_on_notification(payload.template):
+                clock.stop(payload.at, rule)
+            if clock.version != version:
                 processing_event.collect_events(clock)
 
-    # --- helpers ---------------------------------------------------------------------------------
+    @react.register
+    def _(
+        self, payload: SurveyAnswered, incoming: Incoming, processing_event: ProcessingEvent[UUID]
+    ) -> None:
+        """The citizen's rating, for the satisfaction column of the compliance report."""
+        if incoming.envelope.tenant not in self.catalogue:
+            return
+        profile = self._profile_of(payload.case_id)
+        rating_id = SatisfactionRating.create_id(profile.case_id, payload.at)
+        if self._find(rating_id) is None:
+            rating = SatisfactionRating(
+                case_id=profile.case_id,
+                tenant=profile.tenant,
+                organization=payload.organization or profile.organization,
+                rating=payload.rating,
+                at=payload.at,
+            )
+            processing_event.collect_events(rating)
 
-    def _clocks_of(self, case_id: UUID) -> list[Clock]:
-        """The clocks an event about an existing case acts on.
+    # --- helpers --------------------------------------------------------------------------------
 
-        None yet means the event overtook the case.received that starts them (a redelivery
-        reorders messages): retry later; after `max_deliver` attempts it goes to the DLQ.
-        """
-        clocks = self.clocks_for(case_id)
-        if not clocks:
-            raise RetryLater(f"no clock yet for case {case_id}: its case.received has not arrived")
-        return clocks
+    def _on_case_event(
+        self,
+        profile: CaseProfile,
+        event: str,
+        at: datetime,
+        incoming: Incoming,
+        processing_event: ProcessingEvent[UUID],
+        organization: str | None = None,
+    ) -> None:
+        """Start, stop, suspend, resume or restart each of the case's clocks on one case event."""
+        tenant = self.catalogue[profile.tenant]
+        traceparent = child_traceparent(incoming.envelope.traceparent)
+        existing = {clock.standard: clock for clock in self._clocks(profile)}
+        for rule in tenant.rules_starting(event, profile.facts, at):
+            if rule.id not in existing:
+                clock = Clock.start(
+                    case_id=profile.case_id,
+                    tenant=profile.tenant,
+                    organization=profile.organization,
+                    rule=rule,
+                    started_at=at,
+                    traceparent=traceparent,
+                )
+                processing_event.collect_events(clock)
+        for clock in existing.values():
+            version = clock.version
+            if organization is not None:
+                clock.record_assignment(organization)
+            _apply_case_event(clock, self.rule_of(clock), event, at, traceparent)
+            if clock.version != version:  # collecting nothing still costs eventsourcing a lot
+                processing_event.collect_events(clock)
 
-    def _find(self, clock_id: UUID) -> Clock | None:
+    def _clocks(self, profile: CaseProfile) -> Iterator[Clock]:
+        for standard in self.catalogue[profile.tenant].policy.standard_ids():
+            clock = self._find(clock_id_for(profile.case_id, standard))
+            if isinstance(clock, Clock):
+                yield clock
+
+    def _profile_of(self, case_id: str) -> CaseProfile:
+        """The case's facts; none yet means the event overtook its case.received: retry later."""
+        profile = self._find(profile_id_for(UUID(case_id)))
+        if not isinstance(profile, CaseProfile):
+            raise RetryLater(f"case {case_id} unknown: its case.received has not arrived")
+        return profile
+
+    def _find(self, aggregate_id: UUID) -> object | None:
         try:
-            clock: Clock = self.repository.get(clock_id)
+            return self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
-        return clock
+
+
+def _apply_case_event(
+    clock: Clock, rule: Rule, event: str, at: datetime, traceparent: str | None
+) -> None:
+    standard = rule.standard
+    if event in standard.stops_on:
+        clock.stop(at, rule)
+    if standard.pause and event == standard.pause.suspended_by:
+        clock.suspend(at, rule)
+    if standard.pause and event == standard.pause.resumed_by:
+        clock.resume(at, rule)
+    if event in standard.restarts_on:
+        clock.restart(at, rule, traceparent)

@@ -1,76 +1,32 @@
-"""The Clock aggregate: how one service standard runs on one case, from its start to its outcome.
+"""The Clock aggregate: how one standard runs on one case, from its start to its outcome.
 
 Pure: no I/O and no reading of the system clock. Every instant comes in from outside (the case
-events' own times, or the `now` of the breach sweep).
+events' own times, or the `now` of the sweep), and every deadline from the clock's `Rule` (its
+standard under the policy version it started with, on the comune's calendar).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid5
-from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate, event
 
+from .policies import Rule
+from .terms import NaiveTime, Suspension
+
 CLOCK_NAMESPACE = UUID("0f6c1e52-8b0d-4c7a-b2f4-6d3e9a71c5b8")
-ROME = ZoneInfo("Europe/Rome")
+
+__all__ = ["Clock", "ClockStatus", "NaiveTime", "clock_id_for"]
 
 
 class ClockStatus(StrEnum):
     RUNNING = "running"
+    PAUSED = "paused"
     MET = "met"
     BREACHED = "breached"
-
-
-class ClockError(ValueError):
-    """Base of what a Clock refuses."""
-
-
-class NaiveTime(ClockError):
-    def __init__(self, what: str) -> None:
-        super().__init__(f"{what} must carry a UTC offset")
-
-
-@dataclass(frozen=True)
-class Standard:
-    """A standard from a Carta dei servizi: which case event starts and stops it, and its term.
-
-    Walking skeleton: only terms in calendar days. Working days, hours without festivi and
-    paused clocks come with the policy engine of a later issue.
-    """
-
-    id: str
-    policy_version: int
-    term: timedelta
-    starts_on: str = "received"
-    stops_on: frozenset[str] = frozenset({"closed"})
-
-    def deadline_for(self, started_at: datetime, zone: ZoneInfo = ROME) -> datetime:
-        """Calendar days on the city's wall clock: 10:00 on 20 March gives 10:00 on 19 April,
-        whether or not summer time began in between (a term of days, not of 24-hour blocks).
-        """
-        if started_at.tzinfo is None:
-            raise NaiveTime("started_at")
-        wall_clock = started_at.astimezone(zone) + self.term
-        return wall_clock.astimezone(UTC)
-
-
-ANSWER_30D = Standard("answer_30d", policy_version=1, term=timedelta(days=30))
-
-STANDARDS: dict[str, Standard] = {s.id: s for s in (ANSWER_30D,)}
-"""Every standard a clock can run against, by id."""
-
-
-def standards_for(tenant: str) -> tuple[Standard, ...]:  # noqa: ARG001
-    """The standards that run on every case of a tenant.
-
-    For now every tenant has the 30-day legal term for an answer; the per-tenant policies of
-    DESIGN.md §5 replace this with the policy engine of a later issue.
-    """
-    return (ANSWER_30D,)
 
 
 def clock_id_for(case_id: UUID, standard: str) -> UUID:
@@ -78,10 +34,18 @@ def clock_id_for(case_id: UUID, standard: str) -> UUID:
     return uuid5(CLOCK_NAMESPACE, f"{case_id}/{standard}")
 
 
+def _aware(instant: datetime, what: str) -> datetime:
+    if instant.tzinfo is None:
+        raise NaiveTime(what)
+    return instant
+
+
 class Clock(Aggregate):
     """How long the city is taking on one case against one standard."""
 
     class Started(Aggregate.Created):
+        class_version = 2
+
         case_id: UUID
         tenant: str
         organization: str | None
@@ -89,15 +53,23 @@ class Clock(Aggregate):
         policy_version: int
         started_at: datetime
         deadline: datetime
+        warning_at: datetime
         traceparent: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["warning_at"] = state["deadline"]
 
     class AssignmentRecorded(Aggregate.Event):
         """Routing gave the case to an organization: later SLA events are addressed to it."""
 
         organization: str
 
-    class _Outcome(Aggregate.Event):
-        """What an outcome carries so it can be published on its own, without the clock."""
+        def apply(self, clock: Clock) -> None:
+            clock.organization = self.organization
+
+    class Published(Aggregate.Event):
+        """What every published event carries, so it can be mapped on its own, without the clock."""
 
         case_id: UUID
         tenant: str
@@ -107,21 +79,88 @@ class Clock(Aggregate):
         started_at: datetime
         deadline: datetime
         traceparent: str | None
+
+    class Warned(Published):
+        """The warning share of the limit has run and the clock is still running."""
+
         at: datetime
 
-    class Met(_Outcome):
-        """The stop event came at or before the deadline."""
+        def apply(self, clock: Clock) -> None:
+            clock.warned = True
 
-    class Breached(_Outcome):
-        """The deadline passed while running: noticed by the sweep (`stopped_at` None) or by a
-        stop event that came too late (`stopped_at` is its time)."""
+    class Suspended(Published):
+        """Waiting for the citizen: `deadline` is the latest one, if the wait lasts its maximum."""
 
+        at: datetime
+
+        def apply(self, clock: Clock) -> None:
+            clock.status = ClockStatus.PAUSED
+            clock.suspensions.append((self.at, None))
+            clock.deadline = self.deadline
+
+    class Resumed(Published):
+        at: datetime
+        warning_at: datetime
+
+        def apply(self, clock: Clock) -> None:
+            start, _ = clock.suspensions[-1]
+            clock.suspensions[-1] = (start, max(self.at, start))
+            clock.status = ClockStatus.RUNNING
+            clock.deadline = self.deadline
+            clock.warning_at = self.warning_at
+            # a warning given before the suspension stands only if its point has not moved on
+            clock.warned = clock.warned and self.warning_at <= self.at
+
+    class Restarted(Published):
+        """The case came back (e.g. reopened): a new run from `started_at`, same policy version."""
+
+        warning_at: datetime
+
+        def apply(self, clock: Clock) -> None:
+            clock.runs += 1
+            clock._begin_run(self.started_at, self.deadline, self.warning_at)
+
+    class Met(Published):
+        """The stop event came at or before the deadline (possibly correcting a sweep's breach
+        that an event in flight had overtaken)."""
+
+        at: datetime
+
+        def apply(self, clock: Clock) -> None:
+            clock.status = ClockStatus.MET
+            clock.deadline = self.deadline
+            clock.stopped_at = self.at
+
+    class Breached(Published):
+        """The deadline passed while open: noticed by the sweep (`stopped_at` None) or by a stop
+        event that came too late (`stopped_at` is its time)."""
+
+        at: datetime
         stopped_at: datetime | None
 
+        def apply(self, clock: Clock) -> None:
+            clock.status = ClockStatus.BREACHED
+            clock.deadline = self.deadline
+            clock.breached_at = self.at
+            clock.stopped_at = self.stopped_at
+
     class StoppedAfterBreach(Aggregate.Event):
-        """The stop event of a clock the sweep had already breached: it stays breached."""
+        """The late stop event of a clock the sweep had already breached: it stays breached."""
 
         stopped_at: datetime
+
+        def apply(self, clock: Clock) -> None:
+            clock.stopped_at = self.stopped_at
+
+    class StopBroughtForward(Aggregate.Event):
+        """A stop event older than the recorded one arrived (another stream was behind)."""
+
+        stopped_at: datetime
+        met: bool
+
+        def apply(self, clock: Clock) -> None:
+            clock.stopped_at = self.stopped_at
+            clock.status = ClockStatus.MET if self.met else ClockStatus.BREACHED
 
     @event(Started)
     def __init__(
@@ -133,6 +172,7 @@ class Clock(Aggregate):
         policy_version: int,
         started_at: datetime,
         deadline: datetime,
+        warning_at: datetime,
         traceparent: str | None,
     ) -> None:
         self.case_id = case_id
@@ -140,10 +180,17 @@ class Clock(Aggregate):
         self.organization = organization
         self.standard = standard
         self.policy_version = policy_version
+        self.traceparent = traceparent
+        self.runs = 1
+        self._begin_run(started_at, deadline, warning_at)
+
+    def _begin_run(self, started_at: datetime, deadline: datetime, warning_at: datetime) -> None:
         self.started_at = started_at
         self.deadline = deadline
-        self.traceparent = traceparent
+        self.warning_at = warning_at
         self.status = ClockStatus.RUNNING
+        self.suspensions: list[tuple[datetime, datetime | None]] = []
+        self.warned = False
         self.breached_at: datetime | None = None
         self.stopped_at: datetime | None = None
 
@@ -158,100 +205,127 @@ class Clock(Aggregate):
         case_id: UUID,
         tenant: str,
         organization: str | None,
-        standard: Standard,
+        rule: Rule,
         started_at: datetime,
         traceparent: str | None = None,
-        zone: ZoneInfo = ROME,
     ) -> Clock:
+        deadline = rule.deadline(_aware(started_at, "started_at"))
         return cls(
             case_id=case_id,
             tenant=tenant,
             organization=organization,
-            standard=standard.id,
-            policy_version=standard.policy_version,
+            standard=rule.id,
+            policy_version=rule.policy_version,
             started_at=started_at,
-            deadline=standard.deadline_for(started_at, zone),
+            deadline=deadline,
+            warning_at=rule.warning(started_at, deadline),
             traceparent=traceparent,
         )
 
+    # --- queries --------------------------------------------------------------------------------
+
     @property
-    def is_running(self) -> bool:
-        return self.status is ClockStatus.RUNNING
+    def is_open(self) -> bool:
+        return self.status in (ClockStatus.RUNNING, ClockStatus.PAUSED)
+
+    def status_at(self, now: datetime) -> ClockStatus:
+        """A clock whose deadline has passed while still open is breached, swept or not."""
+        if self.is_open and now > self.deadline:
+            return ClockStatus.BREACHED
+        return self.status
+
+    def suspensions_as_of(self, rule: Rule, now: datetime) -> list[Suspension]:
+        """The run's suspensions, each capped at the policy's maximum; an open one ends `now`."""
+        pause = rule.standard.pause
+        cap = timedelta(days=pause.max_days if pause else 0)
+        return [Suspension(start, min(end or now, start + cap)) for start, end in self.suspensions]
 
     # --- commands -------------------------------------------------------------------------------
 
     def record_assignment(self, organization: str) -> None:
         if organization != self.organization:
-            self._assignment_recorded(organization=organization)
+            self.trigger_event(self.AssignmentRecorded, organization=organization)
 
-    def stop(self, stopped_at: datetime) -> None:
-        """The standard's stop event happened at `stopped_at`. Stopping twice changes nothing."""
-        if stopped_at.tzinfo is None:
-            raise NaiveTime("stopped_at")
-        if self.is_running:
-            if stopped_at <= self.deadline:
-                self._met(**self._context(), at=stopped_at)
+    def suspend(self, at: datetime, rule: Rule) -> None:
+        """Waiting for the citizen suspends the term, as often as the policy allows."""
+        pause = rule.standard.pause
+        if pause is None or self.status is not ClockStatus.RUNNING or at > self.deadline:
+            return
+        if at < self.started_at or len(self.suspensions) >= pause.max_times:
+            return
+        latest = [*self.suspensions_as_of(rule, at), Suspension(at, at + timedelta(pause.max_days))]
+        self.trigger_event(
+            self.Suspended, **self._context(deadline=rule.deadline(self.started_at, latest)), at=at
+        )
+
+    def resume(self, at: datetime, rule: Rule) -> None:
+        if self.status is not ClockStatus.PAUSED:
+            return
+        suspensions = self.suspensions_as_of(rule, max(at, self.suspensions[-1][0]))
+        deadline = rule.deadline(self.started_at, suspensions)
+        warning_at = rule.warning(self.started_at, deadline, suspensions)
+        self.trigger_event(
+            self.Resumed, **self._context(deadline=deadline), at=at, warning_at=warning_at
+        )
+
+    def stop(self, at: datetime, rule: Rule) -> None:
+        """The standard's stop event happened at `at`; the earliest stop of a run counts."""
+        _aware(at, "stopped_at")
+        if at < self.started_at:
+            if self.runs > 1:
+                return  # it belongs to an earlier run of a restarted clock
+            at = self.started_at  # another service's clock was a little behind ours
+        if self.is_open:
+            deadline = self._deadline_if_stopped(at, rule)
+            if at <= deadline:
+                self.trigger_event(self.Met, **self._context(deadline=deadline), at=at)
             else:
-                self._breached(**self._context(), at=stopped_at, stopped_at=stopped_at)
-        elif self.status is ClockStatus.BREACHED and self.stopped_at is None:
-            self._stopped_after_breach(stopped_at=stopped_at)
+                self.trigger_event(
+                    self.Breached, **self._context(deadline=deadline), at=at, stopped_at=at
+                )
+        elif self.stopped_at is None:  # breached by the sweep
+            if at <= self.deadline:
+                self.trigger_event(self.Met, **self._context(), at=at)
+            else:
+                self.trigger_event(self.StoppedAfterBreach, stopped_at=at)
+        elif at < self.stopped_at:
+            self.trigger_event(self.StopBroughtForward, stopped_at=at, met=at <= self.deadline)
 
-    def breach_if_overdue(self, now: datetime) -> bool:
-        """The sweep's check: a running clock past its deadline at `now` is breached."""
-        if now.tzinfo is None:
-            raise NaiveTime("now")
-        if not self.is_running or now <= self.deadline:
+    def restart(self, at: datetime, rule: Rule, traceparent: str | None) -> None:
+        """A new run from `at` for a clock that had stopped; a running one goes on."""
+        if self.stopped_at is None or at < self.stopped_at:
+            return
+        deadline = rule.deadline(_aware(at, "restarted_at"))
+        self.trigger_event(
+            self.Restarted,
+            **self._context(started_at=at, deadline=deadline, traceparent=traceparent),
+            warning_at=rule.warning(at, deadline),
+        )
+
+    def warn_if_due(self, now: datetime) -> bool:
+        """The sweep's warning: once per run, while running and before the deadline."""
+        _aware(now, "now")
+        if self.status is not ClockStatus.RUNNING or self.warned:
             return False
-        self._breached(**self._context(), at=now, stopped_at=None)
+        if not self.warning_at <= now <= self.deadline:
+            return False
+        self.trigger_event(self.Warned, **self._context(), at=now)
         return True
 
-    # --- events ---------------------------------------------------------------------------------
+    def breach_if_overdue(self, now: datetime) -> bool:
+        """The sweep's check: an open clock past its deadline at `now` is breached."""
+        _aware(now, "now")
+        if not self.is_open or now <= self.deadline:
+            return False
+        self.trigger_event(self.Breached, **self._context(), at=now, stopped_at=None)
+        return True
 
-    @event(AssignmentRecorded)
-    def _assignment_recorded(self, organization: str) -> None:
-        self.organization = organization
+    def _deadline_if_stopped(self, at: datetime, rule: Rule) -> datetime:
+        if self.status is ClockStatus.PAUSED:
+            return rule.deadline(self.started_at, self.suspensions_as_of(rule, at))
+        return self.deadline
 
-    # Outcomes repeat the clock's context (see `_context`) so each can be published on its own.
-
-    @event(Met)
-    def _met(
-        self,
-        case_id: UUID,
-        tenant: str,
-        organization: str | None,
-        standard: str,
-        policy_version: int,
-        started_at: datetime,
-        deadline: datetime,
-        traceparent: str | None,
-        at: datetime,
-    ) -> None:
-        self.status = ClockStatus.MET
-        self.stopped_at = at
-
-    @event(Breached)
-    def _breached(
-        self,
-        case_id: UUID,
-        tenant: str,
-        organization: str | None,
-        standard: str,
-        policy_version: int,
-        started_at: datetime,
-        deadline: datetime,
-        traceparent: str | None,
-        at: datetime,
-        stopped_at: datetime | None,
-    ) -> None:
-        self.status = ClockStatus.BREACHED
-        self.breached_at = at
-        self.stopped_at = stopped_at
-
-    @event(StoppedAfterBreach)
-    def _stopped_after_breach(self, stopped_at: datetime) -> None:
-        self.stopped_at = stopped_at
-
-    def _context(self) -> dict[str, Any]:
+    def _context(self, **overrides: Any) -> dict[str, Any]:
         return {
             "case_id": self.case_id,
             "tenant": self.tenant,
@@ -261,4 +335,4 @@ class Clock(Aggregate):
             "started_at": self.started_at,
             "deadline": self.deadline,
             "traceparent": self.traceparent,
-        }
+        } | overrides

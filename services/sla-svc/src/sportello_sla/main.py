@@ -10,52 +10,95 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import AliasChoices, Field
 from sportello_shared.bus.consumer import ConsumerSpec
-from sportello_shared.contracts.subjects import CASES_STREAM
+from sportello_shared.bus.leases import Lease
+from sportello_shared.contracts.subjects import CASES_STREAM, NOTIFICATIONS_STREAM
 from sportello_shared.http import create_service_app, serve
 from sportello_shared.runtime import Runtime, ServiceParts, Worker
 from sportello_shared.settings import ServiceSettings
 
-from . import api
+from .adapters.policy_files import load_catalogue
 from .adapters.publishing import to_public
+from .api import routers
 from .application import SlaApplication
+from .catalogue import UnknownStandard, UnknownTenant
+from .terms import NaiveTime
 
 
 class SlaSettings(ServiceSettings):
     service_name: str = "sla"
     http_port: int = 8003
-    breach_sweep_interval: float = Field(
-        default=5.0, gt=0, validation_alias=AliasChoices("SLA_SWEEP_INTERVAL")
+    sweep_interval: float = Field(
+        default=0.5,
+        gt=0,
+        validation_alias=AliasChoices("SLA_SWEEP_INTERVAL"),
+        description="the longest the sweep sleeps; it wakes earlier for the next due clock",
     )
 
 
-def breach_sweep(interval: float) -> Worker:
-    """Every `interval` seconds, breach the running clocks whose deadline has passed."""
+def sweep(interval: float) -> Worker:
+    """Warn and breach clocks on time, even when no other event arrives: one replica at a time
+    (a lease); the events' ids are `<clock id>:<version>`, so a race still emits once."""
 
-    async def breach_sweep(runtime: Runtime[Any], stop: asyncio.Event) -> None:
+    async def sweep(runtime: Runtime[Any], stop: asyncio.Event) -> None:
         app: SlaApplication = runtime.app
-        while not stop.is_set():
-            await runtime.writer.call(app.breach_overdue, datetime.now(UTC))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
+        lease = runtime.lease("sweep")
+        if not await _acquire_unless_stopped(lease, stop):
+            return
+        try:
+            while not stop.is_set():
+                await runtime.writer.call(app.sweep, datetime.now(UTC))
+                next_due = await asyncio.to_thread(app.board.next_due)
+                wait = interval
+                if next_due is not None:
+                    wait = min(max((next_due - datetime.now(UTC)).total_seconds(), 0.01), interval)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=wait)
+        finally:
+            await lease.release()
 
-    return breach_sweep
+    return sweep
+
+
+async def _acquire_unless_stopped(lease: Lease, stop: asyncio.Event) -> bool:
+    acquire, stopped = asyncio.ensure_future(lease.acquire()), asyncio.ensure_future(stop.wait())
+    await asyncio.wait({acquire, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    if acquire.done():
+        stopped.cancel()
+        return True
+    acquire.cancel()
+    return False
 
 
 def build(settings: SlaSettings | None = None) -> FastAPI:
     settings = settings or SlaSettings()
+    catalogue = load_catalogue(settings.tenants_dir)
     parts = ServiceParts(
         settings=settings,
-        make_application=lambda env: SlaApplication(env=env),
+        make_application=lambda env: SlaApplication(catalogue, env=env),
         to_public=to_public,
         consumers=[
-            # every case event: clocks start and stop on them
+            # every case event: clocks start, pause, stop and restart on them
             ConsumerSpec("sla", CASES_STREAM, "sla", ("cases.>",)),
+            # messages delivered to citizens (Torino's first contact) and satisfaction surveys
+            ConsumerSpec("sla", NOTIFICATIONS_STREAM, "sla", ("notifications.>",)),
         ],
-        workers=[breach_sweep(settings.breach_sweep_interval)],
+        workers=[sweep(settings.sweep_interval)],
     )
-    return create_service_app(parts, [api.router], title="Sportello sla-svc")
+    return create_service_app(
+        parts,
+        routers,
+        title="Sportello sla-svc",
+        error_statuses={UnknownTenant: 404, UnknownStandard: 404, NaiveTime: 422},
+    )
+
+
+def run_server(settings: SlaSettings | None = None) -> None:
+    settings = settings or SlaSettings()
+    serve(settings, lambda: build(settings))
 
 
 def cli() -> None:
-    settings = SlaSettings()
-    serve(settings, lambda: build(settings))
+    """The `sportello-sla` executable: no argument starts the server; `replay` rebuilds."""
+    from .cli import app  # the CLI needs this module's settings: imported late, no cycle
+
+    app()

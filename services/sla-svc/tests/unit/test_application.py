@@ -1,127 +1,184 @@
-"""SlaApplication's reactions and sweep, on eventsourcing's in-memory store (no bus)."""
+"""SlaApplication's reactions, sweep and board, on eventsourcing's in-memory store (no bus)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from itertools import count
 from uuid import UUID, uuid4
 
 import pytest
-from eventsourcing.persistence import Tracking
-from sportello_shared.application import Incoming, RetryLater
-from sportello_shared.contracts import EventPayload, wrap
-from sportello_shared.contracts.cases import CaseAssigned, CaseClosed, CaseReceived, Citizen
+from sportello_shared.application import RetryLater
+from sportello_shared.contracts import cases as c
+from sportello_shared.contracts.notifications import NotificationSent, SurveyAnswered
 from sportello_sla.application import SlaApplication
 from sportello_sla.domain import ClockStatus
 
-NOW = datetime(2026, 5, 4, 11, 0, tzinfo=UTC)
-NOTIFICATION_IDS = count(1)
+from .conftest import CATALOGUE, assigned, lifecycle, process, received, rome
 
-
-def incoming(payload: EventPayload, organization: str = "unassigned") -> Incoming:
-    envelope = wrap(
-        payload,
-        aggregate_id=getattr(payload, "case_id", "x"),
-        aggregate_version=1,
-        source="/test",
-        subject=getattr(payload, "case_id", "x"),
-        time=NOW,
-        tenant="pisa",
-        organization=organization,
-        traceparent=None,
-    )
-    return Incoming(envelope, payload)
-
-
-def received(case_id: str, at: datetime) -> CaseReceived:
-    return CaseReceived(
-        case_id=case_id,
-        reference="PI-2026-000042",
-        occurred_at=at,
-        kind="reclamo",
-        channel="phone",
-        category="tributi",
-        description="Bollettino TARI errato",
-        citizen=Citizen(name="Luca Bianchi", phone="+39 050 123456"),
-        received_at=at,
-        registered_at=at,
-    )
-
-
-def assigned(case_id: str, organization: str) -> CaseAssigned:
-    return CaseAssigned(
-        case_id=case_id,
-        reference="PI-2026-000042",
-        occurred_at=NOW,
-        organization=organization,
-        organization_name="SEPI",
-        rule_id="tributi",
-        rule_version=1,
-        reasons=["category tributi"],
-    )
-
-
-def closed(case_id: str, at: datetime) -> CaseClosed:
-    return CaseClosed(case_id=case_id, reference="PI-2026-000042", occurred_at=at, outcome="ok")
-
-
-def process(app: SlaApplication, payload: EventPayload) -> None:
-    app.process_incoming(incoming(payload), Tracking("intake", next(NOTIFICATION_IDS)))
+NOW = rome(2026, 9, 1, 10)
 
 
 @pytest.fixture
 def app() -> SlaApplication:
-    return SlaApplication()
+    return SlaApplication(CATALOGUE)
 
 
-def test_a_received_case_starts_its_clock_once_even_if_redelivered(app: SlaApplication) -> None:
+def standards(app: SlaApplication, case_id: str) -> dict[str, ClockStatus]:
+    return {clock.standard: clock.status for clock in app.clocks_for(UUID(case_id))}
+
+
+@pytest.mark.parametrize(
+    ("tenant", "facts", "expected"),
+    [
+        ("torino", {}, {"first_contact_5wd"}),
+        ("torino", {"kind": "reclamo"}, {"first_contact_5wd", "complaint_answer_30d"}),
+        ("torino", {"channel": "voicemail"}, {"first_contact_5wd", "voicemail_callback_24h"}),
+        ("pisa", {}, {"answer_30d"}),
+        ("pisa", {"channel": "voicemail"}, {"answer_30d", "callback_24h"}),
+        ("pisa", {"handling_mode": "callback"}, {"answer_30d", "callback_24h"}),
+        ("rescaldina", {}, {"assignment_48h", "answer_30d"}),
+        ("casale-monferrato", {}, {"forwarding_2wd"}),
+        (
+            "casale-monferrato",
+            {"category": "attestazione_idoneita_alloggiativa"},
+            {"forwarding_2wd", "attestation_30d"},
+        ),
+        ("marcallo", {}, set()),  # its one standard starts on case.resolved
+    ],
+)
+def test_a_received_case_starts_the_standards_that_apply_to_it(
+    app: SlaApplication, tenant: str, facts: dict[str, str], expected: set[str]
+) -> None:
     case_id = str(uuid4())
-    process(app, received(case_id, NOW))
-    process(app, received(case_id, NOW))  # the same event again, under another tracking id
+    process(app, tenant, received(case_id, NOW, **facts))
+    assert set(standards(app, case_id)) == expected
 
+
+def test_a_redelivered_case_received_starts_nothing_twice(app: SlaApplication) -> None:
+    case_id = str(uuid4())
+    process(app, "pisa", received(case_id, NOW), received(case_id, NOW))
     [clock] = app.clocks_for(UUID(case_id))
-    assert clock.status is ClockStatus.RUNNING and clock.version == 1
-    assert clock.tenant == "pisa" and clock.organization is None
-    assert len(app.running) == 1
+    assert clock.version == 1 and len(app.board.rows()) == 1
 
 
-def test_assigned_then_closed_in_time_is_met_and_carries_the_organization(
+def test_assignment_stops_the_assignment_clock_and_follows_the_others(app: SlaApplication) -> None:
+    case_id = str(uuid4())
+    process(app, "rescaldina", received(case_id, NOW))
+    process(app, "rescaldina", assigned(case_id, NOW + timedelta(hours=3), "area-tecnica"))
+    clocks = {clock.standard: clock for clock in app.clocks_for(UUID(case_id))}
+    assert clocks["assignment_48h"].status is ClockStatus.MET
+    assert clocks["answer_30d"].status is ClockStatus.RUNNING
+    assert {clock.organization for clock in clocks.values()} == {"area-tecnica"}
+
+
+def test_torinos_first_contact_stops_on_the_taking_in_charge_message(app: SlaApplication) -> None:
+    case_id = str(uuid4())
+    sent_at = NOW + timedelta(days=1)
+    process(app, "torino", received(case_id, NOW, kind="reclamo"))
+    closed_mail = NotificationSent(
+        notification_id="n1", case_id=case_id, template="closed", channel="email", at=sent_at
+    )
+    process(app, "torino", closed_mail)
+    assert standards(app, case_id)["first_contact_5wd"] is ClockStatus.RUNNING
+    process(app, "torino", closed_mail.model_copy(update={"template": "taken_in_charge"}))
+    assert standards(app, case_id) == {
+        "first_contact_5wd": ClockStatus.MET,
+        "complaint_answer_30d": ClockStatus.RUNNING,
+    }
+
+
+def test_marcallos_feedback_runs_from_resolved_to_closed_and_again_after_reopening(
     app: SlaApplication,
 ) -> None:
     case_id = str(uuid4())
-    process(app, received(case_id, NOW - timedelta(days=2)))
-    process(app, assigned(case_id, "sepi"))
-    process(app, closed(case_id, NOW))
-
+    process(app, "marcallo", received(case_id, NOW), assigned(case_id, NOW, "ufficio-tecnico"))
+    process(
+        app, "marcallo", lifecycle(c.CaseResolved, case_id, NOW + timedelta(days=1), outcome="ok")
+    )
     [clock] = app.clocks_for(UUID(case_id))
-    assert clock.status is ClockStatus.MET
-    assert clock.organization == "sepi" and clock.stopped_at == NOW
-    assert len(app.running) == 0
+    assert clock.organization == "ufficio-tecnico"
+    assert clock.deadline == NOW + timedelta(days=2)
+    process(
+        app, "marcallo", lifecycle(c.CaseClosed, case_id, NOW + timedelta(days=3), outcome="ok")
+    )
+    assert standards(app, case_id) == {"feedback_24h": ClockStatus.BREACHED}
+    process(
+        app, "marcallo", lifecycle(c.CaseReopened, case_id, NOW + timedelta(days=4), reason="x")
+    )
+    process(
+        app, "marcallo", lifecycle(c.CaseResolved, case_id, NOW + timedelta(days=5), outcome="ok")
+    )
+    [clock] = app.clocks_for(UUID(case_id))
+    assert clock.status is ClockStatus.RUNNING and clock.started_at == NOW + timedelta(days=5)
 
 
-def test_a_closed_that_overtook_its_received_is_retried_later(app: SlaApplication) -> None:
+def test_waiting_pauses_and_reopening_restarts_the_answer_clock(app: SlaApplication) -> None:
+    case_id = str(uuid4())
+    process(app, "pisa", received(case_id, NOW))
+    process(
+        app,
+        "pisa",
+        lifecycle(c.CaseWaitingForCitizen, case_id, NOW + timedelta(days=2), request="?"),
+    )
+    assert standards(app, case_id) == {"answer_30d": ClockStatus.PAUSED}
+    process(app, "pisa", lifecycle(c.CaseResumed, case_id, NOW + timedelta(days=9)))
+    [clock] = app.clocks_for(UUID(case_id))
+    assert clock.status is ClockStatus.RUNNING
+    assert clock.deadline.astimezone(NOW.tzinfo).date().isoformat() == "2026-10-08"
+    process(app, "pisa", lifecycle(c.CaseClosed, case_id, NOW + timedelta(days=10), outcome="ok"))
+    process(app, "pisa", lifecycle(c.CaseReopened, case_id, NOW + timedelta(days=11), reason="x"))
+    [clock] = app.clocks_for(UUID(case_id))
+    assert clock.status is ClockStatus.RUNNING and clock.started_at == NOW + timedelta(days=11)
+
+
+def test_a_rejected_case_is_answered_by_its_rejection(app: SlaApplication) -> None:
+    case_id = str(uuid4())
+    process(app, "rescaldina", received(case_id, NOW))
+    process(app, "rescaldina", lifecycle(c.CaseRejected, case_id, NOW, reason="anonima"))
+    assert set(standards(app, case_id).values()) == {ClockStatus.MET}
+
+
+def test_an_event_that_overtook_its_case_received_is_retried_later(app: SlaApplication) -> None:
     case_id = str(uuid4())
     with pytest.raises(RetryLater):
-        process(app, closed(case_id, NOW))
+        process(app, "pisa", lifecycle(c.CaseClosed, case_id, NOW, outcome="ok"))
     with pytest.raises(RetryLater):
-        process(app, assigned(case_id, "sepi"))
+        process(app, "pisa", assigned(case_id, NOW))
     assert app.clocks_for(UUID(case_id)) == []
 
 
-def test_the_sweep_breaches_overdue_running_clocks_only(app: SlaApplication) -> None:
-    overdue, in_time, closed_late = str(uuid4()), str(uuid4()), str(uuid4())
-    process(app, received(overdue, NOW - timedelta(days=40)))
-    process(app, received(in_time, NOW - timedelta(days=10)))
-    process(app, received(closed_late, NOW - timedelta(days=50)))
-    process(app, closed(closed_late, NOW - timedelta(days=1)))
+def test_a_tenant_without_policy_is_ignored(app: SlaApplication) -> None:
+    case_id = str(uuid4())
+    process(
+        app, "milano", received(case_id, NOW), lifecycle(c.CaseClosed, case_id, NOW, outcome="x")
+    )
+    assert app.clocks_for(UUID(case_id)) == []
 
-    breached = app.breach_overdue(NOW)
-    assert [clock.case_id for clock in breached] == [UUID(overdue)]
-    assert app.breach_overdue(NOW + timedelta(minutes=1)) == []
 
-    [clock] = app.clocks_for(UUID(overdue))
-    assert clock.status is ClockStatus.BREACHED and clock.stopped_at is None
-    process(app, closed(overdue, NOW + timedelta(hours=1)))
-    [clock] = app.clocks_for(UUID(overdue))
-    assert clock.status is ClockStatus.BREACHED and clock.stopped_at == NOW + timedelta(hours=1)
-    assert len(app.running) == 1  # in_time
+def test_the_sweep_warns_then_breaches_each_clock_once(app: SlaApplication) -> None:
+    late, fine = str(uuid4()), str(uuid4())
+    process(app, "rescaldina", received(late, NOW), received(fine, NOW))
+    process(app, "rescaldina", assigned(fine, NOW + timedelta(hours=1)))
+    [clock] = [c for c in app.clocks_for(UUID(late)) if c.standard == "assignment_48h"]
+    assert app.board.next_due() == clock.warning_at
+
+    assert app.sweep(clock.warning_at) == []  # due strictly after its instant
+    warned = app.sweep(clock.warning_at + timedelta(seconds=1))
+    assert [(c.case_id, c.standard) for c in warned] == [(UUID(late), "assignment_48h")]
+    assert app.sweep(clock.warning_at + timedelta(seconds=2)) == []
+    breached = app.sweep(clock.deadline + timedelta(seconds=1))
+    assert [(c.case_id, c.standard) for c in breached] == [(UUID(late), "assignment_48h")]
+    assert app.sweep(clock.deadline + timedelta(days=1)) == []
+    assert standards(app, late)["assignment_48h"] is ClockStatus.BREACHED
+    [row] = [
+        r for r in app.board.rows() if r.case_id == UUID(late) and r.standard == "assignment_48h"
+    ]
+    assert row.warned and row.status is ClockStatus.BREACHED and row.stopped_at is None
+
+
+def test_ratings_are_kept_once_per_answer_for_the_office(app: SlaApplication) -> None:
+    case_id = str(uuid4())
+    process(app, "pisa", received(case_id, NOW), assigned(case_id, NOW, "sepi"))
+    answer = SurveyAnswered(case_id=case_id, rating=4, at=datetime(2026, 9, 9, tzinfo=UTC))
+    process(app, "pisa", answer, answer)
+    [rating] = app.board.ratings()
+    assert (rating.organization, rating.rating) == ("sepi", 4)

@@ -7,7 +7,7 @@ from typing import Any
 
 from sportello_shared.bus.relay import Outgoing, outgoing_for
 from sportello_shared.contracts import EventPayload
-from sportello_shared.contracts.sla import SlaBreached, SlaDeadlineSet, SlaMet
+from sportello_shared.contracts.sla import SlaBreached, SlaDeadlineSet, SlaMet, SlaWarning
 from sportello_shared.contracts.subjects import sla_subject
 
 from ..domain import Clock
@@ -17,50 +17,44 @@ SOURCE = "/sportello/sla-svc"
 
 @singledispatch
 def to_public(domain_event: Any) -> Outgoing | None:  # noqa: ARG001
-    """Internal bookkeeping (who the case is assigned to, a stop after a breach) stays inside."""
+    """Case facts, ratings and bookkeeping (assignments, late or earlier stops) stay inside."""
     return None
 
 
+@to_public.register(Clock.Started)
+@to_public.register(Clock.Suspended)
+@to_public.register(Clock.Resumed)
+@to_public.register(Clock.Restarted)
+def _(e: Any) -> Outgoing:
+    """A deadline was (re)computed: intake fills Open311's expected_datetime from it."""
+    return _outgoing(e, SlaDeadlineSet(**_context(e)))
+
+
 @to_public.register
-def _(e: Clock.Started) -> Outgoing:
-    payload = SlaDeadlineSet(
-        case_id=str(e.case_id),
-        standard=e.standard,
-        policy_version=e.policy_version,
-        started_at=e.started_at,
-        deadline=e.deadline,
-    )
-    return _outgoing(e, payload, e.tenant, e.organization, e.traceparent)
+def _(e: Clock.Warned) -> Outgoing:
+    return _outgoing(e, SlaWarning(**_context(e), at=e.at))
 
 
 @to_public.register
 def _(e: Clock.Met) -> Outgoing:
-    payload = SlaMet(
-        case_id=str(e.case_id),
-        standard=e.standard,
-        policy_version=e.policy_version,
-        started_at=e.started_at,
-        deadline=e.deadline,
-        at=e.at,
-    )
-    return _outgoing(e, payload, e.tenant, e.organization, e.traceparent)
+    return _outgoing(e, SlaMet(**_context(e), at=e.at))
 
 
 @to_public.register
 def _(e: Clock.Breached) -> Outgoing:
-    payload = SlaBreached(
-        case_id=str(e.case_id),
-        standard=e.standard,
-        policy_version=e.policy_version,
-        started_at=e.started_at,
-        deadline=e.deadline,
-        at=e.at,
-    )
-    return _outgoing(e, payload, e.tenant, e.organization, e.traceparent)
+    return _outgoing(e, SlaBreached(**_context(e), at=e.at))
 
 
-def _outgoing(
-    e: Any, payload: EventPayload, tenant: str, organization: str | None, traceparent: str | None
-) -> Outgoing:
-    subject = sla_subject(tenant, organization, payload.event)
-    return outgoing_for(e, payload, subject=subject, source=SOURCE, traceparent=traceparent)
+def _context(e: Any) -> dict[str, Any]:
+    return {
+        "case_id": str(e.case_id),
+        "standard": e.standard,
+        "policy_version": e.policy_version,
+        "started_at": e.started_at,
+        "deadline": e.deadline,
+    }
+
+
+def _outgoing(e: Any, payload: EventPayload) -> Outgoing:
+    subject = sla_subject(e.tenant, e.organization, payload.event)
+    return outgoing_for(e, payload, subject=subject, source=SOURCE, traceparent=e.traceparent)

@@ -1,0 +1,238 @@
+"""The clock board: every clock's current row, the citizens' ratings, and what falls due next.
+
+A read model of the application's own notification log, kept in memory: built at startup by
+reading the log from the beginning, and brought up to date by reading on from where it stopped
+(after each commit, and before each query so clocks written by other replicas are seen too).
+The sweep, the breach list, the compliance report and the digest all read it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.utils import get_topic
+
+from .casefiles import SatisfactionRating
+from .domain import Clock, ClockStatus
+
+OPEN = (ClockStatus.RUNNING, ClockStatus.PAUSED)
+
+
+@dataclass
+class ClockRow:
+    clock_id: UUID
+    case_id: UUID
+    tenant: str
+    organization: str | None
+    standard: str
+    policy_version: int
+    started_at: datetime
+    deadline: datetime
+    warning_at: datetime
+    status: ClockStatus = ClockStatus.RUNNING
+    stopped_at: datetime | None = None
+    breached_at: datetime | None = None
+    warned: bool = False
+
+    def status_at(self, now: datetime) -> ClockStatus:
+        if self.status in OPEN and now > self.deadline:
+            return ClockStatus.BREACHED
+        return self.status
+
+    def digest_line(self, now: datetime) -> str:
+        """What a replay of the log must reproduce exactly (not when the sweep happened to run)."""
+        stopped = self.stopped_at.isoformat() if self.stopped_at else "-"
+        return "|".join(
+            (
+                str(self.case_id),
+                self.standard,
+                str(self.policy_version),
+                self.organization or "-",
+                self.started_at.isoformat(),
+                self.deadline.isoformat(),
+                stopped,
+                self.status_at(now).value,
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Rating:
+    case_id: UUID
+    tenant: str
+    organization: str | None
+    rating: int
+    at: datetime
+
+
+@dataclass(order=True)
+class _Due:
+    at: datetime
+    clock_id: UUID = field(compare=False)
+
+
+class ClockBoard:
+    BATCH = 1000
+    TOPICS = frozenset(
+        get_topic(cls)
+        for cls in (
+            Clock.Started,
+            Clock.AssignmentRecorded,
+            Clock.Warned,
+            Clock.Suspended,
+            Clock.Resumed,
+            Clock.Restarted,
+            Clock.Met,
+            Clock.Breached,
+            Clock.StoppedAfterBreach,
+            Clock.StopBroughtForward,
+            SatisfactionRating.Given,
+        )
+    )
+
+    def __init__(self, app: Application[UUID]) -> None:
+        self._app = app
+        self._rows: dict[UUID, ClockRow] = {}
+        self._ratings: list[Rating] = []
+        self._due: list[_Due] = []
+        self._position = 0
+        self._lock = threading.RLock()
+
+    def catch_up(self) -> None:
+        """Read the notification log on from the last position: ids are in commit order."""
+        with self._lock:
+            while True:
+                notifications = self._app.recorder.select_notifications(
+                    start=self._position, limit=self.BATCH, inclusive_of_start=False
+                )
+                for notification in notifications:
+                    if notification.topic in self.TOPICS:
+                        self._apply(self._app.mapper.to_domain_event(notification))
+                    self._position = notification.id
+                if len(notifications) < self.BATCH:
+                    return
+
+    # --- queries --------------------------------------------------------------------------------
+
+    def rows(self) -> list[ClockRow]:
+        with self._lock:
+            return list(self._rows.values())
+
+    def ratings(self) -> list[Rating]:
+        with self._lock:
+            return list(self._ratings)
+
+    def open_count(self) -> int:
+        with self._lock:
+            return sum(1 for row in self._rows.values() if row.status in OPEN)
+
+    def due(self, now: datetime, limit: int) -> list[UUID]:
+        """Open clocks with a warning or a deadline before `now`, the earliest first."""
+        with self._lock:
+            found: list[UUID] = []
+            while self._due and self._due[0].at < now and len(found) < limit:
+                entry = heapq.heappop(self._due)
+                row = self._rows.get(entry.clock_id)
+                if row is not None and self._still_due(row, entry.at) and row.clock_id not in found:
+                    found.append(row.clock_id)
+            return found
+
+    def next_due(self) -> datetime | None:
+        with self._lock:
+            while self._due:
+                entry = self._due[0]
+                row = self._rows.get(entry.clock_id)
+                if row is not None and self._still_due(row, entry.at):
+                    return entry.at
+                heapq.heappop(self._due)
+            return None
+
+    def reschedule(self, clock_id: UUID, at: datetime) -> None:
+        """Try again later: the sweep lost a race for this clock, or it was not due after all."""
+        with self._lock:
+            heapq.heappush(self._due, _Due(at, clock_id))
+
+    def digest(self, now: datetime) -> str:
+        """sha256 of every clock's replayable state (as of `now`) and every rating, sorted."""
+        with self._lock:
+            lines = sorted(row.digest_line(now) for row in self._rows.values())
+            lines += sorted(f"{r.case_id}|{r.organization}|{r.rating}" for r in self._ratings)
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+    # --- applying the log -----------------------------------------------------------------------
+
+    @staticmethod
+    def _still_due(row: ClockRow, at: datetime) -> bool:
+        if row.status not in OPEN:
+            return False
+        return at == row.deadline or (at == row.warning_at and not row.warned)
+
+    def _schedule(self, row: ClockRow) -> None:
+        if row.status in OPEN:
+            heapq.heappush(self._due, _Due(row.deadline, row.clock_id))
+            if row.status is ClockStatus.RUNNING and not row.warned:
+                heapq.heappush(self._due, _Due(row.warning_at, row.clock_id))
+
+    def _apply(self, e: Any) -> None:
+        if isinstance(e, SatisfactionRating.Given):
+            self._ratings.append(Rating(e.case_id, e.tenant, e.organization, e.rating, e.at))
+            return
+        if isinstance(e, Clock.Started):
+            row = ClockRow(
+                e.originator_id,
+                e.case_id,
+                e.tenant,
+                e.organization,
+                e.standard,
+                e.policy_version,
+                e.started_at,
+                e.deadline,
+                e.warning_at,
+            )
+            self._rows[row.clock_id] = row
+            self._schedule(row)
+            return
+        row = self._rows[e.originator_id]
+        _update(row, e)
+        if isinstance(e, Clock.Suspended | Clock.Resumed | Clock.Restarted):
+            self._schedule(row)
+
+
+def _update(row: ClockRow, e: Any) -> None:
+    """The row follows the aggregate, event by event (see each event's `apply` in domain)."""
+    match e:
+        case Clock.AssignmentRecorded():
+            row.organization = e.organization
+        case Clock.Warned():
+            row.warned = True
+        case Clock.Suspended():
+            row.status, row.deadline = ClockStatus.PAUSED, e.deadline
+        case Clock.Resumed():
+            row.status, row.deadline, row.warning_at = ClockStatus.RUNNING, e.deadline, e.warning_at
+            row.warned = row.warned and e.warning_at <= e.at
+        case Clock.Restarted():
+            row.started_at, row.deadline, row.warning_at = e.started_at, e.deadline, e.warning_at
+            row.status, row.warned = ClockStatus.RUNNING, False
+            row.stopped_at = row.breached_at = None
+        case Clock.Met():
+            row.status, row.deadline, row.stopped_at = ClockStatus.MET, e.deadline, e.at
+        case Clock.Breached():
+            row.status, row.deadline = ClockStatus.BREACHED, e.deadline
+            row.breached_at, row.stopped_at = e.at, e.stopped_at
+        case Clock.StoppedAfterBreach():
+            row.stopped_at = e.stopped_at
+        case Clock.StopBroughtForward():
+            row.stopped_at = e.stopped_at
+            row.status = ClockStatus.MET if e.met else ClockStatus.BREACHED
+
+
+def rows_of(board: ClockBoard, tenant: str) -> Iterable[ClockRow]:
+    return (row for row in board.rows() if row.tenant == tenant)
