@@ -17,7 +17,7 @@ from sportello_shared.application import Incoming, Rejected, ServiceApplication
 from sportello_shared.contracts import EventPayload
 from sportello_shared.contracts.cases import CaseAssigned, CaseRoutingFailed
 from sportello_shared.contracts.ingest import CaseStatusReported, CaseSubmitted, ReportedStatus
-from sportello_shared.contracts.sla import SlaDeadlineSet
+from sportello_shared.contracts.sla import SlaDeadlineSet, SlaMet
 from sportello_shared.tenants import TenantCatalogue
 
 from .domain import Case, CaseError, ReferenceCounter, case_id_for
@@ -373,6 +373,16 @@ class IntakeApplication(ServiceApplication):
         if case is None:
             return
         case.record_deadline(payload.standard, payload.deadline)
+        processing_event.collect_events(case)
+
+    @react.register
+    def _(
+        self, payload: SlaMet, incoming: Incoming, processing_event: ProcessingEvent[UUID]
+    ) -> None:
+        case = self._find(UUID(payload.case_id))
+        if case is None or payload.standard not in case.deadlines:
+            return
+        case.record_deadline_met(payload.standard)
         processing_event.collect_events(case)
 
     # --- what other platforms and partner companies publish on ingest.<tenant>.<source> ---------

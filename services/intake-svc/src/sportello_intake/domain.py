@@ -262,6 +262,11 @@ class Case(Aggregate):
     def record_deadline(self, standard: str, deadline: datetime) -> None:
         self.deadlines[standard] = deadline
 
+    @event("PromiseKept")
+    def record_deadline_met(self, standard: str) -> None:
+        """A promise kept is no longer expected: Open311's expected_datetime moves on."""
+        self.deadlines.pop(standard, None)
+
     @property
     def expected_at(self) -> datetime | None:
         """The nearest promise still open (Open311's `expected_datetime`)."""

@@ -58,7 +58,7 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
                 (case_events("assigned"), case_events("routing_failed")),
             ),
             # sla's deadlines, for Open311's expected_datetime
-            ConsumerSpec("intake", SLA_STREAM, "intake", ("sla.*.*.deadline_set",)),
+            ConsumerSpec("intake", SLA_STREAM, "intake", ("sla.*.*.deadline_set", "sla.*.*.met")),
             # cases and status reports published by other platforms and partner companies
             ConsumerSpec(
                 "intake", INGEST_STREAM, "intake", ("ingest.>",), ignore_unknown_types=False

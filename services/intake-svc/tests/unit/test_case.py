@@ -86,3 +86,12 @@ def test_an_occurrence_in_the_future_or_before_the_previous_event_is_refused() -
         case.take_in_charge("anna", now + timedelta(minutes=1), now, None)
     with pytest.raises(InvalidOccurrence, match="before"):
         case.take_in_charge("anna", T0 - timedelta(minutes=1), now, None)
+
+
+def test_the_nearest_open_promise_is_expected_until_it_is_kept() -> None:
+    case = registered_case()
+    case.record_deadline("answer_30d", T0 + timedelta(days=30))
+    case.record_deadline("first_contact_5wd", T0 + timedelta(days=7))
+    assert case.expected_at == T0 + timedelta(days=7)
+    case.record_deadline_met("first_contact_5wd")
+    assert case.expected_at == T0 + timedelta(days=30)
