@@ -105,7 +105,7 @@ class Stack:
             [str(executable)], env=self.service_env(name), stdout=out, stderr=out
         )
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    def wait_ready(self, timeout: float = 180.0) -> None:
         """Until every service answers /readyz 200; fails at once if one of them exits."""
         deadline = time.monotonic() + timeout
         for name in SERVICES:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import nats
+import psycopg
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
@@ -61,9 +62,7 @@ class Runtime(Generic[A]):
 
     async def start(self) -> None:
         await asyncio.to_thread(ensure_schema, self.settings)
-        self.app = await asyncio.to_thread(
-            self.parts.make_application, self.settings.eventsourcing_env()
-        )
+        self.app = await self._make_application()
         self.nc = await nats.connect(
             servers=self.settings.nats_servers,
             name=self.settings.service_name,
@@ -90,6 +89,18 @@ class Runtime(Generic[A]):
         for worker in self.parts.workers:
             self._spawn(getattr(worker, "__name__", "worker"), functools.partial(worker, self))
         log.info("service.started", nats=self.settings.nats_servers)
+
+    async def _make_application(self) -> A:
+        """Replicas starting together race to create the store's tables: the loser retries."""
+        for attempt in range(1, 6):
+            try:
+                return await asyncio.to_thread(
+                    self.parts.make_application, self.settings.eventsourcing_env()
+                )
+            except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable) as exc:
+                log.warning("service.store_creation_race", attempt=attempt, error=repr(exc))
+                await asyncio.sleep(0.2 * attempt)
+        raise RuntimeError("could not open the event store")
 
     def lease(self, follower: str) -> Lease:
         """A lease in this service's own store, so one replica at a time runs `follower`."""

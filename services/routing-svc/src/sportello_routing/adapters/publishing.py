@@ -26,6 +26,7 @@ def _(e: Assignment.Assigned) -> Outgoing:
         case_id=e.case_id,
         reference=e.reference,
         occurred_at=e.occurred_at,
+        actor=e.actor,
         organization=e.organization,
         organization_name=e.organization_name,
         rule_id=e.rule_id,
@@ -41,6 +42,7 @@ def _(e: Assignment.RoutingFailed) -> Outgoing:
         case_id=e.case_id,
         reference=e.reference,
         occurred_at=e.occurred_at,
+        actor=e.actor,
         reason="; ".join(e.reasons),
         triage_organization=e.organization,
     )

@@ -1,58 +1,22 @@
-"""Who handles a case, and why: routing decisions as an event-sourced Assignment per case."""
+"""The history of routing decisions for one case, with the facts they were taken on."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
-from sportello_shared.tenants import Tenant
+
+from .decide import Decision
+from .rules import CaseFacts
 
 ASSIGNMENT_NAMESPACE = UUID("0e9a7c52-61f3-4b8e-9d2a-5c4b3a291f07")
-CATEGORY_TABLE_VERSION = 1
-
-
-@dataclass(frozen=True)
-class Decision:
-    """Routing's answer: an organization with the rule that chose it, or a failure to triage."""
-
-    organization: str
-    organization_name: str
-    rule_id: str
-    rule_version: int
-    reasons: tuple[str, ...]
-    failed: bool = False
-
-
-def decide(tenant: Tenant, category: str) -> Decision:
-    """The category table of the tenant's catalogue (rule `category:<service_code>`)."""
-    triage = tenant.organization(tenant.triage)
-    assert triage is not None  # the Tenant model guarantees it
-    entry = tenant.category(category)
-    if entry is None:
-        return _to_triage(triage.id, triage.name, f"category {category!r} is not in the catalogue")
-    organization = tenant.organization(entry.organization)
-    if organization is None or not organization.accepts_cases:
-        return _to_triage(triage.id, triage.name, f"{entry.organization} does not accept cases")
-    return Decision(
-        organization=organization.id,
-        organization_name=organization.name,
-        rule_id=f"category:{entry.service_code}",
-        rule_version=CATEGORY_TABLE_VERSION,
-        reasons=(
-            f"category {entry.service_code!r} ({entry.name}) is handled by {organization.name}",
-        ),
-    )
-
-
-def _to_triage(triage: str, name: str, reason: str) -> Decision:
-    return Decision(triage, name, "triage", CATEGORY_TABLE_VERSION, (reason,), failed=True)
 
 
 class Assignment(Aggregate):
-    """The history of routing decisions for one case."""
+    """Who handles one case now, who declined it, and every decision with its rule and version."""
 
     class Decided(Aggregate.Event):
         tenant: str
@@ -65,6 +29,8 @@ class Assignment(Aggregate):
         reasons: list[str]
         occurred_at: datetime
         traceparent: str | None
+        actor: str | None
+        cause: str
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Assignment)
@@ -72,10 +38,13 @@ class Assignment(Aggregate):
             aggregate.history.append(
                 {
                     "outcome": self.outcome,
+                    "cause": self.cause,
                     "organization": self.organization,
+                    "organization_name": self.organization_name,
                     "rule_id": self.rule_id,
                     "rule_version": self.rule_version,
                     "reasons": self.reasons,
+                    "actor": self.actor,
                     "occurred_at": self.occurred_at.isoformat(),
                 }
             )
@@ -91,19 +60,49 @@ class Assignment(Aggregate):
         pass
 
     @event("Opened")
-    def __init__(self, case_id: str, tenant: str, reference: str) -> None:
+    def __init__(self, case_id: str, tenant: str, reference: str, facts: dict[str, Any]) -> None:
         self.case_id = case_id
         self.tenant = tenant
         self.reference = reference
+        self.facts_record = facts
         self.organization: str | None = None
+        self.declined: list[str] = []
         self.history: list[dict[str, Any]] = []
+
+    @classmethod
+    def open(cls, case_id: str, reference: str, facts: CaseFacts) -> Assignment:
+        return cls(case_id, facts.tenant, reference, asdict(facts))
 
     @staticmethod
     def create_id(case_id: str) -> UUID:
         return uuid5(ASSIGNMENT_NAMESPACE, case_id)
 
-    def apply_decision(
-        self, decision: Decision, occurred_at: datetime, traceparent: str | None
+    @property
+    def facts(self) -> CaseFacts:
+        return CaseFacts(**self.facts_record)
+
+    @event("Declined")
+    def decline(self, organization: str, reason: str, occurred_at: datetime) -> None:
+        """An organization said the case is not theirs: routing never sends it back there."""
+        if organization not in self.declined:
+            self.declined.append(organization)
+        self.history.append(
+            {
+                "outcome": "declined",
+                "organization": organization,
+                "reasons": [reason],
+                "occurred_at": occurred_at.isoformat(),
+            }
+        )
+
+    def record(
+        self,
+        decision: Decision,
+        occurred_at: datetime,
+        *,
+        cause: str,
+        traceparent: str | None = None,
+        actor: str | None = None,
     ) -> None:
         self.trigger_event(
             self.RoutingFailed if decision.failed else self.Assigned,
@@ -117,4 +116,6 @@ class Assignment(Aggregate):
             reasons=list(decision.reasons),
             occurred_at=occurred_at,
             traceparent=traceparent,
+            actor=actor,
+            cause=cause,
         )
