@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from sportello_devstack.mailsink import read_mails
 from sportello_devstack.stack import Stack
+from sportello_devstack.testing import eventually_sync as eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -22,17 +23,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     ).start()
     yield running
     running.stop()
-
-
-def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true after {timeout}s: {check}")
-        time.sleep(0.1)
 
 
 def register(stack: Stack, **changes: Any) -> dict[str, Any]:

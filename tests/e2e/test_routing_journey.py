@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import httpx
 import pytest
 import yaml
 from sportello_devstack.stack import Stack
+from sportello_devstack.testing import eventually_sync as eventually
 
 pytestmark = pytest.mark.e2e
 CLI = Path(sys.executable).parent / "sportello-routing"
@@ -27,17 +27,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     ).start()
     yield running
     running.stop()
-
-
-def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true after {timeout}s: {check}")
-        time.sleep(0.1)
 
 
 def register(stack: Stack, **body: Any) -> str:

@@ -8,7 +8,7 @@ import functools
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ import pytest
 from psycopg import sql
 from sportello_devstack.pytest_plugin import DEFAULT_DATABASE_URL
 from sportello_devstack.stack import Stack
+from sportello_devstack.testing import eventually_sync as eventually
 from sportello_shared.contracts import CloudEvent
 from sportello_sla.adapters.policy_files import load_catalogue
 
@@ -63,16 +64,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, sla_store: dict[str, str]) -
     running.start()
     yield running
     running.stop()
-
-
-def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        if result := check():
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true after {timeout}s: {check}")
-        time.sleep(0.05)
 
 
 def register(stack: Stack, tenant: str, received_at: datetime, **changes: Any) -> str:

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 
 def nats_server_binary() -> str:
@@ -55,19 +56,29 @@ class NatsServer:
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
-    def start(self) -> NatsServer:
-        self.store_dir.mkdir(parents=True, exist_ok=True)
+    def command(self) -> list[str]:
         config = self.store_dir / "nats.conf"
         config.write_text(
             f"listen: 127.0.0.1:{self.port}\n"
             f"jetstream {{\n  store_dir: {str(self.store_dir)!r}\n  sync_interval: always\n}}\n",
             encoding="utf-8",
         )
+        return [nats_server_binary(), "-c", str(config)]
+
+    def process_env(self) -> dict[str, str] | None:
+        return None  # inherit ours
+
+    def start(self) -> Self:
+        self.store_dir.mkdir(parents=True, exist_ok=True)
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self._process = subprocess.Popen(
-            [nats_server_binary(), "-c", str(config)], stdout=out, stderr=out
+            self.command(), stdout=out, stderr=out, env=self.process_env()
         )
-        wait_for_port(self.port)
+        try:
+            wait_for_port(self.port)
+        except TimeoutError:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
@@ -79,7 +90,7 @@ class NatsServer:
                 self._process.kill()
         self._process = None
 
-    def __enter__(self) -> NatsServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(

@@ -14,11 +14,9 @@ import json
 import os
 import re
 import secrets
-import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import nats
@@ -29,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sportello_shared.contracts.envelope import SLUG
 from sportello_shared.contracts.subjects import CASES_STREAM, ingest_subject
 
-from .natsserver import free_port, nats_server_binary, wait_for_port
+from .natsserver import NatsServer, nats_server_binary
 
 NATS_DIR = Path("deploy/nats")
 PARTNERS_FILE = "partners.yaml"
@@ -411,7 +409,7 @@ async def _raised_anyway(error: Exception) -> None:
 # --- a nats-server running the shipped configuration -------------------------------------------
 
 
-class ConfiguredNatsServer:
+class ConfiguredNatsServer(NatsServer):
     """nats-server 2.15 from the wheel with deploy/nats/sportello.conf and the secrets as env."""
 
     def __init__(
@@ -422,16 +420,9 @@ class ConfiguredNatsServer:
         port: int | None = None,
         log_file: Path | None = None,
     ) -> None:
+        super().__init__(store_dir, port, log_file)
         self.nats_dir = nats_dir
-        self.store_dir = store_dir
         self.passwords = dict(passwords)
-        self.port = port or free_port()
-        self.log_file = log_file
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
         return [
@@ -446,35 +437,5 @@ class ConfiguredNatsServer:
             str(self.store_dir),
         ]
 
-    def start(self) -> ConfiguredNatsServer:
-        self.store_dir.mkdir(parents=True, exist_ok=True)
-        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
-        self._process = subprocess.Popen(
-            self.command(), stdout=out, stderr=out, env={**os.environ, **self.passwords}
-        )
-        try:
-            wait_for_port(self.port)
-        except TimeoutError:
-            self.stop()
-            raise
-        return self
-
-    def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-        self._process = None
-
-    def __enter__(self) -> ConfiguredNatsServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def process_env(self) -> dict[str, str]:
+        return {**os.environ, **self.passwords}

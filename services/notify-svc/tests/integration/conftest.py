@@ -3,11 +3,9 @@ a real SMTP server (aiosmtpd) and a real HTTP receiver on free ports, and readin
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
@@ -24,6 +22,7 @@ from eventsourcing.persistence import Tracking
 from nats.js import JetStreamContext
 from sportello_devstack.mailsink import MaildirHandler, read_mails
 from sportello_devstack.natsserver import free_port
+from sportello_devstack.testing import eventually  # noqa: F401 (tests import it from here)
 from sportello_notify.adapters.policies import load_policies
 from sportello_notify.application import NotifyApplication
 from sportello_notify.main import NotifySettings
@@ -416,18 +415,3 @@ def body_of(message: Message) -> str:
     payload = message.get_payload(decode=True)
     assert isinstance(payload, bytes)
     return payload.decode(message.get_content_charset() or "utf-8")
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool]] | Callable[[], bool], timeout: float = 15.0
-) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true after {timeout}s: {check}")
-        await asyncio.sleep(0.05)

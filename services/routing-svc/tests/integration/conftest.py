@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import nats
 import pytest
 from fastapi import FastAPI
 from nats.js import JetStreamContext
+from sportello_devstack.testing import eventually
 from sportello_routing.main import RoutingSettings, build
 from sportello_shared.bus import headers
 from sportello_shared.contracts import CloudEvent, EventPayload, wrap
@@ -153,17 +153,6 @@ async def decisions(js: JetStreamContext, case_id: str) -> list[tuple[str, Cloud
         if event.subject == case_id and event.source == "/sportello/routing-svc":
             found.append((str(msg.subject), event))
     return found
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 async def nth_decision(js: JetStreamContext, case_id: str, n: int) -> tuple[str, CloudEvent]:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from itertools import count
 from typing import Any
@@ -13,6 +12,7 @@ import nats
 import pytest
 from fastapi import FastAPI
 from nats.js import JetStreamContext
+from sportello_devstack.testing import eventually
 from sportello_shared.bus import headers
 from sportello_shared.contracts import CloudEvent, EventPayload, wrap
 from sportello_shared.contracts import cases as c
@@ -121,17 +121,6 @@ async def publish(
             headers.NOTIFICATION_ID: str(notification_id),
         },
     )
-
-
-async def eventually(probe: Callable[[], Any], seconds: float = 20.0) -> Any:
-    """Poll `probe` (an async callable) until it returns something truthy."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while loop.time() < deadline:
-        if result := await probe():
-            return result
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not within {seconds}s: {probe.__doc__ or probe}")
 
 
 async def clock_with_status(
