@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -21,6 +24,26 @@ def ensure_schema(settings: ServiceSettings) -> None:
         conn.execute(
             sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(settings.store_schema))
         )
+
+
+@contextmanager
+def store_initialisation_lock(settings: ServiceSettings) -> Iterator[None]:
+    """Replicas starting together take turns creating the schema and the store's tables.
+
+    eventsourcing creates tables and functions with IF NOT EXISTS / OR REPLACE, which PostgreSQL
+    does not make safe against concurrent sessions (unique violations on pg_type, "tuple
+    concurrently updated"). A session advisory lock per schema serialises just that moment.
+    """
+    if not settings.database_url:
+        yield
+        return
+    key = zlib.crc32(f"{settings.store_schema}:init".encode())
+    with psycopg.connect(settings.database_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
 def is_tracked(recorder: ProcessRecorder, tracking: Tracking) -> bool:

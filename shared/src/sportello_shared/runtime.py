@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import nats
-import psycopg
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
@@ -21,7 +20,7 @@ from .bus.leases import AdvisoryLockLease, FileLockLease, Lease
 from .bus.relay import Relay, ToPublic
 from .bus.streams import ensure_streams
 from .logging import get_logger
-from .persistence import database_is_reachable, ensure_schema
+from .persistence import database_is_reachable, ensure_schema, store_initialisation_lock
 from .settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -61,8 +60,7 @@ class Runtime(Generic[A]):
         return self._batchers[name]
 
     async def start(self) -> None:
-        await asyncio.to_thread(ensure_schema, self.settings)
-        self.app = await self._make_application()
+        self.app = await asyncio.to_thread(self._open_store)
         self.nc = await nats.connect(
             servers=self.settings.nats_servers,
             name=self.settings.service_name,
@@ -90,17 +88,10 @@ class Runtime(Generic[A]):
             self._spawn(getattr(worker, "__name__", "worker"), functools.partial(worker, self))
         log.info("service.started", nats=self.settings.nats_servers)
 
-    async def _make_application(self) -> A:
-        """Replicas starting together race to create the store's tables: the loser retries."""
-        for attempt in range(1, 6):
-            try:
-                return await asyncio.to_thread(
-                    self.parts.make_application, self.settings.eventsourcing_env()
-                )
-            except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable) as exc:
-                log.warning("service.store_creation_race", attempt=attempt, error=repr(exc))
-                await asyncio.sleep(0.2 * attempt)
-        raise RuntimeError("could not open the event store")
+    def _open_store(self) -> A:
+        with store_initialisation_lock(self.settings):
+            ensure_schema(self.settings)
+            return self.parts.make_application(self.settings.eventsourcing_env())
 
     def lease(self, follower: str) -> Lease:
         """A lease in this service's own store, so one replica at a time runs `follower`."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,7 +26,7 @@ from .domain import Case, CaseError, ReferenceCounter, case_id_for
 from .search import CaseIndex, CaseQuery, CaseRow
 
 Clock = Callable[[], datetime]
-SAVE_ATTEMPTS = 3
+SAVE_ATTEMPTS = 10
 
 
 class CaseNotFound(LookupError):
@@ -140,9 +142,11 @@ class IntakeApplication(ServiceApplication):
                 if batch.aggregates:
                     self.save(*batch.aggregates)
             except IntegrityError:
-                # Another replica drew from the same reference counter: draw again.
+                # Another replica drew from the same reference counter: draw again, after a
+                # random pause so that the replicas stop colliding in step.
                 if attempt == SAVE_ATTEMPTS:
                     raise
+                time.sleep(random.uniform(0.005, 0.02) * attempt)
                 continue
             return outcomes
         raise AssertionError("unreachable")

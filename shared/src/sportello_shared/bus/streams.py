@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
+import nats.errors
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from ..contracts import subjects
+from ..logging import get_logger
+
+log = get_logger(__name__)
 
 DUPLICATE_WINDOW_SECONDS = 300.0
 
@@ -54,13 +59,32 @@ def stream_for(subject: str) -> str:
     return _BY_PREFIX[subject.split(".", 1)[0]]
 
 
-async def ensure_streams(js: JetStreamContext, replicas: int = 1) -> None:
-    """Create each stream, or bring an existing one to the configuration above."""
+async def ensure_streams(js: JetStreamContext, replicas: int = 1, patience: float = 120.0) -> None:
+    """Create each stream, or bring an existing one to the configuration above.
+
+    A cluster that is still electing its meta leader, or another service creating the same
+    stream at the same moment, answers with timeouts or errors: wait and ask again.
+    """
+    deadline = asyncio.get_running_loop().time() + patience
     for spec in STREAMS:
-        config = spec.config(replicas)
-        try:
-            await js.stream_info(spec.name)
-        except NotFoundError:
-            await js.add_stream(config)
-        else:
-            await js.update_stream(config)
+        delay = 0.2
+        while True:
+            try:
+                await _ensure(js, spec, replicas)
+                break
+            except (nats.errors.Error, TimeoutError) as exc:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                log.warning("streams.retry", stream=spec.name, error=repr(exc))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 3.0)
+
+
+async def _ensure(js: JetStreamContext, spec: StreamSpec, replicas: int) -> None:
+    config = spec.config(replicas)
+    try:
+        await js.stream_info(spec.name)
+    except NotFoundError:
+        await js.add_stream(config)
+    else:
+        await js.update_stream(config)
