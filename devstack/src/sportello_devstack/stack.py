@@ -51,9 +51,13 @@ class Stack:
         self.smtp_port = self.smtp_port or free_port()
         self._sink = start_sink(self.mail_dir, self.smtp_port)
         self.nats_url = nats_url
-        for name in SERVICES:
-            self.start_service(name)
-        self.wait_ready()
+        try:
+            for name in SERVICES:
+                self.start_service(name)
+            self.wait_ready()
+        except BaseException:
+            self.stop()  # never leave half a system running behind a failed start
+            raise
         return self
 
     def _start_nats(self) -> str:
