@@ -24,7 +24,7 @@ from sportello_devstack.natsserver import NatsServer, free_port, wait_for_port
 ROOT = Path(__file__).parents[1]
 RESULTS = ROOT / "bench" / "results"
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-console = Console()
+console = Console(width=170)
 
 
 @dataclass

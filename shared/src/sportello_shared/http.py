@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -57,7 +58,9 @@ async def dead_letters(
 
 
 @admin.post("/admin/dlq/{sequence}/redrive")
-async def redrive_dead_letter(request: Request, sequence: int) -> dict[str, int]:
+async def redrive_dead_letter(
+    request: Request, sequence: Annotated[int, PathParam(ge=1, le=2**63 - 1)]
+) -> dict[str, int]:
     """Republish a dead letter on its subject; a non-empty body replaces the message (a fix)."""
     runtime = request.app.state.runtime
     corrected = await request.body()

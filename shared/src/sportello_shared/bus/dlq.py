@@ -9,7 +9,7 @@ from typing import Any
 import nats.errors
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.errors import NotFoundError
+from nats.js.errors import BadRequestError, NotFoundError
 
 from ..contracts.subjects import DLQ_STREAM, dlq_subject
 from . import headers
@@ -85,8 +85,8 @@ async def list_dead_letters(
         while len(found) < limit:
             try:
                 batch = await subscription.fetch(min(limit - len(found), 100), timeout=0.5)
-            except nats.errors.TimeoutError:
-                break
+            except (nats.errors.TimeoutError, TimeoutError):
+                break  # nothing more in the DLQ
             found.extend(_dead_letter(m.metadata.sequence.stream, m.headers, m.data) for m in batch)
     finally:
         await subscription.unsubscribe()
@@ -103,7 +103,7 @@ async def redrive(
     """
     try:
         stored = await js.get_msg(DLQ_STREAM, seq=sequence)
-    except NotFoundError:
+    except (NotFoundError, BadRequestError):
         raise DeadLetterNotFound(f"no dead letter {sequence}") from None
     letter = _dead_letter(sequence, stored.headers, stored.data or b"")
     if letter.headers.get(headers.DLQ_SERVICE) != service or not letter.original_subject:
