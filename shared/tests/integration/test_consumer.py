@@ -187,3 +187,25 @@ async def test_a_dead_letter_is_listed_and_redriven_after_correction(
     assert app.echoes() == 1
     assert await list_dead_letters(js, "bustest") == []
     writer.shutdown()
+
+
+async def test_an_oversized_payload_is_dead_lettered(
+    app: BusTestApplication, js: JetStreamContext
+) -> None:
+    from sportello_shared.bus.dlq import list_dead_letters
+
+    writer = Writer("test")
+    small = ConsumerSpec(
+        "bustest", "CASES", "bustest", ("cases.*.*.received",), max_payload_bytes=2048
+    )
+    runner = ConsumerRunner(js, small, ApplicationProcessor(app, writer))
+    await js.publish(
+        "cases.torino.unassigned.received", b"x" * 4096, headers={headers.MSG_ID: "big"}
+    )
+    await publish_received(js, "case-after-big", 4)
+    await run_until(runner, seconds=1.5)
+
+    [letter] = await list_dead_letters(js, "bustest")
+    assert "4096 bytes is over the 2048-byte limit" in letter.reason
+    assert app.echoes() == 1
+    writer.shutdown()

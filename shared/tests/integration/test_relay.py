@@ -103,3 +103,29 @@ async def test_an_event_that_cannot_be_mapped_is_dead_lettered_and_the_rest_flow
     assert dead.headers is not None
     assert "cannot map stored event" in dead.headers["Sportello-Dlq-Reason"]
     assert json.loads(dead.data)["originator_id"] == str(tickets[1].id)
+
+
+async def test_a_v2_is_published_beside_v1_during_a_deprecation_period(
+    app: BusTestApplication, js: JetStreamContext, tmp_path: Path
+) -> None:
+    [ticket] = app.open_tickets(1)
+
+    def v1_and_v2(domain_event: Any) -> list[Outgoing] | None:
+        v1 = ticket_to_public(domain_event)
+        if v1 is None:
+            return None
+        v2 = Outgoing(
+            v1.subject,
+            v1.event.model_copy(update={"type": v1.event.type.replace(".v1", ".v2")}),
+        )
+        return [v1, v2]
+
+    relay = Relay(app, js, v1_and_v2, FileLockLease(tmp_path / "l"))
+    await relay.relay_pending()
+    await Relay(app, js, v1_and_v2, FileLockLease(tmp_path / "l2")).relay_pending()  # again
+
+    assert (await js.stream_info("CASES")).state.messages == 2  # both, once each
+    first = await js.get_msg("CASES", seq=1)
+    second = await js.get_msg("CASES", seq=2)
+    assert first.headers and first.headers["Nats-Msg-Id"] == f"{ticket.id}:1"
+    assert second.headers and second.headers["Nats-Msg-Id"] == f"{ticket.id}:1:v2"

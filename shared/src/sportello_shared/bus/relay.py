@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +43,8 @@ class Outgoing:
     event: CloudEvent
 
 
-ToPublic = Callable[[Any], Outgoing | None]
+# One stored event may be published in several versions during a deprecation period (v1 and v2).
+ToPublic = Callable[[Any], Outgoing | Sequence[Outgoing] | None]
 
 
 def outgoing_for(
@@ -73,6 +74,12 @@ def outgoing_for(
         traceparent=traceparent,
     )
     return Outgoing(subject, envelope)
+
+
+def msg_id(event: CloudEvent) -> str:
+    """The event id; a later version of the same event gets its own, so both pass deduplication."""
+    version = event.type.rsplit(".v", 1)[1]
+    return event.id if version == "1" else f"{event.id}:v{version}"
 
 
 class Relay(LogFollower):
@@ -108,15 +115,19 @@ class Relay(LogFollower):
 
     async def _relay(self, notification: Notification, domain_event: Any) -> None:
         try:
-            outgoing = self._to_public(domain_event)
+            public = self._to_public(domain_event)
         except Exception as exc:
             # A stored event that no longer fits the contract must not stop every later one.
             await self._dead_letter(notification, exc)
             return
-        if outgoing is None:
+        if public is None:
             return
+        for outgoing in [public] if isinstance(public, Outgoing) else public:
+            await self._publish(notification, outgoing)
+
+    async def _publish(self, notification: Notification, outgoing: Outgoing) -> None:
         message_headers = {
-            headers.MSG_ID: outgoing.event.id,
+            headers.MSG_ID: msg_id(outgoing.event),
             headers.PRODUCER: self._app.name,
             headers.NOTIFICATION_ID: str(notification.id),
         }
