@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -122,3 +123,48 @@ async def test_expired_foreign_and_misaddressed_tokens_are_refused(
     for token in (expired, stranger, wrong_audience, hs256, "not-a-jwt"):
         assert (await client.get("/cases", headers=bearer(token))).status_code == 401, token
     assert (await client.get("/cases", headers=bearer(no_roles))).status_code == 403
+
+
+async def test_a_tenant_in_the_query_must_be_the_tokens_own(
+    client: httpx.AsyncClient, issuer: DevIssuer
+) -> None:
+    torino = bearer(issuer.token("operator", "torino"))
+    assert (
+        await client.get("/cases", params={"tenant": "pisa"}, headers=torino)
+    ).status_code == 403
+    assert (
+        await client.get("/cases", params={"tenant": "torino"}, headers=torino)
+    ).status_code == 200
+
+
+@pytest.mark.parametrize("service", ["routing", "sla", "notify"])
+async def test_every_service_wants_a_token_and_keeps_tenants_apart(
+    service: str, issuer: DevIssuer, tmp_path: Path, nats_url: str
+) -> None:
+    main = importlib.import_module(f"sportello_{service}.main")
+    settings_class = next(
+        getattr(main, name)
+        for name in dir(main)
+        if name.endswith("Settings") and name != "ServiceSettings"
+    )
+    settings = settings_class(
+        NATS_URL=nats_url,
+        SPORTELLO_TENANTS_DIR=str(ROOT / "deploy" / "tenants"),
+        SPORTELLO_DATA_DIR=str(tmp_path / "data"),
+    )
+    app: FastAPI = main.build(settings)
+    paths = {
+        "routing": "/rules/pisa",
+        "sla": "/calendar/pisa?from=2026-06-01&to=2026-06-30",
+        "notify": "/surveys/summary?tenant=pisa&from=2026-01-01&to=2026-12-31",
+    }
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=f"http://{service}") as c:
+            path = paths[service]
+            assert (await c.get(path)).status_code == 401
+            torino = bearer(issuer.token("operator", "torino"))
+            assert (await c.get(path, headers=torino)).status_code == 403
+            pisa = bearer(issuer.token("operator", "pisa"))
+            assert (await c.get(path, headers=pisa)).status_code == 200
+            assert (await c.get("/admin/dlq", headers=pisa)).status_code == 403

@@ -142,8 +142,19 @@ def authenticate(
         raise HTTPException(403, "auditors read, they do not act")
     if request.url.path.startswith("/admin/") and not principal.is_admin:
         raise HTTPException(403, "admin only")
+    _check_requested_tenant(request, principal)
     request.state.principal = principal
     return principal
+
+
+def _check_requested_tenant(request: Request, principal: Principal) -> None:
+    """A `tenant` in the path or the query of any ops route must be the token's own tenant."""
+    if principal.roles & {Role.ADMIN, Role.AUDITOR}:
+        return
+    in_path = request.path_params.get("tenant")
+    asked: set[str] = {t for t in (in_path, *request.query_params.getlist("tenant")) if t}
+    if asked - {principal.tenant}:
+        raise HTTPException(403, f"{principal.subject} may not see {', '.join(sorted(asked))}")
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
