@@ -213,7 +213,7 @@ def render_accounts(integrations: Integrations, *, user_permissions: bool = True
     header = (
         "# GENERATED from partners.yaml by `sportello-dev partner` (make partner): do not edit.\n"
         "# Passwords are environment variables; their values live in .data/secrets/nats.env.\n"
-        "# JetStream storage, with sync_interval: always, is set in sportello.conf (the includer).\n"
+        "# JetStream storage, with sync_interval: always, is set in sportello.conf.\n"
     )
     return header + "accounts: " + _conf(accounts) + "\n"
 
