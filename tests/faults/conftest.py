@@ -386,7 +386,13 @@ async def audit(
         expected = mails_per_case or max((len(v) for v in distinct.values()), default=0)
         routed = {c for c in case_ids if bus.events[c][ASSIGNED]}
         mailed = {c for c in case_ids if len(distinct[c]) >= expected > 0}
-        if (routed == case_ids and mailed == case_ids) or time.monotonic() > deadline:
+        if routed == case_ids and mailed == case_ids:
+            # The bus is complete; the files may still wait for a redelivery (ack_wait, 30 s)
+            # of what a killed replica had fetched: wait for them too, within the deadline.
+            cases, clocks = await _service_views(cluster, load)
+            if all(cases.get(c, {}).get("organization") and clocks.get(c) for c in case_ids):
+                break
+        if time.monotonic() > deadline:
             break
         await asyncio.sleep(2.0)
     cases, clocks = await _service_views(cluster, load)

@@ -160,6 +160,11 @@ async def test_waiting_for_the_citizen_pauses_the_answer_clock(
     calendar = TenantCalendar(patron_saint=(6, 17))
     expected = legal_term(now - timedelta(days=3), 30 + waited, calendar)
     assert datetime.fromisoformat(resumed["deadline"]) == expected
+
+    async def all_three_relayed() -> bool:  # the store is ahead of the relay by a few ms
+        return len((await sla_messages(js, case_id, "deadline_set"))["deadline_set"]) >= 3
+
+    await eventually(all_three_relayed)
     messages = await sla_messages(js, case_id, "deadline_set")
     assert len(messages["deadline_set"]) == 3  # started, suspended, resumed
 
