@@ -390,7 +390,7 @@ async def audit(
             # The bus is complete; the files may still wait for a redelivery (ack_wait, 30 s)
             # of what a killed replica had fetched: wait for them too, within the deadline.
             cases, clocks = await _service_views(cluster, load)
-            if all(cases.get(c, {}).get("organization") and clocks.get(c) for c in case_ids):
+            if all((cases.get(c) or {}).get("organization") and clocks.get(c) for c in case_ids):
                 break
         if time.monotonic() > deadline:
             break

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,9 +35,18 @@ def store_initialisation_lock(settings: ServiceSettings) -> Iterator[None]:
     eventsourcing creates tables and functions with IF NOT EXISTS / OR REPLACE, which PostgreSQL
     does not make safe against concurrent sessions (unique violations on pg_type, "tuple
     concurrently updated"). A session advisory lock per schema serialises just that moment.
+    On SQLite two processes opening one file at once fail the same way ("database is locked"
+    when a deferred transaction upgrades to a write): an flock beside the file does the same job.
     """
     if not settings.database_url:
-        yield
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        lock = settings.data_dir / f"{settings.service_name}.init.lock"
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the flock
         return
     key = zlib.crc32(f"{settings.store_schema}:init".encode())
     with psycopg.connect(settings.database_url, autocommit=True, connect_timeout=5) as conn:

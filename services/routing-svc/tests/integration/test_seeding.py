@@ -10,7 +10,7 @@ import pytest
 from sportello_routing.adapters.routing_yaml import seed_documents
 from sportello_routing.application import RoutingApplication
 from sportello_routing.domain import CaseFacts, Rule
-from sportello_shared.persistence import ensure_schema
+from sportello_shared.persistence import ensure_schema, store_initialisation_lock
 from sportello_shared.tenants import TenantCatalogue, load_tenants
 
 from .conftest import TENANTS_DIR, settings_for
@@ -18,10 +18,13 @@ from .conftest import TENANTS_DIR, settings_for
 
 def open_application(store: dict[str, str], tenants_dir: Path = TENANTS_DIR) -> RoutingApplication:
     settings = settings_for(store, "nats://unused", tenants_dir)
-    ensure_schema(settings)
     tenants = load_tenants(tenants_dir)
-    application = RoutingApplication(tenants, env=settings.eventsourcing_env())
-    application.seed(seed_documents(tenants_dir, tenants))
+    # As the service opens its store (runtime.Runtime._open_store): replicas take turns,
+    # because concurrent CREATE ... IF NOT EXISTS is not safe in PostgreSQL nor SQLite.
+    with store_initialisation_lock(settings):
+        ensure_schema(settings)
+        application = RoutingApplication(tenants, env=settings.eventsourcing_env())
+        application.seed(seed_documents(tenants_dir, tenants))
     return application
 
 
@@ -41,10 +44,6 @@ def test_seeding_again_changes_nothing(store: dict[str, str]) -> None:
 
 
 def test_two_replicas_seeding_at_once_make_one_version(store: dict[str, str]) -> None:
-    # The tables exist first: concurrent CREATE TABLE is eventsourcing's own race, not seeding's.
-    settings = settings_for(store, "nats://unused")
-    ensure_schema(settings)
-    RoutingApplication(load_tenants(TENANTS_DIR), env=settings.eventsourcing_env()).close()
     ready = threading.Barrier(2)
     opened: list[RoutingApplication] = []
     failures: list[BaseException] = []
