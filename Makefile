@@ -48,7 +48,7 @@ test-e2e: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy -p sportello_shared -p sportello_devstack -p sportello_intake -p sportello_routing -p sportello_sla -p sportello_notify
+	$(VENV)/bin/mypy -p sportello_shared -p sportello_devstack -p sportello_intake -p sportello_routing -p sportello_sla -p sportello_notify -p bench
 
 fmt: install
 	$(VENV)/bin/ruff format .

@@ -15,6 +15,7 @@ from email import message_from_bytes
 from pathlib import Path
 
 import nats as nats_client
+from nats.aio.msg import Msg
 from sportello_devstack.stack import Stack
 
 from .common import Figure, percentile
@@ -28,7 +29,7 @@ async def _run_at(stack: Stack, rate: float, seconds: float) -> tuple[list[float
     decided: dict[str, float] = {}
     nc = await nats_client.connect(servers=[stack.nats_url])
 
-    async def on_assigned(msg: nats_client.aio.msg.Msg) -> None:
+    async def on_assigned(msg: Msg) -> None:
         decided[json.loads(msg.data)["subject"]] = time.time()
 
     await nc.subscribe("cases.*.*.assigned", cb=on_assigned)

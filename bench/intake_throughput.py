@@ -61,7 +61,7 @@ async def plain_inserts(concurrency: int, seconds: float) -> float:
 def naive_eventsourcing(concurrency: int, seconds: float) -> float:
     """The walking skeleton's path: every request its own `save`, one writer thread."""
     with schema("naive") as name:
-        settings = IntakeSettings(DATABASE_URL=DATABASE_URL, DATABASE_SCHEMA=name)  # type: ignore[call-arg]
+        settings = IntakeSettings(DATABASE_URL=DATABASE_URL, DATABASE_SCHEMA=name)
         ensure_schema(settings)
         app = IntakeApplication(
             load_tenants(TENANTS),

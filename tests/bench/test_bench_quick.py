@@ -19,8 +19,18 @@ def test_every_benchmark_runs_and_reports_its_baseline() -> None:
     results = json.loads((ROOT / "bench" / "results" / "quick.json").read_text())
     figures = {(f["benchmark"], f["figure"]): f for f in results["figures"]}
     benchmarks = {benchmark for benchmark, _ in figures}
-    assert {"1 intake throughput", "2 end-to-end latency", "5 start-up"} <= benchmarks
+    assert {
+        "1 intake throughput",
+        "2 end-to-end latency",
+        "3 SLA replay",
+        "4 breaches",
+        "5 start-up",
+    } <= benchmarks
     throughput = next(
         f for (b, _), f in figures.items() if b == "1 intake throughput" and f["baseline"]
     )
     assert throughput["value"] > 0 and throughput["baseline_value"] > 0
+    replay = next(f for (b, _), f in figures.items() if b == "3 SLA replay")
+    assert replay["value"] > 0 and replay["baseline_value"] > 0
+    breaches = [f for (b, _), f in figures.items() if b == "4 breaches" and f["unit"] == "s"]
+    assert len(breaches) == 2 and all(f["value"] >= 0 for f in breaches)

@@ -42,12 +42,22 @@ def wait_for_port(port: int, timeout: float = 10.0, host: str = "127.0.0.1") -> 
 
 
 class NatsServer:
-    """Starts JetStream with `sync_interval: always`: acknowledged means on disk."""
+    """Starts JetStream with `sync_interval: always`: acknowledged means on disk.
+
+    `sync_always=False` is for benchmarks that only need a large stream written quickly (the
+    server's default: fsync every two minutes); nothing that acknowledges to a client uses it.
+    """
 
     def __init__(
-        self, store_dir: Path, port: int | None = None, log_file: Path | None = None
+        self,
+        store_dir: Path,
+        port: int | None = None,
+        log_file: Path | None = None,
+        *,
+        sync_always: bool = True,
     ) -> None:
         self.store_dir = store_dir
+        self.sync_always = sync_always
         self.port = port or free_port()
         self.log_file = log_file
         self._process: subprocess.Popen[bytes] | None = None
@@ -58,9 +68,10 @@ class NatsServer:
 
     def command(self) -> list[str]:
         config = self.store_dir / "nats.conf"
+        sync = "  sync_interval: always\n" if self.sync_always else ""
         config.write_text(
             f"listen: 127.0.0.1:{self.port}\n"
-            f"jetstream {{\n  store_dir: {str(self.store_dir)!r}\n  sync_interval: always\n}}\n",
+            f"jetstream {{\n  store_dir: {str(self.store_dir)!r}\n{sync}}}\n",
             encoding="utf-8",
         )
         return [nats_server_binary(), "-c", str(config)]
