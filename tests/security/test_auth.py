@@ -168,3 +168,32 @@ async def test_every_service_wants_a_token_and_keeps_tenants_apart(
             pisa = bearer(issuer.token("operator", "pisa"))
             assert (await c.get(path, headers=pisa)).status_code == 200
             assert (await c.get("/admin/dlq", headers=pisa)).status_code == 403
+
+
+async def test_the_citizen_answers_a_survey_without_a_token_but_cannot_hammer_it(
+    issuer: DevIssuer,  # noqa: ARG001 (authentication is on)
+    tmp_path: Path,
+    nats_url: str,
+) -> None:
+    from sportello_notify.main import NotifySettings
+    from sportello_notify.main import build as build_notify
+
+    settings = NotifySettings(  # type: ignore[call-arg]
+        NATS_URL=nats_url,
+        SPORTELLO_TENANTS_DIR=str(ROOT / "deploy" / "tenants"),
+        SPORTELLO_DATA_DIR=str(tmp_path / "data"),
+    )
+    app: FastAPI = build_notify(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://notify") as c:
+            # The survey token is the credential: an unknown one is 404, never 401.
+            statuses = [
+                (await c.post(f"/surveys/{'x' * 24}", json={"rating": 4})).status_code
+                for _ in range(15)
+            ]
+            assert statuses[0] == 404
+            assert 429 in statuses and set(statuses) == {404, 429}
+            # The office's summary still needs a token.
+            summary = "/surveys/summary?tenant=pisa&from=2026-01-01&to=2026-12-31"
+            assert (await c.get(summary)).status_code == 401

@@ -171,6 +171,8 @@ def build(settings: NotifySettings | None = None) -> FastAPI:
         parts,
         api.routers,
         title="Sportello notify-svc",
+        public_routers=api.public_routers,  # the citizen's survey answer: its token is the key
+        rate_limits={"/surveys/": 20.0},  # per client address and minute: guessing is pointless
         error_statuses={
             CaseNotFound: 404,
             NotificationNotFound: 404,

@@ -3,5 +3,6 @@
 from . import letters, notifications, surveys, templates
 
 routers = [notifications.router, letters.router, surveys.router, templates.router]
+public_routers = [surveys.citizen_router]
 
-__all__ = ["routers"]
+__all__ = ["public_routers", "routers"]

@@ -44,10 +44,13 @@ class SatisfactionSummary(BaseModel):
 
 
 router = APIRouter(tags=["surveys"])
+# The citizen answers from the link in the closing message, with no account and no bearer token:
+# the unguessable survey token is the credential (one answer, then 409; expired, then 410).
+citizen_router = APIRouter(tags=["surveys"])
 Token = Annotated[str, Path(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-@router.post("/surveys/{token}", status_code=201)
+@citizen_router.post("/surveys/{token}", status_code=201)
 async def answer_survey(token: Token, body: SurveyAnswer, notify: NotifyDep) -> SurveyAnswered:
     survey = await notify.writer.call(notify.app.answer_survey, token, body.rating, body.comment)
     assert survey.rating is not None and survey.answered_at is not None
