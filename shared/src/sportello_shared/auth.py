@@ -160,6 +160,20 @@ def _check_requested_tenant(request: Request, principal: Principal) -> None:
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
 
 
+def visible_scope(
+    principal: Principal, tenant: str | None, organization: str | None
+) -> tuple[str | None, str | None]:
+    """The (tenant, organization) a listing may show the principal, given what it asked for
+    (None = any): its own tenant unless admin or auditor, its own organization if it is one."""
+    if principal.roles & {Role.ADMIN, Role.AUDITOR}:
+        return tenant, organization
+    if principal.roles & {Role.OPERATOR}:
+        return principal.tenant, organization
+    if organization not in (None, principal.organization):
+        raise HTTPException(403, f"{principal.subject} may not see {organization}")
+    return principal.tenant, principal.organization
+
+
 def require_read(principal: Principal, tenant: str, organization: str | None) -> None:
     if not principal.may_read(tenant, organization):
         raise HTTPException(403, f"{principal.subject} may not see {tenant}/{organization}")

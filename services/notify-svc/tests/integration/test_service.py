@@ -403,3 +403,42 @@ async def test_the_office_lists_its_letters_and_records_them_posted(
         unknown = await client.get("/letters", params={"tenant": "roma"})
         assert unknown.status_code == 422
     assert mail_sink.mails() == []
+
+
+async def test_with_authentication_a_case_s_messages_are_its_tenant_s_and_office_s(
+    service: AppFactory,
+    js: JetStreamContext,
+    mail_sink: SmtpServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sportello_devstack.issuer import DevIssuer
+
+    issuer = DevIssuer(tmp_path / "auth")
+    for key, value in issuer.env().items():
+        monkeypatch.setenv(key, value)
+    app = await service(mail_sink.port)
+    story = fresh_story(tenant="pisa")
+    for event in story.events:
+        await publish(js, event)
+
+    def as_(role: str, tenant: str, organization: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {issuer.token(role, tenant, organization)}"}
+
+    path = f"/cases/{story.case_id}/notifications"
+    async with client_for(app) as client:
+
+        async def listed() -> list[dict[str, Any]] | None:
+            response = await client.get(path, headers=as_("operator", "pisa"))
+            return response.json() if response.status_code == 200 and response.json() else None
+
+        first = (await eventually(listed))[0]
+        assert (await client.get(path)).status_code == 401
+        assert (await client.get(path, headers=as_("operator", "torino"))).status_code == 403
+        assert (await client.get(path, headers=as_("partner", "pisa", "sepi"))).status_code == 403
+        one = f"/notifications/{first['notification_id']}"
+        assert (await client.get(one, headers=as_("operator", "pisa"))).status_code == 200
+        assert (await client.get(one, headers=as_("operator", "torino"))).status_code == 403
+        resend = {"actor": "someone", "reason": "lost"}
+        refused = await client.post(f"{one}/resend", json=resend, headers=as_("operator", "torino"))
+        assert refused.status_code == 403

@@ -7,8 +7,9 @@ from uuid import UUID
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
+from sportello_shared.auth import CurrentPrincipal, Principal, require_act, require_read
 
-from ..domain import Attempt, Notification, Resend, Skipped
+from ..domain import Attempt, CaseFile, Notification, Resend, Skipped
 from .deps import NotifyDep
 
 
@@ -108,28 +109,48 @@ router = APIRouter(tags=["notifications"])
 
 
 @router.get("/cases/{case_id}/notifications")
-async def case_notifications(case_id: UUID, notify: NotifyDep) -> list[NotificationView]:
+async def case_notifications(
+    case_id: UUID, notify: NotifyDep, principal: CurrentPrincipal
+) -> list[NotificationView]:
+    await _case_visible(notify, principal, case_id)
     notifications = await notify.writer.call(notify.app.notifications_for, case_id)
     return [NotificationView.of(n) for n in notifications]
 
 
 @router.get("/cases/{case_id}/skipped-messages")
-async def skipped_messages(case_id: UUID, notify: NotifyDep) -> list[SkippedView]:
+async def skipped_messages(
+    case_id: UUID, notify: NotifyDep, principal: CurrentPrincipal
+) -> list[SkippedView]:
     """Messages deliberately not sent (events over NOTIFY_MAX_EVENT_AGE), and why."""
-    case_file = await notify.writer.call(notify.app.get_case_file, case_id)
+    case_file = await _case_visible(notify, principal, case_id)
     return [SkippedView.of(s) for s in case_file.skipped]
 
 
 @router.get("/notifications/{notification_id}")
-async def get_notification(notification_id: UUID, notify: NotifyDep) -> NotificationView:
+async def get_notification(
+    notification_id: UUID, notify: NotifyDep, principal: CurrentPrincipal
+) -> NotificationView:
     notification = await notify.writer.call(notify.app.get_notification, notification_id)
+    await _case_visible(notify, principal, notification.case_id)
     return NotificationView.of(notification)
 
 
 @router.post("/notifications/{notification_id}/resend", status_code=202)
-async def resend(notification_id: UUID, body: ResendRequest, notify: NotifyDep) -> NotificationView:
+async def resend(
+    notification_id: UUID, body: ResendRequest, notify: NotifyDep, principal: CurrentPrincipal
+) -> NotificationView:
     """Deliver a settled notification once more; the dispatcher picks it up from the log."""
+    settled = await notify.writer.call(notify.app.get_notification, notification_id)
+    case_file = await _case_visible(notify, principal, settled.case_id)
+    require_act(principal, case_file.tenant, case_file.organization)
     notification = await notify.writer.call(
         notify.app.resend, notification_id, body.actor, body.reason
     )
     return NotificationView.of(notification)
+
+
+async def _case_visible(notify: NotifyDep, principal: Principal, case_id: UUID | str) -> CaseFile:
+    """The case's file, if the principal may see the case (its tenant, its organization)."""
+    case_file: CaseFile = await notify.writer.call(notify.app.get_case_file, case_id)
+    require_read(principal, case_file.tenant, case_file.organization)
+    return case_file

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
+from sportello_shared.auth import CurrentPrincipal, require_act, require_read
 
 from ..domain import Assignment
 from ..domain.rules import SLUG
@@ -41,12 +42,20 @@ class ReassignRequest(Body):
 
 
 @router.get("/assignments/{case_id}")
-async def get_assignment(case_id: str, routing: RoutingDep) -> AssignmentView:
-    return AssignmentView.of(await routing.call(routing.app.assignment_for, case_id))
+async def get_assignment(
+    case_id: str, routing: RoutingDep, principal: CurrentPrincipal
+) -> AssignmentView:
+    assignment = await routing.call(routing.app.assignment_for, case_id)
+    require_read(principal, assignment.tenant, assignment.organization)
+    return AssignmentView.of(assignment)
 
 
 @router.post("/assignments/{case_id}/reassign")
-async def reassign(case_id: str, body: ReassignRequest, routing: RoutingDep) -> AssignmentView:
+async def reassign(
+    case_id: str, body: ReassignRequest, routing: RoutingDep, principal: CurrentPrincipal
+) -> AssignmentView:
+    current = await routing.call(routing.app.assignment_for, case_id)
+    require_act(principal, current.tenant, current.organization)
     assignment = await routing.call(
         routing.app.reassign, case_id, body.organization, body.actor, body.reason
     )

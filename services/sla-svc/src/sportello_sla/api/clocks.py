@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sportello_shared.auth import CurrentPrincipal, require_read, visible_scope
 
 from ..calendars import ROME
 from ..catalogue import UnknownStandard
@@ -49,12 +50,13 @@ class ClockView(BaseModel):
 
 
 @router.get("/cases/{case_id}/clocks")
-async def case_clocks(case_id: UUID, sla: SlaDep) -> list[ClockView]:
+async def case_clocks(case_id: UUID, sla: SlaDep, principal: CurrentPrincipal) -> list[ClockView]:
     """One clock per standard that applies to the case; empty while sla-svc has not seen it."""
     clocks = await sla.writer.call(sla.app.clocks_for, case_id)
     now = datetime.now(UTC)
     views = []
     for clock in clocks:
+        require_read(principal, clock.tenant, clock.organization)
         standard = sla.app.rule_of(clock).standard
         views.append(ClockView.of(clock, standard.name, standard.limit.describe(), now))
     return views
@@ -74,11 +76,13 @@ class BreachView(BaseModel):
 @router.get("/breaches")
 async def breaches(
     sla: SlaDep,
+    principal: CurrentPrincipal,
     tenant: str | None = None,
     organization: str | None = None,
     status: Literal["open", "all"] = "open",
 ) -> list[BreachView]:
     """Breached clocks, the most overdue first; `open` = the case has not been answered yet."""
+    tenant, organization = visible_scope(principal, tenant, organization)
     if tenant is not None:
         sla.tenant(tenant)
     board = await sla.board()
