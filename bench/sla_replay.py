@@ -10,6 +10,7 @@ set-up, not what is measured, and reading does not depend on how it was fsynced.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import time
 import uuid
@@ -30,7 +31,7 @@ from sportello_sla.adapters.replaying import replay_streams
 
 from .common import ROOT, Figure
 
-EVENTS = 1_000_000
+EVENTS = int(os.environ.get("BENCH_REPLAY_EVENTS", "1000000"))
 QUICK_EVENTS = 5_000
 PUBLISH_WINDOW = 2_000
 TENANTS = {
