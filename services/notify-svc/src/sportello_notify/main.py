@@ -67,6 +67,10 @@ class NotifySettings(ServiceSettings):
     dispatch_poll_interval: float = Field(
         default=1.0, gt=0, validation_alias=_env("DISPATCH_POLL_INTERVAL")
     )
+    # Messages of different cases delivered at once (one SMTP session or HTTP request each).
+    dispatch_concurrency: int = Field(
+        default=8, ge=1, le=64, validation_alias=_env("DISPATCH_CONCURRENCY")
+    )
     sms_endpoint: str | None = Field(default=None, validation_alias=_env("SMS_ENDPOINT"))
     sms_token: SecretStr | None = Field(default=None, validation_alias=_env("SMS_TOKEN"))
     sms_sender: str = Field(default="Sportello", validation_alias=_env("SMS_SENDER"))
@@ -129,6 +133,7 @@ def dispatcher(settings: NotifySettings, policies: Mapping[str, NotifyPolicy]) -
             runtime.lease(DISPATCH_POSITION),
             backoff=settings.backoff(),
             poll_interval=settings.dispatch_poll_interval,
+            concurrency=settings.dispatch_concurrency,
         )
         await dispatcher.run(stop)
 

@@ -91,6 +91,7 @@ class Dispatcher(LogFollower):
         backoff: Backoff | None = None,
         batch_size: int = 50,
         poll_interval: float = 1.0,
+        concurrency: int = 8,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__(app, lease, batch_size=batch_size, poll_interval=poll_interval)
@@ -100,6 +101,7 @@ class Dispatcher(LogFollower):
         self._renderer = renderer or TemplateRenderer()
         self._backoff = backoff or Backoff()
         self._clock = clock or app.clock
+        self._concurrency = concurrency
         self._stop = asyncio.Event()
         self._postponed: dict[UUID, datetime] | None = None  # loaded on the first round
 
@@ -115,9 +117,26 @@ class Dispatcher(LogFollower):
         return await super().follow_once()
 
     async def handle_batch(self, batch: Batch) -> None:
-        for _, domain_event in batch:
-            if isinstance(domain_event, DISPATCHED):
-                await self._dispatch(UUID(str(domain_event.originator_id)))
+        """Deliver a batch's messages, several cases at a time (one SMTP session each waits on the
+        network, not on us), each case's messages in log order (the citizen reads the
+        acknowledgment before the taking in charge). The position is recorded only after every
+        message of the batch is settled or postponed; an interruption leaves it unrecorded."""
+        lanes = lanes_by_case(batch)
+        slots = asyncio.Semaphore(self._concurrency)
+
+        async def deliver_in_order(notification_ids: list[UUID]) -> None:
+            async with slots:
+                for notification_id in notification_ids:
+                    await self._dispatch(notification_id)
+
+        # Not a TaskGroup: a stop must not cancel a send in flight (the 250 would be lost and
+        # the message sent again); each lane finishes its current message, then raises.
+        outcomes = await asyncio.gather(
+            *(deliver_in_order(ids) for ids in lanes), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     # --- quiet hours ----------------------------------------------------------------------------
 
@@ -267,6 +286,22 @@ class Dispatcher(LogFollower):
         except TimeoutError:
             return False
         return True
+
+
+def lanes_by_case(batch: Batch) -> list[list[UUID]]:
+    """The notifications to dispatch, grouped by case in log order. A resend carries no case id:
+    it joins its notification's lane when that was requested in the same batch, else its own
+    (a notification is never in two lanes, so it is never sent twice concurrently)."""
+    lane_of: dict[UUID, str] = {}
+    lanes: dict[str, list[UUID]] = {}
+    for _, domain_event in batch:
+        if not isinstance(domain_event, DISPATCHED):
+            continue
+        notification_id = UUID(str(domain_event.originator_id))
+        case_id = getattr(domain_event, "case_id", None)
+        lane = lane_of.setdefault(notification_id, case_id or str(notification_id))
+        lanes.setdefault(lane, []).append(notification_id)
+    return list(lanes.values())
 
 
 def _log_context(notification: Notification) -> dict[str, str]:
