@@ -129,8 +129,9 @@ class Dispatcher(LogFollower):
                 for notification_id in notification_ids:
                     await self._dispatch(notification_id)
 
-        # Not a TaskGroup: a stop must not cancel a send in flight (the 250 would be lost and
-        # the message sent again); each lane finishes its current message, then raises.
+        # Not a TaskGroup: a failure in one lane must not cancel another's send in flight (its
+        # 250 would be lost and the message sent again); every lane runs to its end or to its
+        # own interruption, then the first failure is raised.
         outcomes = await asyncio.gather(
             *(deliver_in_order(ids) for ids in lanes), return_exceptions=True
         )
