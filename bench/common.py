@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
@@ -9,13 +10,14 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
 import psycopg
+from nats.js import JetStreamContext
 from psycopg import sql
 from rich.console import Console
 from rich.table import Table
@@ -61,6 +63,19 @@ def nats(tmp: Path) -> Iterator[str]:
         return
     with NatsServer(tmp / f"nats-{uuid.uuid4().hex[:6]}") as server:
         yield server.url
+
+
+async def publish_all(
+    js: JetStreamContext, stream: str, messages: Iterable[tuple[str, bytes]], window: int = 1_000
+) -> None:
+    """Publish (subject, payload) pairs to a stream, `window` awaiting their acks at a time."""
+    pending: list[Awaitable[object]] = []
+    for subject, data in messages:
+        pending.append(js.publish(subject, data, stream=stream))
+        if len(pending) >= window:
+            await asyncio.gather(*pending)
+            pending.clear()
+    await asyncio.gather(*pending)
 
 
 @contextmanager

@@ -28,7 +28,7 @@ from sportello_shared.contracts import cases as c
 from sportello_shared.contracts import wrap
 from sportello_shared.contracts.subjects import CASES_STREAM, SLA_STREAM, case_subject
 
-from .common import DATABASE_URL, ROOT, Figure, percentile, schema, service
+from .common import DATABASE_URL, ROOT, Figure, percentile, publish_all, schema, service
 
 # The target is stated for 1,000,000 open clocks; sla-svc takes in ~100-200 cases/s today (one
 # transaction per message), so the default is what `make bench` fills in minutes. 1000000 works,
@@ -36,7 +36,6 @@ from .common import DATABASE_URL, ROOT, Figure, percentile, schema, service
 OPEN_CLOCKS = int(os.environ.get("BENCH_OPEN_CLOCKS", "100000"))
 QUICK_OPEN_CLOCKS = 2_000
 CLOCKS_PER_CASE = 2  # Rescaldina: assignment_48h and answer_30d
-WINDOW = 1_000
 
 
 @dataclass(frozen=True)
@@ -88,12 +87,6 @@ def _received(at: datetime) -> tuple[str, bytes]:
     return case_subject("rescaldina", None, "received"), envelope.to_bytes()
 
 
-async def _publish(js: JetStreamContext, messages: list[tuple[str, bytes]]) -> None:
-    for start in range(0, len(messages), WINDOW):
-        window = messages[start : start + WINDOW]
-        await asyncio.gather(*(js.publish(s, d, stream=CASES_STREAM) for s, d in window))
-
-
 async def _caught_up(js: JetStreamContext, timeout: float) -> float:
     """Seconds until every consumer on CASES has processed (acked) the whole stream."""
     started = time.perf_counter()
@@ -127,7 +120,7 @@ async def _measure(nats_url: str, pid: int, open_cases: int, breaching: Breachin
     js = nc.jetstream()
     now = datetime.now(UTC)
     started = time.perf_counter()
-    await _publish(js, [_received(now) for _ in range(open_cases)])
+    await publish_all(js, CASES_STREAM, [_received(now) for _ in range(open_cases)])
     await _caught_up(js, timeout=max(120.0, open_cases / 200))
     ingest_per_s = open_cases / (time.perf_counter() - started)
 
@@ -142,7 +135,9 @@ async def _measure(nats_url: str, pid: int, open_cases: int, breaching: Breachin
     await nc.subscribe("sla.rescaldina.*.breached", cb=on_breach)
     first = datetime.now(UTC) + breaching.lead - timedelta(hours=48)
     step = breaching.spread / breaching.cases
-    await _publish(js, [_received(first + i * step) for i in range(breaching.cases)])
+    await publish_all(
+        js, CASES_STREAM, [_received(first + i * step) for i in range(breaching.cases)]
+    )
     await asyncio.sleep((breaching.lead + breaching.spread).total_seconds() + 5)
     rss, peak = _resident_mb(pid)
     on_sla = (await js.stream_info(SLA_STREAM)).state.messages

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import nats as nats_client
 from nats.aio.client import Client as NATS
-from nats.js import JetStreamContext
 from sportello_devstack.natsserver import NatsServer
 from sportello_shared.bus.streams import ensure_streams
 from sportello_shared.contracts import CloudEvent, wrap
@@ -29,11 +28,10 @@ from sportello_shared.contracts.subjects import CASES_STREAM, case_subject
 from sportello_sla.adapters.policy_files import load_catalogue
 from sportello_sla.adapters.replaying import replay_streams
 
-from .common import ROOT, Figure
+from .common import ROOT, Figure, publish_all
 
 EVENTS = int(os.environ.get("BENCH_REPLAY_EVENTS", "1000000"))
 QUICK_EVENTS = 5_000
-PUBLISH_WINDOW = 2_000
 TENANTS = {
     "torino": "pm-reparto-1",
     "pisa": "pisamo",
@@ -137,16 +135,6 @@ def generate(total: int, seed: int = 2026) -> Iterator[tuple[str, bytes]]:
             produced += 1
 
 
-async def _fill(js: JetStreamContext, total: int) -> None:
-    window: list[asyncio.Future[object]] = []
-    for subject, data in generate(total):
-        window.append(asyncio.ensure_future(js.publish(subject, data, stream=CASES_STREAM)))
-        if len(window) >= PUBLISH_WINDOW:
-            await asyncio.gather(*window)
-            window.clear()
-    await asyncio.gather(*window)
-
-
 async def bare_read(nc: NATS, total: int) -> float:
     """Seconds for an ordered consumer to receive `total` messages, doing nothing with them."""
     js = nc.jetstream()
@@ -176,7 +164,7 @@ async def run(tmp: Path, quick: bool) -> list[Figure]:
         nc = await nats_client.connect(servers=[server.url])
         js = nc.jetstream()
         await ensure_streams(js)
-        await _fill(js, total)
+        await publish_all(js, CASES_STREAM, generate(total), window=2_000)
         bare_seconds = await bare_read(nc, total)
         result = await replay_streams(js, catalogue, lambda: datetime(2027, 6, 1, tzinfo=UTC))
         await nc.close()

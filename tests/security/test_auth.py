@@ -26,14 +26,6 @@ CASE: dict[str, Any] = {
 
 
 @pytest.fixture
-def issuer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DevIssuer:
-    issuer = DevIssuer(tmp_path / "auth")
-    for key, value in issuer.env().items():
-        monkeypatch.setenv(key, value)
-    return issuer
-
-
-@pytest.fixture
 async def client(
     issuer: DevIssuer,  # noqa: ARG001 (it sets AUTH_* before the app reads them)
     tmp_path: Path,

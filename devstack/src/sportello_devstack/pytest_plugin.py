@@ -12,6 +12,7 @@ import pytest
 from eventsourcing.cipher import AESCipher
 from psycopg import sql
 
+from .issuer import DevIssuer
 from .natsserver import NatsServer
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -83,3 +84,13 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, cipher_key: str) -> di
         "SPORTELLO_DATA_DIR": str(tmp_path / "data"),
         "CIPHER_KEY": cipher_key,
     }
+
+
+@pytest.fixture
+def issuer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DevIssuer:
+    """Authentication on, as in production: a local issuer whose JWKS the services read from the
+    environment (set before a test builds its app). `issuer.token(role, tenant, organization)`."""
+    issuer = DevIssuer(tmp_path / "auth")
+    for key, value in issuer.env().items():
+        monkeypatch.setenv(key, value)
+    return issuer

@@ -12,6 +12,7 @@ import nats
 import pytest
 from fastapi import FastAPI
 from nats.js import JetStreamContext
+from sportello_devstack.issuer import DevIssuer
 from sportello_notify.adapters.dispatcher import DISPATCH_POSITION
 from sportello_notify.main import build
 from sportello_shared.contracts import CloudEvent
@@ -409,14 +410,8 @@ async def test_with_authentication_a_case_s_messages_are_its_tenant_s_and_office
     service: AppFactory,
     js: JetStreamContext,
     mail_sink: SmtpServer,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    issuer: DevIssuer,
 ) -> None:
-    from sportello_devstack.issuer import DevIssuer
-
-    issuer = DevIssuer(tmp_path / "auth")
-    for key, value in issuer.env().items():
-        monkeypatch.setenv(key, value)
     app = await service(mail_sink.port)
     story = fresh_story(tenant="pisa")
     for event in story.events:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,11 +16,8 @@ from .conftest import nth_decision, receive, settings_for
 
 @pytest.fixture
 async def secured(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store: dict[str, str], nats_url: str
+    issuer: DevIssuer, store: dict[str, str], nats_url: str
 ) -> AsyncIterator[tuple[httpx.AsyncClient, DevIssuer]]:
-    issuer = DevIssuer(tmp_path / "auth")
-    for key, value in issuer.env().items():
-        monkeypatch.setenv(key, value)
     app: FastAPI = build(settings_for(store, nats_url))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

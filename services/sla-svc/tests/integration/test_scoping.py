@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -16,14 +15,6 @@ from sportello_devstack.issuer import DevIssuer
 from sportello_sla.main import SlaSettings, build
 
 from .conftest import assigned, clock_with_status, publish, received
-
-
-@pytest.fixture
-def issuer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DevIssuer:
-    issuer = DevIssuer(tmp_path / "auth")
-    for key, value in issuer.env().items():
-        monkeypatch.setenv(key, value)
-    return issuer
 
 
 @pytest.fixture
