@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from sportello_shared.application import Writer
 from sportello_shared.auth import (
@@ -21,7 +21,13 @@ from sportello_shared.auth import (
 from sportello_shared.contracts.cases import Channel, Citizen, HandlingMode, Kind, Location
 from sportello_shared.tracing import child_traceparent
 
-from .application import IntakeApplication, RegisterCase, Registration
+from .application import (
+    ErasureReport,
+    ErasureRequest,
+    IntakeApplication,
+    RegisterCase,
+    Registration,
+)
 from .domain import Case, Status
 from .search import CaseQuery, CaseRow, from_micros
 
@@ -118,6 +124,7 @@ class CaseView(BaseModel):
     received_at: datetime
     registered_at: datetime
     outcome: str | None
+    personal_data_erased_at: datetime | None = None
     timeline: list[dict[str, Any]]
 
     @classmethod
@@ -136,6 +143,7 @@ class CaseView(BaseModel):
             received_at=case.received_at,
             registered_at=case.registered_at,
             outcome=case.outcome,
+            personal_data_erased_at=case.personal_data_erased_at,
             timeline=case.timeline,
         )
 
@@ -366,3 +374,51 @@ async def request_reassignment(case_id: UUID, body: ReasonRequest, intake: Intak
         body.occurred_at,
         intake.traceparent,
     )
+
+
+# --- the right to be forgotten (admin only, as every /admin/ route) -----------------------------
+
+
+class ErasureBody(_Body):
+    """Whose personal data: the citizen of a case, or their e-mail or phone (or several)."""
+
+    case_id: UUID | None = None
+    email: Annotated[str | None, Field(max_length=320)] = None
+    phone: Annotated[str | None, Field(max_length=40)] = None
+
+
+class ErasedCase(BaseModel):
+    case_id: UUID
+    reference: str
+    tenant: str
+
+
+class ErasureView(BaseModel):
+    erased_at: datetime
+    data_keys_deleted: int
+    cases: list[ErasedCase]
+
+    @classmethod
+    def of(cls, report: ErasureReport) -> ErasureView:
+        cases = [
+            ErasedCase(case_id=c.id, reference=c.reference, tenant=c.tenant) for c in report.cases
+        ]
+        return cls(erased_at=report.erased_at, data_keys_deleted=report.subjects, cases=cases)
+
+
+@router.post("/admin/erasures", tags=["admin"], status_code=201)
+async def erase_personal_data(body: ErasureBody, intake: IntakeDep) -> ErasureView:
+    """Crypto-shred a citizen's personal data on every case of theirs (all must be closed).
+
+    Their key is deleted: name, contact, description and location become unreadable in the
+    whole history and every backup, while the cases' facts (dates, category, office, outcome)
+    stay. `case.personal_data_erased` tells the other services to erase their copies.
+    """
+    if body.case_id is None and not body.email and not body.phone:
+        raise HTTPException(422, "name the citizen: case_id, email or phone")
+    request = ErasureRequest(body.case_id, body.email, body.phone)
+    actor = intake.principal.subject
+    report = await intake.writer.call(
+        intake.app.erase_personal_data, request, actor, intake.traceparent
+    )
+    return ErasureView.of(report)

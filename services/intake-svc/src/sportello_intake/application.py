@@ -20,6 +20,7 @@ from sportello_shared.contracts import EventPayload
 from sportello_shared.contracts.cases import CaseAssigned, CaseRoutingFailed
 from sportello_shared.contracts.ingest import CaseStatusReported, CaseSubmitted, ReportedStatus
 from sportello_shared.contracts.sla import SlaDeadlineSet, SlaMet
+from sportello_shared.personal_data.store import PersonalDataStore
 from sportello_shared.tenants import TenantCatalogue
 
 from .domain import Case, CaseError, ReferenceCounter, case_id_for
@@ -95,7 +96,54 @@ class Registration:
     created: bool = field(default=True)
 
 
-class IntakeApplication(ServiceApplication):
+@dataclass(frozen=True)
+class ErasureRequest:
+    """Whose personal data to erase: the citizen of a case, or by their e-mail or phone."""
+
+    case_id: UUID | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class ErasureReport:
+    subjects: int  # keys deleted
+    cases: list[Case]
+    erased_at: datetime
+
+
+class NothingToErase(LookupError):
+    pass
+
+
+class CasesStillOpen(CaseError):
+    def __init__(self, references: list[str]) -> None:
+        super().__init__(
+            "personal data is erased only when every case of the citizen is closed or rejected; "
+            f"still open: {', '.join(references)}"
+        )
+        self.references = references
+
+
+def citizen_contacts(citizen: dict[str, Any]) -> list[tuple[str, str]]:
+    """The contacts that identify a citizen, normalised: e-mail first, then phone, then post."""
+    contacts = []
+    if citizen.get("email"):
+        contacts.append(("email", str(citizen["email"]).strip().lower()))
+    if citizen.get("phone"):
+        contacts.append(("phone", _digits(str(citizen["phone"]))))
+    if citizen.get("address"):
+        name = str(citizen.get("name", "")).strip().lower()
+        contacts.append(("post", f"{name}|{str(citizen['address']).strip().lower()}"))
+    return contacts
+
+
+def _digits(phone: str) -> str:
+    digits = "".join(c for c in phone if c.isdigit())
+    return digits[2:] if phone.strip().startswith("+39") else digits
+
+
+class IntakeApplication(PersonalDataStore, ServiceApplication):
     name = "intake"
     snapshotting_intervals = {ReferenceCounter: 100}
 
@@ -140,6 +188,7 @@ class IntakeApplication(ServiceApplication):
                     outcomes.append(exc)
             try:
                 if batch.aggregates:
+                    self._ensure_data_keys(batch)
                     self.save(*batch.aggregates)
             except IntegrityError:
                 # Another replica drew from the same reference counter: draw again, after a
@@ -190,11 +239,70 @@ class IntakeApplication(ServiceApplication):
             registered_at=now,
             actor=command.actor,
             traceparent=command.traceparent,
+            data_subject=self.data_subject_of(command.citizen),
         )
         if command.out_of_scope:
             case.reject(command.out_of_scope, command.actor, now, command.traceparent)
         batch.cases[case_id] = case
         return Registration(case)
+
+    def pseudonyms_of(self, citizen: dict[str, Any]) -> list[str]:
+        """The citizen's contacts (e-mail, phone, post), keyed-hashed: not reversible."""
+        return [self.vault.pseudonym(kind, value) for kind, value in citizen_contacts(citizen)]
+
+    def data_subject_of(self, citizen: dict[str, Any]) -> str:
+        """Whose key seals the case's personal data: the pseudonym of the first contact."""
+        return self.pseudonyms_of(citizen)[0]
+
+    def _ensure_data_keys(self, batch: RegistrationBatch) -> None:
+        """The new citizens' keys, durable before the events sealed under them, and each case
+        linked to every contact it names, so an erasure asked by any of them finds it."""
+        cases = batch.cases.values()
+        self.vault.ensure(
+            [case.data_subject for case in cases],
+            [(case.id, p) for case in cases for p in self.pseudonyms_of(case.citizen)],
+        )
+
+    # --- the right to be forgotten ---------------------------------------------------------------
+
+    def erase_personal_data(
+        self, request: ErasureRequest, actor: str, traceparent: str | None
+    ) -> ErasureReport:
+        """Delete the citizen's key, then record the erasure on each of their cases.
+
+        A crash in between leaves the key deleted and some cases without the event: asking again
+        records the rest (the key is gone either way, so nothing is readable meanwhile).
+        """
+        pseudonyms = self._pseudonyms_asked(request)
+        found = map(self._find, self.vault.aggregates_of(pseudonyms))
+        cases = [case for case in found if case is not None]
+        if not cases:
+            raise NothingToErase("no case of this citizen")
+        still_open = sorted(c.reference for c in cases if c.is_open)
+        if still_open:
+            raise CasesStillOpen(still_open)
+        now = self.clock()
+        subjects = sorted({*pseudonyms, *(c.data_subject for c in cases if c.data_subject)})
+        self.vault.erase(subjects, actor, now)
+        for case in cases:
+            case.erase_personal_data(actor, now, traceparent)
+        self.save(*cases)
+        return ErasureReport(len(subjects), cases, now)
+
+    def _pseudonyms_asked(self, request: ErasureRequest) -> list[str]:
+        pseudonyms = []
+        if request.case_id is not None:
+            case = self._find(request.case_id)
+            if case is None:
+                raise CaseNotFound(f"no case {request.case_id}")
+            if not case.data_subject:
+                raise NothingToErase(f"{case.reference} was registered before per-citizen keys")
+            pseudonyms.append(case.data_subject)
+            if case.personal_data_erased_at is None:
+                pseudonyms += self.pseudonyms_of(case.citizen)
+        contacts = {"email": request.email, "phone": request.phone}
+        pseudonyms += self.pseudonyms_of({k: v for k, v in contacts.items() if v})
+        return sorted(set(pseudonyms))
 
     def reject(self, case_id: UUID, reason: str, actor: str, traceparent: str | None) -> Case:
         return self._act(case_id, lambda case, now: case.reject(reason, actor, now, traceparent))
@@ -415,6 +523,7 @@ class IntakeApplication(ServiceApplication):
             self._prepare_registration(command, batch)
         except (UnknownTenant, UnknownCategory, IdempotencyConflict) as exc:
             raise Rejected(str(exc)) from exc
+        self._ensure_data_keys(batch)
         processing_event.collect_events(*batch.aggregates)
 
     @react.register

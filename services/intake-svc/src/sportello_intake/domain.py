@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
+from sportello_shared.personal_data import ERASED_TEXT
 
 CASE_NAMESPACE = UUID("5b1f3c2e-7d4a-4c1e-9a53-0c6f2f7d8e11")
 COUNTER_NAMESPACE = UUID("a3d0b6f4-2e51-4f0b-8a4e-3f7c9e1d2b60")
@@ -59,8 +60,23 @@ def case_id_for(tenant: str, idempotency_key: str) -> UUID:
     return uuid5(CASE_NAMESPACE, f"{tenant}/{idempotency_key}")
 
 
+# What the citizen's personal data reads as once their key is erased (crypto-shredding).
+ERASED_CITIZEN: dict[str, Any] = {"name": ERASED_TEXT}
+PERSONAL_FIELDS_ERASED: dict[str, Any] = {
+    "citizen": ERASED_CITIZEN,
+    "description": ERASED_TEXT,
+    "location": None,
+    "attachments": [],
+}
+
+
 class Case(Aggregate):
     class Registered(Aggregate.Created):
+        """v2 added `data_subject`: the citizen's pseudonym, whose key seals the personal fields."""
+
+        class_version = 2
+        personal_data: ClassVar[dict[str, Any]] = PERSONAL_FIELDS_ERASED
+
         tenant: str
         reference: str
         kind: str
@@ -76,6 +92,11 @@ class Case(Aggregate):
         registered_at: datetime
         actor: str
         traceparent: str | None
+        data_subject: str = ""  # none: sealed by nobody's key, kept under the store's cipher only
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["data_subject"] = ""  # recorded before per-citizen keys: not erasable
 
     class LifecycleEvent(Aggregate.Event):
         """A step of the case's life, carrying who/where so it can be published on its own."""
@@ -145,6 +166,7 @@ class Case(Aggregate):
         registered_at: datetime,
         actor: str,
         traceparent: str | None,
+        data_subject: str = "",
     ) -> None:
         self.tenant = tenant
         self.reference = reference
@@ -167,6 +189,8 @@ class Case(Aggregate):
         self.deadlines: dict[str, datetime] = {}
         self.last_occurred_at = received_at
         self.timeline: list[dict[str, Any]] = []
+        self.data_subject = data_subject
+        self.personal_data_erased_at: datetime | None = None
         self._log("received", received_at, actor, channel=channel)
 
     @classmethod
@@ -186,10 +210,12 @@ class Case(Aggregate):
     class AssignmentRecorded(Aggregate.Event):
         """Routing's decision on the file, with what the new organization needs to act on it.
 
-        v2 added tenant, reference and the dossier (published only to that organization).
+        v2 added tenant, reference and the dossier (published only to that organization);
+        v3 the citizen's pseudonym, whose key seals the dossier.
         """
 
-        class_version = 2
+        class_version = 3
+        personal_data: ClassVar[dict[str, Any]] = {"dossier": {}}
 
         organization: str
         organization_name: str
@@ -198,10 +224,15 @@ class Case(Aggregate):
         tenant: str
         reference: str
         dossier: dict[str, Any]
+        data_subject: str
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state.update(tenant="", reference="", dossier={})
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["data_subject"] = ""
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Case)
@@ -229,6 +260,7 @@ class Case(Aggregate):
             tenant=self.tenant,
             reference=self.reference,
             dossier=self.dossier(),
+            data_subject=self.data_subject,
         )
 
     def dossier(self) -> dict[str, Any]:
@@ -271,6 +303,45 @@ class Case(Aggregate):
     def expected_at(self) -> datetime | None:
         """The nearest promise still open (Open311's `expected_datetime`)."""
         return min(self.deadlines.values()) if self.deadlines and self.is_open else None
+
+    # --- the right to be forgotten ---------------------------------------------------------------
+
+    class PersonalDataErased(Aggregate.Event):
+        """The citizen's key was deleted: the file keeps its facts, not who asked or what."""
+
+        tenant: str
+        reference: str
+        organization: str | None
+        actor: str
+        occurred_at: datetime
+        traceparent: str | None
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate.forget_personal_data(self.occurred_at)
+            aggregate._log("personal_data_erased", self.occurred_at, self.actor)
+
+    def erase_personal_data(self, actor: str, now: datetime, traceparent: str | None) -> None:
+        """Record the erasure; refused while the case is open (the office still needs the
+        contact), and nothing new when it was recorded already."""
+        if self.is_open:
+            raise TransitionNotAllowed("erase the personal data of", self.status)
+        if self.personal_data_erased_at is not None:
+            return
+        self.trigger_event(
+            Case.PersonalDataErased,
+            tenant=self.tenant,
+            reference=self.reference,
+            organization=self.organization,
+            actor=actor,
+            occurred_at=now,
+            traceparent=traceparent,
+        )
+
+    def forget_personal_data(self, at: datetime) -> None:
+        for name, erased in PERSONAL_FIELDS_ERASED.items():
+            setattr(self, name, erased)
+        self.personal_data_erased_at = at
 
     # --- commands -------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from .application import (
     CaseNotFound,
     IdempotencyConflict,
     IntakeApplication,
+    NothingToErase,
     UnknownCategory,
     UnknownTenant,
 )
@@ -75,6 +76,7 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
         rate_limits={"/open311/v2/requests": 60.0},  # per client address and minute
         error_statuses={
             CaseNotFound: 404,
+            NothingToErase: 404,
             UnknownTenant: 422,
             UnknownCategory: 422,
             CaseError: 409,
@@ -83,6 +85,13 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
     )
 
 
-def cli() -> None:
+def run_server() -> None:
     settings = IntakeSettings()
     serve(settings, lambda: build(settings))
+
+
+def cli() -> None:
+    """The `sportello-intake` executable: no argument starts the server; `erase` forgets."""
+    from .cli import app  # imported late: the CLI needs this module, not the other way round
+
+    app()

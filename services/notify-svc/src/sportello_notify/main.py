@@ -165,6 +165,7 @@ def build(settings: NotifySettings | None = None) -> FastAPI:
                     case_events("assigned"),
                     case_events("taken_in_charge"),
                     case_events("closed"),
+                    case_events("personal_data_erased"),
                 ),
             ),
             # deadlines close to or past: the office and the URP are told

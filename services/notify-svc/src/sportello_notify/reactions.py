@@ -20,11 +20,13 @@ from sportello_shared.contracts import EventPayload
 from sportello_shared.contracts.cases import (
     CaseAssigned,
     CaseClosed,
+    CasePersonalDataErased,
     CaseReceived,
     CaseTakenInCharge,
 )
 from sportello_shared.contracts.sla import SlaBreached, SlaWarning
 from sportello_shared.contracts.subjects import UNASSIGNED
+from sportello_shared.personal_data.store import PersonalDataStore
 from sportello_shared.tenants import TenantCatalogue
 from sportello_shared.tracing import child_traceparent
 
@@ -48,7 +50,7 @@ AggregateT = TypeVar("AggregateT", bound=Aggregate)
 Processing = ProcessingEvent[UUID]
 
 
-class Reactions(ServiceApplication):
+class Reactions(PersonalDataStore, ServiceApplication):
     tenants: TenantCatalogue
     clock: Callable[[], datetime]
     max_event_age: timedelta
@@ -105,6 +107,18 @@ class Reactions(ServiceApplication):
             case_file.record_organization(incoming.envelope.organization)
         extra = {"outcome": payload.outcome}
         self._tell_citizen(case_file, Template.CLOSED, extra, incoming, processing_event)
+
+    @react.register
+    def _(
+        self, payload: CasePersonalDataErased, incoming: Incoming, processing_event: Processing
+    ) -> None:
+        """The citizen was forgotten at intake: notify deletes the case's key (its contact, the
+        messages' recipients and texts, the survey comment become unreadable) and notes it."""
+        self.vault.erase([payload.case_id], payload.actor or "intake-svc", payload.occurred_at)
+        case_file = self._find(CaseFile, case_file_id(payload.case_id))
+        if case_file is not None:
+            case_file.erase_personal_data(payload.actor or "intake-svc", payload.occurred_at)
+            processing_event.collect_events(case_file)
 
     @react.register
     def _(self, payload: SlaWarning, incoming: Incoming, processing_event: Processing) -> None:

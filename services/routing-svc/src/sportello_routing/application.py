@@ -14,7 +14,13 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from sportello_shared.application import Incoming, Rejected, RetryLater, ServiceApplication
 from sportello_shared.contracts import EventPayload
-from sportello_shared.contracts.cases import CaseReassignmentRequested, CaseReceived, CaseReopened
+from sportello_shared.contracts.cases import (
+    CasePersonalDataErased,
+    CaseReassignmentRequested,
+    CaseReceived,
+    CaseReopened,
+)
+from sportello_shared.personal_data.store import PersonalDataStore
 from sportello_shared.tenants import Organization, Tenant, TenantCatalogue
 
 from .domain import (
@@ -68,7 +74,7 @@ class Publication:
     report: Report
 
 
-class RoutingApplication(ServiceApplication):
+class RoutingApplication(PersonalDataStore, ServiceApplication):
     name = "routing"
 
     def __init__(
@@ -304,6 +310,21 @@ class RoutingApplication(ServiceApplication):
         return back_to_last(last, self.ruleset(assignment.tenant).version, otherwise.decision)
 
     # --- plumbing -----------------------------------------------------------------------------
+
+    @react.register
+    def _(
+        self,
+        payload: CasePersonalDataErased,
+        incoming: Incoming,
+        processing_event: ProcessingEvent[UUID],
+    ) -> None:
+        """The citizen was forgotten at intake: the case's key goes, and with it the description
+        in every decision's facts; who decided what, and why, stays."""
+        self.vault.erase([payload.case_id], payload.actor or "intake-svc", payload.occurred_at)
+        assignment = self._find(Assignment, Assignment.create_id(payload.case_id))
+        if assignment is not None:
+            assignment.erase_personal_data(payload.occurred_at)
+            processing_event.collect_events(assignment)
 
     def _decided(self, case_id: str) -> Assignment:
         assignment = self._find(Assignment, Assignment.create_id(case_id))

@@ -24,7 +24,7 @@ from .application import (
 )
 from .domain import InvalidRules, OrganizationInUse, Problem, UnknownOrganization, VersionConflict
 
-CONSUMED = ("received", "reassignment_requested", "reopened")
+CONSUMED = ("received", "reassignment_requested", "reopened", "personal_data_erased")
 
 
 class RoutingSettings(ServiceSettings):

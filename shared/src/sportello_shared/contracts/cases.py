@@ -186,3 +186,13 @@ class CaseHandedOver(_CaseEvent):
     location: Location | None = None
     handling_mode: HandlingMode | None = None
     received_at: AwareDatetime
+
+
+class CasePersonalDataErased(_CaseEvent):
+    """The citizen's personal data on this case was erased (right to be forgotten).
+
+    Every service and partner that keeps a copy of the citizen's contact or of what they wrote
+    about this case erases it; the case's facts (dates, category, office, outcome) stay.
+    """
+
+    event: ClassVar[str] = "personal_data_erased"

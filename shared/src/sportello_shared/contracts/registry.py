@@ -19,6 +19,7 @@ PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
     cases.CaseReopened,
     cases.CaseReassignmentRequested,
     cases.CaseHandedOver,
+    cases.CasePersonalDataErased,
     sla.SlaDeadlineSet,
     sla.SlaWarning,
     sla.SlaBreached,

@@ -9,6 +9,7 @@ from sportello_shared.bus.relay import Outgoing, outgoing_for
 from sportello_shared.contracts import EventPayload
 from sportello_shared.contracts import cases as public
 from sportello_shared.contracts.subjects import UNASSIGNED, case_subject
+from sportello_shared.personal_data import is_erased
 
 from ..domain import Case
 
@@ -22,7 +23,9 @@ def to_public(domain_event: Any) -> Outgoing | None:  # noqa: ARG001
 
 
 @to_public.register
-def _(e: Case.Registered) -> Outgoing:
+def _(e: Case.Registered) -> Outgoing | None:
+    if is_erased(e):  # relayed after the erasure (a relay far behind): the contact is gone
+        return None
     payload = public.CaseReceived(
         case_id=str(e.originator_id),
         reference=e.reference,
@@ -43,7 +46,7 @@ def _(e: Case.Registered) -> Outgoing:
 
 @to_public.register
 def _(e: Case.AssignmentRecorded) -> Outgoing | None:
-    if not e.dossier:  # recorded before v2: nothing to hand over
+    if not e.dossier or is_erased(e):  # recorded before v2, or erased: nothing to hand over
         return None
     dossier = e.dossier
     payload = public.CaseHandedOver(
@@ -62,6 +65,17 @@ def _(e: Case.AssignmentRecorded) -> Outgoing | None:
         else None,
         handling_mode=dossier["handling_mode"],
         received_at=dossier["received_at"],
+    )
+    return _outgoing(e, payload, e.tenant, e.organization, e.traceparent)
+
+
+@to_public.register
+def _(e: Case.PersonalDataErased) -> Outgoing:
+    payload = public.CasePersonalDataErased(
+        case_id=str(e.originator_id),
+        reference=e.reference,
+        occurred_at=e.occurred_at,
+        actor=e.actor,
     )
     return _outgoing(e, payload, e.tenant, e.organization, e.traceparent)
 

@@ -180,6 +180,10 @@ class Dispatcher(LogFollower):
             return  # settled before a restart re-read this part of the log
         if notification.channel is Channel.LETTER:
             return  # a task for the office, in its letter tray until it is posted
+        if not notification.recipient:
+            # The citizen's data was erased before this message went out: nobody to write to.
+            await self._fail(notification, "the recipient's personal data was erased")
+            return
         hold = self._notify.hold_until(notification, self._clock())
         if hold is not None:
             await self._postpone(notification, hold)

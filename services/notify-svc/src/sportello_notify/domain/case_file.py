@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, ClassVar
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
+from sportello_shared.personal_data import ERASED_TEXT
 
 from .notification import Channel
 
@@ -54,6 +56,16 @@ class Skipped:
 
 class CaseFile(Aggregate):
     class Opened(Aggregate.Created):
+        # sealed under the case's key: intake's erasure of the case erases notify's copy too
+        personal_data: ClassVar[dict[str, Any]] = {
+            "citizen_name": ERASED_TEXT,
+            "email": None,
+            "phone": None,
+            "address": None,
+            "description": ERASED_TEXT,
+        }
+        personal_data_subject: ClassVar[str] = "case_id"
+
         case_id: str
         tenant: str
         reference: str
@@ -90,6 +102,7 @@ class CaseFile(Aggregate):
         self.organization: str | None = None
         self.notifications: list[UUID] = []
         self.skipped: list[Skipped] = []
+        self.personal_data_erased_at: datetime | None = None
 
     @classmethod
     def open(
@@ -156,3 +169,21 @@ class CaseFile(Aggregate):
     @event(MessageSkipped)
     def _skipped(self, template: str, trigger_event_id: str, reason: str, at: datetime) -> None:
         self.skipped.append(Skipped(template, trigger_event_id, reason, at))
+
+    # --- the right to be forgotten ---------------------------------------------------------------
+
+    class PersonalDataErased(Aggregate.Event):
+        actor: str
+        at: datetime
+
+    def erase_personal_data(self, actor: str, at: datetime) -> None:
+        """intake erased the citizen's data: notify forgets its copy (its key is deleted too)."""
+        if self.personal_data_erased_at is None:
+            self._personal_data_erased(actor=actor, at=at)
+
+    @event(PersonalDataErased)
+    def _personal_data_erased(self, actor: str, at: datetime) -> None:
+        self.citizen_name = ERASED_TEXT
+        self.contact = Contact()
+        self.description = ERASED_TEXT
+        self.personal_data_erased_at = at

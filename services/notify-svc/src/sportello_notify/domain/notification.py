@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -100,6 +100,10 @@ class Notification(Aggregate):
     failed; `attempts` keeps every try of every round."""
 
     class Requested(Aggregate.Created):
+        # who it is for and what it says name the citizen: sealed under the case's key
+        personal_data: ClassVar[dict[str, Any]] = {"recipient": "", "context": {}}
+        personal_data_subject: ClassVar[str] = "case_id"
+
         case_id: str
         tenant: str
         template: str

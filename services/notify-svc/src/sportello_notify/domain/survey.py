@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from statistics import mean
+from typing import Any, ClassVar
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -108,6 +109,9 @@ class Survey(Aggregate):
         )
 
     class Answered(Aggregate.Event):
+        personal_data: ClassVar[dict[str, Any]] = {"comment": None}  # the citizen's own words
+        personal_data_subject: ClassVar[str] = "case_id"
+
         case_id: str
         tenant: str
         organization: str | None

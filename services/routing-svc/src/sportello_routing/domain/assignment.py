@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
+from sportello_shared.personal_data import ERASED_TEXT
 
 from .decide import Decision
 from .rules import CaseFacts
@@ -59,19 +60,57 @@ class Assignment(Aggregate):
     class RoutingFailed(Decided):
         pass
 
-    @event("Opened")
-    def __init__(self, case_id: str, tenant: str, reference: str, facts: dict[str, Any]) -> None:
+    class Opened(Aggregate.Created):
+        """v2 keeps what the citizen wrote apart from the other facts, sealed under the case's
+        key (crypto-shredding: intake's erasure of the case erases routing's copy too)."""
+
+        class_version = 2
+        personal_data: ClassVar[dict[str, Any]] = {"description": ERASED_TEXT}
+        personal_data_subject: ClassVar[str] = "case_id"
+
+        case_id: str
+        tenant: str
+        reference: str
+        facts: dict[str, Any]
+        description: str = ""
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["description"] = state["facts"].pop("description", "")
+
+    @event(Opened)
+    def __init__(
+        self,
+        case_id: str,
+        tenant: str,
+        reference: str,
+        facts: dict[str, Any],
+        description: str = "",
+    ) -> None:
         self.case_id = case_id
         self.tenant = tenant
         self.reference = reference
-        self.facts_record = facts
+        self.facts_record = facts | {"description": description}
         self.organization: str | None = None
         self.declined: list[str] = []
         self.history: list[dict[str, Any]] = []
+        self.personal_data_erased_at: datetime | None = None
 
     @classmethod
     def open(cls, case_id: str, reference: str, facts: CaseFacts) -> Assignment:
-        return cls(case_id, facts.tenant, reference, asdict(facts))
+        recorded = asdict(facts)
+        description = recorded.pop("description")
+        return cls(case_id, facts.tenant, reference, recorded, description)
+
+    def erase_personal_data(self, at: datetime) -> None:
+        """What the citizen wrote is forgotten; the decisions and their reasons stay."""
+        if self.personal_data_erased_at is None:
+            self._personal_data_erased(at=at)
+
+    @event("PersonalDataErased")
+    def _personal_data_erased(self, at: datetime) -> None:
+        self.facts_record = self.facts_record | {"description": ERASED_TEXT}
+        self.personal_data_erased_at = at
 
     @staticmethod
     def create_id(case_id: str) -> UUID:

@@ -1,0 +1,78 @@
+"""Seal the personal fields of stored events under their data subject's key.
+
+The mapper moves the fields an event class declares personal (see the package docstring) into
+one AES-GCM envelope under the subject's key before the event is transcoded (the store's own
+cipher then encrypts the whole state as before), and puts them back when the event is read. Once
+the subject's key is erased, each field reads as the value the class declares for it, and the
+event is marked so that publishers can tell.
+
+Upcasters run before the fields are put back: an upcaster must not touch a personal field.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import os
+from typing import Any, Final
+from uuid import UUID
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Mapper, StoredEvent
+
+from . import ERASED_MARK, data_subject_of, personal_fields
+from .vault import DataKeyVault
+
+SEALED: Final = "_sealed_personal_data"
+
+
+class PersonalDataMapper(Mapper[UUID]):
+    def __init__(self, base: Mapper[UUID], vault: DataKeyVault) -> None:
+        super().__init__(base.transcoder, base.compressor, base.cipher)
+        self.vault = vault
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        fields = personal_fields(type(domain_event))
+        subject = data_subject_of(domain_event) if fields else ""
+        if not subject:
+            return super().to_stored_event(domain_event)
+        state = dict(vars(domain_event))
+        personal = {name: state.pop(name) for name in fields if name in state}
+        key = self.vault.key(subject)
+        if isinstance(key, bytes):
+            state[SEALED] = {"subject": subject, "sealed": self._seal(key, subject, personal)}
+        else:
+            # Erased already (a late redelivery): what was erased is never written again.
+            state.update({name: copy.deepcopy(fields[name]) for name in personal})
+        sealed_event = object.__new__(type(domain_event))
+        object.__setattr__(sealed_event, "__dict__", state)
+        return super().to_stored_event(sealed_event)
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        domain_event = super().to_domain_event(stored_event)
+        state = vars(domain_event)
+        envelope = state.pop(SEALED, None)
+        if envelope is None:
+            return domain_event
+        subject = envelope["subject"]
+        key = self.vault.key(subject, create=False)
+        if isinstance(key, bytes):
+            state.update(self._open(key, subject, envelope["sealed"]))
+        else:
+            fields = personal_fields(type(domain_event))
+            state.update({name: copy.deepcopy(value) for name, value in fields.items()})
+            state[ERASED_MARK] = True
+        return domain_event
+
+    def _seal(self, key: bytes, subject: str, personal: dict[str, Any]) -> str:
+        nonce = os.urandom(12)
+        plain = self.transcoder.encode(personal)
+        sealed = AESGCM(key).encrypt(nonce, plain, subject.encode())
+        return base64.b64encode(nonce + sealed).decode()
+
+    def _open(self, key: bytes, subject: str, sealed: str) -> dict[str, Any]:
+        raw = base64.b64decode(sealed)
+        plain = AESGCM(key).decrypt(raw[:12], raw[12:], subject.encode())
+        opened: dict[str, Any] = self.transcoder.decode(plain)
+        return opened

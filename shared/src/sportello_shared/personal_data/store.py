@@ -1,0 +1,30 @@
+"""The Application mixin that seals personal data under per-subject keys."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Mapper
+
+from .mapper import PersonalDataMapper
+from .vault import DataKeyVault, open_vault
+
+
+class PersonalDataStore(Application[UUID]):
+    """Mix into an Application whose events declare personal fields: gives it `self.vault`.
+
+    The vault sits beside the event store (same SQLite file or PostgreSQL schema) and its keys are
+    wrapped with the store's own cipher.
+    """
+
+    vault: DataKeyVault
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        base = super().construct_mapper()
+        self.vault = open_vault(self.env, self.name.lower(), base.cipher)
+        return PersonalDataMapper(base, self.vault)
+
+    def close(self) -> None:
+        super().close()
+        self.vault.close()
