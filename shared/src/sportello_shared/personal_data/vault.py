@@ -77,8 +77,8 @@ class DataKeyVault(ABC):
             return cached
         found = self._read_key(subject)
         if found is None and create:
-            self.ensure([subject])
-            found = self._read_key(subject)
+            self.ensure([subject])  # remembers the key that was stored, ours or a replica's
+            return self._cached(subject)
         if found is not None:
             self._remember(subject, found)
         return found
@@ -97,7 +97,9 @@ class DataKeyVault(ABC):
         if not missing and not rows:
             return
         new_keys = [(s, self._wrap(os.urandom(KEY_BYTES))) for s in missing]
-        self._insert(new_keys, rows)
+        # Another replica may have made some of these keys first: cache what was stored.
+        for subject, (wrapped, erased) in self._insert(new_keys, rows).items():
+            self._remember(subject, ERASED if erased or wrapped is None else self._unwrap(wrapped))
 
     def erase(self, subjects: Sequence[str], actor: str, at: datetime) -> None:
         """Delete the subjects' keys (a subject never seen before is recorded as erased too)."""
@@ -124,7 +126,10 @@ class DataKeyVault(ABC):
     def _read_stored(self, subject: str) -> tuple[bytes | None, bool] | None: ...
 
     @abstractmethod
-    def _insert(self, keys: list[tuple[str, bytes]], links: list[tuple[str, str]]) -> None: ...
+    def _insert(
+        self, keys: list[tuple[str, bytes]], links: list[tuple[str, str]]
+    ) -> dict[str, tuple[bytes | None, bool]]:
+        """Insert what is missing; return the stored (wrapped key, erased) of `keys`' subjects."""
 
     @abstractmethod
     def _delete_keys(self, subjects: list[str], actor: str, at: datetime) -> None: ...
@@ -191,12 +196,15 @@ class InMemoryDataKeyVault(DataKeyVault):
                 return None
             return self._keys[subject], subject in self._erasures
 
-    def _insert(self, keys: list[tuple[str, bytes]], links: list[tuple[str, str]]) -> None:
+    def _insert(
+        self, keys: list[tuple[str, bytes]], links: list[tuple[str, str]]
+    ) -> dict[str, tuple[bytes | None, bool]]:
         with self._lock:
             for subject, key in keys:
                 self._keys.setdefault(subject, key)
             for aggregate_id, subject in links:
                 self._links.add((UUID(aggregate_id), subject))
+            return {s: (self._keys[s], s in self._erasures) for s, _ in keys}
 
     def _delete_keys(self, subjects: list[str], actor: str, at: datetime) -> None:
         with self._lock:
@@ -280,7 +288,9 @@ class SqlDataKeyVault(DataKeyVault):
             return None
         return (None if row[0] is None else bytes(row[0])), row[1] is not None
 
-    def _insert(self, keys: list[tuple[str, bytes]], links: list[tuple[str, str]]) -> None:
+    def _insert(
+        self, keys: list[tuple[str, bytes]], links: list[tuple[str, str]]
+    ) -> dict[str, tuple[bytes | None, bool]]:
         with self._transaction() as cursor:
             if keys:
                 cursor.executemany(
@@ -298,6 +308,18 @@ class SqlDataKeyVault(DataKeyVault):
                     ),
                     links,
                 )
+            if not keys:
+                return {}
+            marks = ", ".join("?" for _ in keys)
+            cursor.execute(
+                self._sql(
+                    "SELECT subject, data_key, erased_at FROM {subjects} "
+                    f"WHERE subject IN ({marks})"
+                ),
+                [subject for subject, _ in keys],
+            )
+            rows = cursor.fetchall()
+        return {r[0]: (None if r[1] is None else bytes(r[1]), r[2] is not None) for r in rows}
 
     def _delete_keys(self, subjects: list[str], actor: str, at: datetime) -> None:
         with self._transaction() as cursor:
