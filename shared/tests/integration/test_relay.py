@@ -129,3 +129,39 @@ async def test_a_v2_is_published_beside_v1_during_a_deprecation_period(
     second = await js.get_msg("CASES", seq=2)
     assert first.headers and first.headers["Nats-Msg-Id"] == f"{ticket.id}:1"
     assert second.headers and second.headers["Nats-Msg-Id"] == f"{ticket.id}:1:v2"
+
+
+async def test_a_case_s_events_keep_their_order_when_a_batch_is_published_in_windows(
+    app: BusTestApplication, js: JetStreamContext, tmp_path: Path
+) -> None:
+    tickets = app.open_tickets(40)
+
+    def three_per_case(domain_event: Any) -> list[Outgoing] | None:
+        first = ticket_to_public(domain_event)
+        if first is None:
+            return None
+        return [
+            Outgoing(
+                first.subject,
+                first.event.model_copy(update={"type": first.event.type.replace(".v1", f".v{n}")}),
+            )
+            for n in (1, 2, 3)
+        ]
+
+    relay = Relay(app, js, three_per_case, FileLockLease(tmp_path / "l"), batch_size=40)
+    await relay.relay_pending()
+
+    info = await js.stream_info("CASES")
+    assert info.state.messages == 120
+    seen: dict[str, list[str]] = {}
+    in_stream_order = []
+    for seq in range(1, 121):
+        message = await js.get_msg("CASES", seq=seq)
+        assert message.headers is not None
+        case, _, version = message.headers["Nats-Msg-Id"].partition(":1")
+        seen.setdefault(case, []).append(version)
+        in_stream_order.append(case)
+    assert set(seen) == {str(t.id) for t in tickets}
+    assert all(versions == ["", ":v2", ":v3"] for versions in seen.values())
+    # the first event of every case went out together, before any case's second
+    assert len(set(in_stream_order[:40])) == 40

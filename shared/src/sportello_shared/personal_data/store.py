@@ -5,10 +5,11 @@ from __future__ import annotations
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import Mapper
+from eventsourcing.persistence import ApplicationRecorder, Mapper
+from eventsourcing.postgres import PostgresRecorder
 
 from .mapper import PersonalDataMapper
-from .vault import DataKeyVault, open_vault
+from .vault import DataKeyVault, PostgresDataKeyVault, open_vault
 
 
 class PersonalDataStore(Application[UUID]):
@@ -24,6 +25,12 @@ class PersonalDataStore(Application[UUID]):
         base = super().construct_mapper()
         self.vault = open_vault(self.env, self.name.lower(), base.cipher)
         return PersonalDataMapper(base, self.vault)
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        recorder = super().construct_recorder()
+        if isinstance(self.vault, PostgresDataKeyVault) and isinstance(recorder, PostgresRecorder):
+            self.vault.use_pool(recorder.datastore)
+        return recorder
 
     def close(self) -> None:
         super().close()

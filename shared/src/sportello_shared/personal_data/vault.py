@@ -27,6 +27,7 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import Cipher
+from eventsourcing.postgres import PostgresDatastore
 from psycopg import sql
 
 KEY_BYTES: Final = 32
@@ -250,7 +251,7 @@ class SqlDataKeyVault(DataKeyVault):
         query = f"SELECT DISTINCT aggregate_id FROM {{links}} WHERE subject IN ({marks})"
         with self._transaction() as cursor:
             cursor.execute(self._sql(query), list(subjects))
-            return sorted(UUID(row[0]) for row in cursor.fetchall())
+            return sorted(UUID(row[0]) for row in _tuples(cursor.fetchall()))
 
     def erasures(self, subjects: Sequence[str]) -> list[SubjectErasure]:
         if not subjects:
@@ -262,7 +263,7 @@ class SqlDataKeyVault(DataKeyVault):
         )
         with self._transaction() as cursor:
             cursor.execute(self._sql(query), list(subjects))
-            rows = cursor.fetchall()
+            rows = _tuples(cursor.fetchall())
         return [SubjectErasure(r[0], datetime.fromisoformat(r[1]), r[2]) for r in rows]
 
     def _load_pepper(self) -> bytes:
@@ -274,7 +275,7 @@ class SqlDataKeyVault(DataKeyVault):
                 (self._new_pepper(),),
             )
             cursor.execute(self._sql("SELECT value FROM {meta} WHERE name = 'pepper'"))
-            row = cursor.fetchone()
+            row = _tuple(cursor.fetchone())
         return self._unwrap(bytes(row[0]))
 
     def _read_stored(self, subject: str) -> tuple[bytes | None, bool] | None:
@@ -283,7 +284,7 @@ class SqlDataKeyVault(DataKeyVault):
                 self._sql("SELECT data_key, erased_at FROM {subjects} WHERE subject = ?"),
                 (subject,),
             )
-            row = cursor.fetchone()
+            row = _tuple(cursor.fetchone())
         if row is None:
             return None
         return (None if row[0] is None else bytes(row[0])), row[1] is not None
@@ -318,7 +319,7 @@ class SqlDataKeyVault(DataKeyVault):
                 ),
                 [subject for subject, _ in keys],
             )
-            rows = cursor.fetchall()
+            rows = _tuples(cursor.fetchall())
         return {r[0]: (None if r[1] is None else bytes(r[1]), r[2] is not None) for r in rows}
 
     def _delete_keys(self, subjects: list[str], actor: str, at: datetime) -> None:
@@ -365,6 +366,10 @@ class SQLiteDataKeyVault(SqlDataKeyVault):
 
 
 class PostgresDataKeyVault(SqlDataKeyVault):
+    """On PostgreSQL the vault borrows the event store's connection pool once the store exists
+    (`use_pool`): replicas add no connections of their own. Until then, and when used on its own
+    (tools, tests), it keeps one connection behind a lock."""
+
     placeholder = "%s"
 
     def __init__(
@@ -373,6 +378,7 @@ class PostgresDataKeyVault(SqlDataKeyVault):
         self._conninfo = conninfo
         self._connection: psycopg.Connection[Any] | None = None
         self._lock = threading.Lock()
+        self._datastore: PostgresDatastore | None = None
 
         def qualified(name: str) -> str:
             return sql.Identifier(schema, f"{app}_{name}").as_string(None)
@@ -386,10 +392,16 @@ class PostgresDataKeyVault(SqlDataKeyVault):
         }
         super().__init__(cipher, tables, "BYTEA")
 
+    def use_pool(self, datastore: PostgresDatastore) -> None:
+        self._datastore = datastore
+        self.close()
+
     @contextmanager
-    def _transaction(self) -> Iterator[psycopg.Cursor[Any]]:
-        # Keys are read rarely (they are cached) and written once per batch: one connection
-        # behind a lock is enough, and is opened again if the server dropped it.
+    def _transaction(self) -> Iterator[Any]:
+        if self._datastore is not None:
+            with self._datastore.transaction(commit=True) as cursor:
+                yield cursor
+            return
         with self._lock:
             if self._connection is None or self._connection.closed:
                 self._connection = psycopg.connect(**self._conninfo)
@@ -404,6 +416,16 @@ class PostgresDataKeyVault(SqlDataKeyVault):
         with self._lock:
             if self._connection is not None:
                 self._connection.close()
+                self._connection = None
+
+
+def _tuple(row: Any) -> Any:
+    """Rows as tuples, whether the cursor makes tuples or dicts (eventsourcing's pool)."""
+    return tuple(row.values()) if isinstance(row, dict) else row
+
+
+def _tuples(rows: list[Any]) -> list[Any]:
+    return [_tuple(row) for row in rows]
 
 
 def open_vault(env: Mapping[str, str], app_name: str, cipher: Cipher | None) -> DataKeyVault:
