@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from functools import lru_cache
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
@@ -19,11 +20,14 @@ from sportello_shared.tracing import child_traceparent
 
 from .board import ClockBoard
 from .casefiles import CaseProfile, SatisfactionRating, profile_id_for
-from .catalogue import SlaCatalogue
+from .catalogue import SlaCatalogue, UnknownTenant
 from .domain import Clock, clock_id_for
 from .policies import Rule
 
 log = get_logger(__name__)
+
+# Same reason as `domain.clock_id_for`'s cache: each message about a case looks its profile up.
+_profile_id = lru_cache(maxsize=4096)(profile_id_for)
 
 _LIFECYCLE = (
     case_events.CaseAssigned,
@@ -45,6 +49,8 @@ class SlaApplication(ServiceApplication):
     def __init__(self, catalogue: SlaCatalogue, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self.catalogue = catalogue
+        # every standard a case of the tenant may have a clock for, looked up on every message
+        self._standards = {t: tuple(catalogue[t].policy.standard_ids()) for t in catalogue}
         self.board = ClockBoard(self)
         self.board.catch_up()
         self.on_saved(self.board.catch_up)
@@ -53,7 +59,7 @@ class SlaApplication(ServiceApplication):
 
     def clocks_for(self, case_id: UUID) -> list[Clock]:
         """The case's clocks, one per standard that started on it (none if the case is unknown)."""
-        profile = self._find(profile_id_for(case_id))
+        profile = self._find(_profile_id(case_id))
         if not isinstance(profile, CaseProfile) or profile.tenant not in self.catalogue:
             return []
         return list(self._clocks(profile))
@@ -121,7 +127,7 @@ class SlaApplication(ServiceApplication):
         if tenant not in self.catalogue:
             return
         case_id = UUID(payload.case_id)
-        profile = self._find(profile_id_for(case_id))
+        profile = self._find(_profile_id(case_id))
         if not isinstance(profile, CaseProfile):
             profile = CaseProfile(
                 case_id=case_id,
@@ -182,7 +188,7 @@ class SlaApplication(ServiceApplication):
     ) -> None:
         """Start, stop, suspend, resume or restart each of the case's clocks on one case event."""
         tenant = self.catalogue[profile.tenant]
-        traceparent = child_traceparent(incoming.envelope.traceparent)
+        span = _Span(incoming.envelope.traceparent)
         existing = {clock.standard: clock for clock in self._clocks(profile)}
         for rule in tenant.rules_starting(event, profile.facts, at):
             if rule.id not in existing:
@@ -192,26 +198,30 @@ class SlaApplication(ServiceApplication):
                     organization=profile.organization,
                     rule=rule,
                     started_at=at,
-                    traceparent=traceparent,
+                    traceparent=span.traceparent,
                 )
                 processing_event.collect_events(clock)
         for clock in existing.values():
             version = clock.version
             if organization is not None:
                 clock.record_assignment(organization)
-            _apply_case_event(clock, self.rule_of(clock), event, at, traceparent)
+            _apply_case_event(clock, self.rule_of(clock), event, at, span)
             if clock.version != version:  # collecting nothing still costs eventsourcing a lot
                 processing_event.collect_events(clock)
 
     def _clocks(self, profile: CaseProfile) -> Iterator[Clock]:
-        for standard in self.catalogue[profile.tenant].policy.standard_ids():
+        try:
+            standards = self._standards[profile.tenant]
+        except KeyError:
+            raise UnknownTenant(profile.tenant) from None  # as the catalogue itself would
+        for standard in standards:
             clock = self._find(clock_id_for(profile.case_id, standard))
             if isinstance(clock, Clock):
                 yield clock
 
     def _profile_of(self, case_id: str) -> CaseProfile:
         """The case's facts; none yet means the event overtook its case.received: retry later."""
-        profile = self._find(profile_id_for(UUID(case_id)))
+        profile = self._find(_profile_id(UUID(case_id)))
         if not isinstance(profile, CaseProfile):
             raise RetryLater(f"case {case_id} unknown: its case.received has not arrived")
         return profile
@@ -223,9 +233,24 @@ class SlaApplication(ServiceApplication):
             return None
 
 
-def _apply_case_event(
-    clock: Clock, rule: Rule, event: str, at: datetime, traceparent: str | None
-) -> None:
+class _Span:
+    """The trace context of what one case event starts or restarts: a child of the event's own,
+    shared by every clock it starts, and made only if one does (most events start none, and a
+    random span id per message was a tenth of a replay's time)."""
+
+    def __init__(self, parent: str | None) -> None:
+        self._parent = parent
+        self._traceparent: str | None = None
+
+    @property
+    def traceparent(self) -> str:
+        # not functools.cached_property: it takes a lock on every first access before 3.12
+        if self._traceparent is None:
+            self._traceparent = child_traceparent(self._parent)
+        return self._traceparent
+
+
+def _apply_case_event(clock: Clock, rule: Rule, event: str, at: datetime, span: _Span) -> None:
     standard = rule.standard
     if event in standard.stops_on:
         clock.stop(at, rule)
@@ -234,4 +259,4 @@ def _apply_case_event(
     if standard.pause and event == standard.pause.resumed_by:
         clock.resume(at, rule)
     if event in standard.restarts_on:
-        clock.restart(at, rule, traceparent)
+        clock.restart(at, rule, span.traceparent)

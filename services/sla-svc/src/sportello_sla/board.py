@@ -79,24 +79,27 @@ class _Due:
     clock_id: UUID = field(compare=False)
 
 
+# What the board follows; a case profile's events change no row.
+FOLLOWED: frozenset[type[Any]] = frozenset(
+    (
+        Clock.Started,
+        Clock.AssignmentRecorded,
+        Clock.Warned,
+        Clock.Suspended,
+        Clock.Resumed,
+        Clock.Restarted,
+        Clock.Met,
+        Clock.Breached,
+        Clock.StoppedAfterBreach,
+        Clock.StopBroughtForward,
+        SatisfactionRating.Given,
+    )
+)
+
+
 class ClockBoard:
     BATCH = 1000
-    TOPICS = frozenset(
-        get_topic(cls)
-        for cls in (
-            Clock.Started,
-            Clock.AssignmentRecorded,
-            Clock.Warned,
-            Clock.Suspended,
-            Clock.Resumed,
-            Clock.Restarted,
-            Clock.Met,
-            Clock.Breached,
-            Clock.StoppedAfterBreach,
-            Clock.StopBroughtForward,
-            SatisfactionRating.Given,
-        )
-    )
+    TOPICS = frozenset(get_topic(cls) for cls in FOLLOWED)
 
     def __init__(self, app: Application[UUID]) -> None:
         self._app = app
@@ -119,6 +122,18 @@ class ClockBoard:
                     self._position = notification.id
                 if len(notifications) < self.BATCH:
                     return
+
+    def apply(self, events: Iterable[object], *, schedule: bool = True) -> None:
+        """Take new events straight from the aggregates that triggered them, in their order.
+
+        For a store that is never read back (a replay into memory): the same row updates as
+        `catch_up`, without encoding each event into the log only to decode it again. A board
+        nobody sweeps (a replay's) need not keep the due queue (`schedule=False`).
+        """
+        with self._lock:
+            for e in events:
+                if type(e) in FOLLOWED:
+                    self._apply(e, schedule)
 
     # --- queries --------------------------------------------------------------------------------
 
@@ -181,7 +196,7 @@ class ClockBoard:
             if row.status is ClockStatus.RUNNING and not row.warned:
                 heapq.heappush(self._due, _Due(row.warning_at, row.clock_id))
 
-    def _apply(self, e: Any) -> None:
+    def _apply(self, e: Any, schedule: bool = True) -> None:
         if isinstance(e, SatisfactionRating.Given):
             self._ratings.append(Rating(e.case_id, e.tenant, e.organization, e.rating, e.at))
             return
@@ -198,11 +213,12 @@ class ClockBoard:
                 e.warning_at,
             )
             self._rows[row.clock_id] = row
-            self._schedule(row)
+            if schedule:
+                self._schedule(row)
             return
         row = self._rows[e.originator_id]
         _update(row, e)
-        if isinstance(e, Clock.Suspended | Clock.Resumed | Clock.Restarted):
+        if schedule and isinstance(e, Clock.Suspended | Clock.Resumed | Clock.Restarted):
             self._schedule(row)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -29,6 +30,9 @@ class ClockStatus(StrEnum):
     BREACHED = "breached"
 
 
+# Every message about a case looks up each of its clocks by id, and a case's messages come close
+# together in a stream: a uuid5 (a SHA-1) per clock and message was a tenth of a replay's time.
+@lru_cache(maxsize=8192)
 def clock_id_for(case_id: UUID, standard: str) -> UUID:
     """One clock per (case, standard): a redelivered start finds the clock it already started."""
     return uuid5(CLOCK_NAMESPACE, f"{case_id}/{standard}")

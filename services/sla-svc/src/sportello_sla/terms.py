@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -148,13 +149,19 @@ def legal_term(start: datetime, days: int, calendar: TenantCalendar) -> datetime
 
 def working_days_term(start: datetime, days: int, calendar: TenantCalendar) -> datetime:
     """The end of the N-th working day after the day of receipt."""
-    day = calendar.local_date(start)
+    return calendar.end_of(_nth_working_day_after(calendar.local_date(start), days, calendar))
+
+
+# Every case received on the same day has the same N-th working day: the walk over the calendar
+# was the largest part of starting a clock. A few thousand (day, N, comune) cover years of cases.
+@lru_cache(maxsize=4096)
+def _nth_working_day_after(day: date, days: int, calendar: TenantCalendar) -> date:
     counted = 0
     while counted < days:
         day += timedelta(days=1)
         if calendar.is_working_day(day):
             counted += 1
-    return calendar.end_of(day)
+    return day
 
 
 def _calendar_days(suspension: Suspension, calendar: TenantCalendar) -> int:

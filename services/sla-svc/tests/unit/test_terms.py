@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sportello_sla.calendars import ROME
+from sportello_sla.calendars import ROME, TenantCalendar
 from sportello_sla.policies import Rule
-from sportello_sla.terms import LimitKind, NaiveTime, Suspension
+from sportello_sla.terms import LimitKind, NaiveTime, Suspension, working_days_term
 
 from .conftest import CATALOGUE, rome, rule
 
@@ -248,3 +248,24 @@ def test_hours_count_real_time_on_counted_days_only_dst_included(r: Rule, start:
 def test_the_warning_comes_before_the_deadline(r: Rule, start: datetime) -> None:
     deadline = r.deadline(start)
     assert start <= r.warning(start, deadline) <= deadline
+
+
+@given(
+    st.dates(min_value=date(2025, 1, 1), max_value=date(2028, 12, 31)),
+    st.integers(min_value=1, max_value=40),
+)
+@settings(max_examples=200, deadline=None)
+def test_working_day_terms_are_the_same_whether_computed_or_remembered(
+    first: date, days: int
+) -> None:
+    """The N-th working day is remembered per (day, N, calendar): a comune whose patron saint
+    falls in between must not get another comune's answer, nor a second asking another one."""
+    start = datetime.combine(first, time(10), tzinfo=ROME)
+    patron = first + timedelta(days=1)
+    calendars = (TenantCalendar(), TenantCalendar(patron_saint=(patron.month, patron.day)))
+    for calendar in calendars * 2:
+        day, counted = first, 0
+        while counted < days:
+            day += timedelta(days=1)
+            counted += calendar.is_working_day(day)
+        assert working_days_term(start, days, calendar) == calendar.end_of(day)

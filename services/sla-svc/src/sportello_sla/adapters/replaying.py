@@ -40,7 +40,12 @@ async def replay_streams(
     as_of: Callable[[], datetime],
     progress: Progress | None = None,
 ) -> ReplayResult:
-    """Rebuild the clocks from the streams; the digest is taken as of `as_of()` at the end."""
+    """Rebuild the clocks from the streams; the digest is taken as of `as_of()` at the end.
+
+    Each batch is applied on a worker thread while the event loop goes on receiving the next
+    ones (`read_stream` reads a few batches ahead), so the wait for the server overlaps with
+    the processing.
+    """
     replayer = await asyncio.to_thread(Replayer, catalogue)
     try:
         for stream, subject in REPLAYED:
