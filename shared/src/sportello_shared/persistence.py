@@ -5,7 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -81,6 +81,40 @@ def is_tracked(recorder: ProcessRecorder, tracking: Tracking) -> bool:
                 "SELECT 1 FROM tracking WHERE application_name = ? AND notification_id = ?", params
             )
             return curs.fetchone() is not None
+    raise TypeError(f"unsupported recorder {type(recorder).__name__}")
+
+
+def tracked(recorder: ProcessRecorder, trackings: Sequence[Tracking]) -> set[Tracking]:
+    """Which of these upstream notifications were processed: one query for a fetched batch."""
+    if not trackings:
+        return set()
+    names = [t.application_name for t in trackings]
+    ids = [t.notification_id for t in trackings]
+    if isinstance(recorder, PostgresTrackingRecorder):
+        query = sql.SQL(
+            "SELECT application_name, notification_id FROM {}.{} "
+            "WHERE (application_name, notification_id) IN "
+            "(SELECT * FROM unnest(%s::text[], %s::bigint[]))"
+        ).format(
+            sql.Identifier(recorder.datastore.schema),
+            sql.Identifier(recorder.tracking_table_name),
+        )
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(query, (names, ids))
+            rows = curs.fetchall()
+        return {Tracking(row["application_name"], row["notification_id"]) for row in rows}
+    if isinstance(recorder, SQLiteTrackingRecorder):
+        # A batch is at most a few hundred rows: well within SQLite's 32,766 parameters.
+        values = ", ".join("(?, ?)" for _ in trackings)
+        params = [value for t in trackings for value in (t.application_name, t.notification_id)]
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                "SELECT application_name, notification_id FROM tracking "
+                f"WHERE (application_name, notification_id) IN (VALUES {values})",
+                params,
+            )
+            rows = curs.fetchall()
+        return {Tracking(row[0], row[1]) for row in rows}
     raise TypeError(f"unsupported recorder {type(recorder).__name__}")
 
 

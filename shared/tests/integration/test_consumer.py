@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import nats
 import pytest
@@ -92,12 +92,22 @@ async def test_a_republished_duplicate_has_one_effect(
 
 
 class CrashAfterCommit(ApplicationProcessor):
-    """Commits, then dies before the ack: JetStream redelivers a message already processed."""
+    """Commits, then fails before the ack: the message is found processed, acked, not redone."""
 
     crashes = 0
 
     async def process(self, incoming: Incoming, tracking: Tracking) -> None:
         await super().process(incoming, tracking)
+        self._crash()
+
+    async def process_batch(
+        self, batch: Sequence[tuple[Incoming, Tracking]]
+    ) -> list[Exception | None]:
+        outcomes = await super().process_batch(batch)
+        self._crash()
+        return outcomes
+
+    def _crash(self) -> None:
         if self.crashes == 0:
             self.crashes += 1
             raise ConnectionResetError("lost before ack")

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from eventsourcing.application import Application
-from eventsourcing.persistence import ApplicationRecorder, Mapper
+from eventsourcing.persistence import Mapper, ProcessRecorder
 from eventsourcing.postgres import PostgresRecorder
+from eventsourcing.projection import EventSourcedProjection
 
 from .mapper import PersonalDataMapper
 from .vault import DataKeyVault, PostgresDataKeyVault, open_vault
 
 
-class PersonalDataStore(Application[UUID]):
+class PersonalDataStore(EventSourcedProjection[UUID]):
     """Mix into an Application whose events declare personal fields: gives it `self.vault`.
 
     The vault sits beside the event store (same SQLite file or PostgreSQL schema) and its keys are
@@ -26,7 +26,7 @@ class PersonalDataStore(Application[UUID]):
         self.vault = open_vault(self.env, self.name.lower(), base.cipher)
         return PersonalDataMapper(base, self.vault)
 
-    def construct_recorder(self) -> ApplicationRecorder:
+    def construct_recorder(self) -> ProcessRecorder:
         recorder = super().construct_recorder()
         if isinstance(self.vault, PostgresDataKeyVault) and isinstance(recorder, PostgresRecorder):
             self.vault.use_pool(recorder.datastore)

@@ -1,0 +1,166 @@
+"""Process recorders that commit many tracking rows with one transaction's events.
+
+eventsourcing's process recorders insert the one `tracking` keyword argument of `insert_events`
+in the transaction that inserts the events (`_insert_events`). The consumer runner commits a
+whole fetched batch at once, so these subclasses also insert every tracking row given as
+`trackings=[...]`, in the same transaction, before the events. They are selected through
+eventsourcing's documented `PROCESS_RECORDER_TOPIC` (see `recorder_topic_for`), not patched in.
+
+They also note which aggregates the writer thread reads while a batch's policies run
+(`observe_reads`): a policy that reads what an earlier message of the same batch wrote must not
+see the stale, committed state, and the batch defers it instead (see `application.py`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent, Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
+from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteProcessRecorder
+from psycopg import Cursor
+from psycopg.rows import DictRow
+
+__all__ = [
+    "TRACKINGS",
+    "BatchPostgresProcessRecorder",
+    "BatchSQLiteProcessRecorder",
+    "note_read",
+    "observe_reads",
+    "read_key",
+    "recorder_topic_for",
+]
+
+TRACKINGS = "trackings"  # the insert_events keyword that carries a batch's tracking rows
+
+_observed = threading.local()
+
+
+def read_key(aggregate_id: UUID | str) -> UUID | str:
+    """One form for an aggregate id, whether a UUID or its text (as SQLite hands it around)."""
+    if isinstance(aggregate_id, UUID):
+        return aggregate_id
+    try:
+        return UUID(aggregate_id)
+    except ValueError:
+        return aggregate_id
+
+
+@contextmanager
+def observe_reads() -> Iterator[set[UUID | str]]:
+    """Collect the ids of the aggregates this thread reads inside the block."""
+    reads: set[UUID | str] = set()
+    previous = getattr(_observed, "reads", None)
+    _observed.reads = reads
+    try:
+        yield reads
+    finally:
+        _observed.reads = previous
+
+
+def note_read(aggregate_id: UUID | str) -> None:
+    reads: set[UUID | str] | None = getattr(_observed, "reads", None)
+    if reads is not None:
+        reads.add(read_key(aggregate_id))
+
+
+class BatchPostgresProcessRecorder(PostgresProcessRecorder):
+    """PostgreSQL: `insert_events(events, trackings=[...])`, every row in one transaction."""
+
+    def __init__(
+        self,
+        datastore: PostgresDatastore,
+        *,
+        events_table_name: str = "stored_events",
+        tracking_table_name: str = "notification_tracking",
+    ):
+        super().__init__(
+            datastore, events_table_name=events_table_name, tracking_table_name=tracking_table_name
+        )
+
+    def _insert_events(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        **kwargs: Any,
+    ) -> None:
+        trackings: Sequence[Tracking] = kwargs.get(TRACKINGS) or ()
+        if trackings:
+            self._insert_trackings(curs, trackings)
+        super()._insert_events(curs, stored_events, **kwargs)
+
+    def _insert_trackings(self, curs: Cursor[DictRow], trackings: Sequence[Tracking]) -> None:
+        if self.datastore.single_row_tracking:
+            for tracking in trackings:  # a high-water mark: each row checks the one before
+                self._insert_tracking(curs, tracking)
+            return
+        self._check_has_multi_row_tracking_table(curs)
+        curs.executemany(
+            self.insert_tracking_statement,
+            [
+                {"application_name": t.application_name, "notification_id": t.notification_id}
+                for t in trackings
+            ],
+        )
+
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        note_read(originator_id)
+        events: Sequence[StoredEvent] = super().select_events(
+            originator_id, gt=gt, lte=lte, desc=desc, limit=limit
+        )
+        return events
+
+
+class BatchSQLiteProcessRecorder(SQLiteProcessRecorder):
+    """SQLite: `insert_events(events, trackings=[...])`, every row in one transaction."""
+
+    def __init__(self, datastore: SQLiteDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+
+    def _insert_events(
+        self,
+        c: SQLiteCursor,
+        stored_events: Sequence[StoredEvent],
+        **kwargs: Any,
+    ) -> Sequence[int] | None:
+        trackings: Sequence[Tracking] = kwargs.get(TRACKINGS) or ()
+        for tracking in trackings:
+            self._insert_tracking(c, tracking)
+        return super()._insert_events(c, stored_events, **kwargs)
+
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        note_read(originator_id)
+        return super().select_events(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+
+
+_TOPICS = {
+    "eventsourcing.postgres": f"{__name__}:{BatchPostgresProcessRecorder.__name__}",
+    "eventsourcing.sqlite": f"{__name__}:{BatchSQLiteProcessRecorder.__name__}",
+}
+
+
+def recorder_topic_for(persistence_module: str | None) -> str | None:
+    """The PROCESS_RECORDER_TOPIC for a PERSISTENCE_MODULE (a module or a `module:Factory`)."""
+    if not persistence_module:
+        return None
+    return _TOPICS.get(persistence_module.split(":", 1)[0])

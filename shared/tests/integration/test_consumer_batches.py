@@ -1,0 +1,536 @@
+"""A fetched batch committed in one transaction, against a real nats-server, SQLite and PostgreSQL.
+
+Each test publishes first and then runs the consumer until JetStream has nothing pending for it,
+so one fetch sees every message: what the batches look like is then deterministic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
+from uuid import UUID, uuid5
+
+import nats
+import pytest
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import IntegrityError, Tracking
+from nats.js import JetStreamContext
+from prometheus_client import REGISTRY
+from sportello_shared.application import (
+    ApplicationProcessor,
+    Incoming,
+    Rejected,
+    RetryLater,
+    Writer,
+)
+from sportello_shared.bus import headers
+from sportello_shared.bus.consumer import ConsumerRunner, ConsumerSpec
+from sportello_shared.bus.dlq import list_dead_letters
+from sportello_shared.bus.streams import ensure_streams
+from sportello_shared.contracts import EventPayload, wrap
+from sportello_shared.contracts.cases import CaseReceived
+from sportello_shared.persistence import ensure_schema
+from sportello_shared.recorders import TRACKINGS
+from sportello_shared.settings import ServiceSettings
+
+from .conftest import BusTestApplication, Echo, received
+
+SPEC = ConsumerSpec(
+    "bustest", "CASES", "bustest", ("cases.*.*.received",), max_deliver=3, ack_wait=2
+)
+LABEL = "bustest:bustest"
+A = TypeVar("A", bound=BusTestApplication)
+
+
+# --- applications whose policies show what a batch must preserve --------------------------------
+
+
+class Trail(Aggregate):
+    """One per case: the steps of its events, in the order the policy saw them."""
+
+    @event("Started")
+    def __init__(self, case_id: str, step: str) -> None:
+        self.steps = [step]
+
+    @staticmethod
+    def create_id(case_id: str) -> UUID:
+        return uuid5(UUID(int=1), case_id)
+
+    @event("Stepped")
+    def step(self, step: str) -> None:
+        self.steps.append(step)
+
+
+class Board(Aggregate):
+    """Shared by every case of a tenant (as intake's reference counter or notify's letter tray)."""
+
+    @event("Opened")
+    def __init__(self, tenant: str) -> None:
+        self.tenant = tenant
+
+    @staticmethod
+    def create_id(tenant: str) -> UUID:
+        return uuid5(UUID(int=2), tenant)
+
+
+class Seen(Aggregate):
+    """One per case: what its policy saw of the tenant's board."""
+
+    @event("Recorded")
+    def __init__(self, case_id: str, board_open: bool) -> None:
+        self.board_open = board_open
+
+    @staticmethod
+    def create_id(case_id: str) -> UUID:
+        return uuid5(UUID(int=3), case_id)
+
+
+class Tally(Aggregate):
+    """Shared and written by every message: read, then changed."""
+
+    @event("Started")
+    def __init__(self, tenant: str) -> None:
+        self.count = 1
+
+    @staticmethod
+    def create_id(tenant: str) -> UUID:
+        return uuid5(UUID(int=4), tenant)
+
+    @event("Counted")
+    def add(self) -> None:
+        self.count += 1
+
+
+class ScriptedApplication(BusTestApplication):
+    """The description of each CaseReceived says what its policy does."""
+
+    raced = False
+
+    def react(
+        self, payload: EventPayload, incoming: Incoming, processing_event: ProcessingEvent[UUID]
+    ) -> None:
+        assert isinstance(payload, CaseReceived)
+        verb, _, argument = payload.description.partition(" ")
+        case_id = payload.case_id
+        if verb == "step":
+            trail = self._get(Trail.create_id(case_id))
+            if trail is None:
+                trail = Trail(case_id, argument)
+            else:
+                trail.step(argument)
+            processing_event.collect_events(trail)
+        elif verb == "open-board":
+            processing_event.collect_events(Board("torino"))
+        elif verb == "look-at-board":  # reads the shared board, writes only its own case
+            board_open = self._get(Board.create_id("torino")) is not None
+            processing_event.collect_events(Seen(case_id, board_open))
+        elif verb == "count":
+            tally = self._get(Tally.create_id("torino"))
+            if tally is None:
+                tally = Tally("torino")
+            else:
+                tally.add()
+            processing_event.collect_events(tally, Echo(case_id))
+        elif verb == "reject":
+            raise Rejected("the policy refuses it")
+        elif verb == "later":
+            raise RetryLater("waits for an event that never comes")
+        elif verb == "race-aggregate":
+            # Read first, then another replica commits the same aggregate before our commit.
+            if self._get(Echo.create_id(case_id)) is None:
+                processing_event.collect_events(Echo(case_id))
+                if not self.raced:
+                    self.raced = True
+                    self.save(Echo(case_id))
+        elif verb == "race-tracking":
+            # Another replica processes this very message and commits before us.
+            processing_event.collect_events(Echo(case_id))
+            if not self.raced:
+                self.raced = True
+                self.events.put(Echo(case_id).collect_events(), tracking=processing_event.tracking)
+        else:
+            processing_event.collect_events(Echo(case_id))
+
+    def _get(self, aggregate_id: UUID) -> Any:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+
+# --- fixtures and helpers -------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
+    nc = await nats.connect(servers=[nats_url])
+    js = nc.jetstream()
+    await ensure_streams(js)
+    yield js
+    await nc.close()
+
+
+@pytest.fixture
+def make_app(store: dict[str, str]) -> Callable[[type[A]], A]:
+    def make(cls: type[A]) -> A:
+        settings = ServiceSettings(service_name="bustest", **store)  # type: ignore[arg-type]
+        ensure_schema(settings)
+        return cls(env=settings.eventsourcing_env())
+
+    return make
+
+
+async def publish(
+    js: JetStreamContext,
+    case_id: str,
+    notification_id: int,
+    description: str = "echo",
+    msg_id: str | None = None,
+) -> None:
+    payload = received(case_id).model_copy(update={"description": description})
+    envelope = wrap(
+        payload,
+        aggregate_id=case_id,
+        aggregate_version=notification_id,
+        source="/test",
+        subject=case_id,
+        time=payload.registered_at,
+        tenant="torino",
+        organization="unassigned",
+        traceparent=None,
+    )
+    await js.publish(
+        "cases.torino.unassigned.received",
+        envelope.to_bytes(),
+        headers={
+            headers.MSG_ID: msg_id or f"{envelope.id}:{notification_id}",
+            headers.PRODUCER: "intake",
+            headers.NOTIFICATION_ID: str(notification_id),
+        },
+    )
+
+
+async def drain(runner: ConsumerRunner, js: JetStreamContext, timeout: float = 10.0) -> None:
+    """Run the consumer until JetStream has nothing pending or unacknowledged for it."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            info = await js.consumer_info("CASES", "bustest")
+            if info.num_pending == 0 and info.num_ack_pending == 0:
+                return
+        raise AssertionError(f"consumer still busy after {timeout}s: {info}")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+
+def metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, {"consumer": LABEL, **labels}) or 0.0
+
+
+class Metrics:
+    """The runner's counters as differences since this object was made."""
+
+    NAMES = (
+        ("batches", "sportello_consumer_batch_messages_count", {}),
+        ("batched", "sportello_consumer_batch_messages_sum", {}),
+        ("fallbacks", "sportello_consumer_batch_fallbacks_total", {}),
+        ("processed", "sportello_consumer_messages_total", {"outcome": "processed"}),
+        ("duplicates", "sportello_consumer_messages_total", {"outcome": "duplicate"}),
+        ("retried", "sportello_consumer_messages_total", {"outcome": "retried"}),
+        ("dead", "sportello_consumer_messages_total", {"outcome": "dead_lettered"}),
+    )
+
+    def __init__(self) -> None:
+        self._start = self._now()
+
+    def _now(self) -> dict[str, float]:
+        return {key: metric(name, **labels) for key, name, labels in self.NAMES}
+
+    def delta(self) -> dict[str, float]:
+        now = self._now()
+        return {key: now[key] - self._start[key] for key in now}
+
+
+def count(app: BusTestApplication, suffix: str) -> int:
+    return sum(
+        1
+        for n in app.recorder.select_notifications(start=1, limit=100000)
+        if n.topic.endswith(suffix)
+    )
+
+
+# --- the recorders: many tracking rows in one transaction ---------------------------------------
+
+
+def test_the_recorder_commits_many_tracking_rows_with_the_events(
+    make_app: Callable[[type[BusTestApplication]], BusTestApplication],
+) -> None:
+    app = make_app(BusTestApplication)
+    assert app.processes_batches
+    trackings = [Tracking("intake", n) for n in (5, 3, 9)]
+    echo = Echo("case-1")
+    app.events.put(echo.collect_events(), **{TRACKINGS: trackings})
+    assert app.tracked([*trackings, Tracking("intake", 4), Tracking("sla", 5)]) == set(trackings)
+    assert all(app.is_tracked(t) for t in trackings)
+
+    # No events at all: the rows alone, still in one transaction.
+    app.events.put([], **{TRACKINGS: [Tracking("intake", 10), Tracking("intake", 11)]})
+    assert app.tracked([Tracking("intake", 10), Tracking("intake", 11)]) == {
+        Tracking("intake", 10),
+        Tracking("intake", 11),
+    }
+
+    # One row already there: the whole transaction fails, its events included.
+    with pytest.raises(IntegrityError):
+        app.events.put(
+            Echo("case-2").collect_events(),
+            **{TRACKINGS: [Tracking("intake", 12), Tracking("intake", 9)]},
+        )
+    assert not app.is_tracked(Tracking("intake", 12))
+    assert count(app, "Echo.Seen") == 1
+    with pytest.raises(IntegrityError):
+        app.events.put([], **{TRACKINGS: [Tracking("intake", 13), Tracking("intake", 13)]})
+    assert not app.is_tracked(Tracking("intake", 13))
+    app.close()
+
+
+def test_a_batch_wakes_the_followers_after_its_commit(
+    make_app: Callable[[type[BusTestApplication]], BusTestApplication],
+) -> None:
+    app = make_app(BusTestApplication)
+    seen: list[int] = []
+    app.on_saved(lambda: seen.append(count(app, "Echo.Seen")))
+    batch = [
+        (Incoming(_envelope(f"case-{n}"), received(f"case-{n}")), Tracking("intake", n))
+        for n in range(1, 4)
+    ]
+    assert app.process_batch(batch) == [None, None, None]
+    assert seen == [3]  # once, and the three events were already committed
+    app.close()
+
+
+def _envelope(case_id: str) -> Any:
+    payload = received(case_id)
+    return wrap(
+        payload,
+        aggregate_id=case_id,
+        aggregate_version=1,
+        source="/test",
+        subject=case_id,
+        time=payload.registered_at,
+        tenant="torino",
+        organization="unassigned",
+        traceparent=None,
+    )
+
+
+# --- the runner ---------------------------------------------------------------------------------
+
+
+async def test_a_batch_of_distinct_cases_commits_once(
+    make_app: Callable[[type[BusTestApplication]], BusTestApplication], js: JetStreamContext
+) -> None:
+    app = make_app(BusTestApplication)
+    writer = Writer("test")
+    metrics = Metrics()
+    for n in range(1, 21):
+        await publish(js, f"case-{n}", n)
+    await drain(ConsumerRunner(js, SPEC, ApplicationProcessor(app, writer)), js)
+
+    assert app.echoes() == 20
+    assert metrics.delta() == {
+        "batches": 1,  # one transaction ...
+        "batched": 20,  # ... holding all twenty
+        "fallbacks": 0,
+        "processed": 20,
+        "duplicates": 0,
+        "retried": 0,
+        "dead": 0,
+    }
+    assert app.tracked([Tracking("intake", n) for n in range(1, 21)]) == {
+        Tracking("intake", n) for n in range(1, 21)
+    }
+    writer.shutdown()
+
+
+async def test_duplicates_within_and_across_batches_change_nothing(
+    make_app: Callable[[type[BusTestApplication]], BusTestApplication], js: JetStreamContext
+) -> None:
+    app = make_app(BusTestApplication)
+    writer = Writer("test")
+    runner = ConsumerRunner(js, SPEC, ApplicationProcessor(app, writer))
+    metrics = Metrics()
+    await publish(js, "case-1", 1)
+    await publish(js, "case-2", 2)
+    # Republished after JetStream's duplicate window, in the same fetch as the original.
+    await publish(js, "case-1", 1, msg_id="republished-1")
+    await publish(js, "case-3", 3)
+    await drain(runner, js)
+    assert app.echoes() == 3
+
+    # And again, in a later fetch: every one of them already has its tracking row.
+    await publish(js, "case-2", 2, msg_id="republished-2")
+    await publish(js, "case-1", 1, msg_id="republished-1b")
+    await publish(js, "case-4", 4)
+    await drain(runner, js)
+
+    assert app.echoes() == 4
+    delta = metrics.delta()
+    assert delta["processed"] == 4 and delta["duplicates"] == 3 and delta["fallbacks"] == 0
+    writer.shutdown()
+
+
+async def test_two_messages_of_one_case_keep_their_order(
+    make_app: Callable[[type[ScriptedApplication]], ScriptedApplication], js: JetStreamContext
+) -> None:
+    app = make_app(ScriptedApplication)
+    writer = Writer("test")
+    metrics = Metrics()
+    for n, (case, step) in enumerate(
+        [("a", "1"), ("b", "1"), ("a", "2"), ("c", "1"), ("a", "3"), ("b", "2")], start=1
+    ):
+        await publish(js, f"case-{case}", n, f"step {step}")
+    await drain(ConsumerRunner(js, SPEC, ApplicationProcessor(app, writer)), js)
+
+    trails = {c: app.repository.get(Trail.create_id(f"case-{c}")).steps for c in "abc"}
+    assert trails == {"a": ["1", "2", "3"], "b": ["1", "2"], "c": ["1"]}
+    # a1 b1 | a2 c1 | a3 b2: a second message of a case starts the next batch.
+    delta = metrics.delta()
+    assert (delta["batches"], delta["batched"], delta["fallbacks"]) == (3, 6, 0)
+    writer.shutdown()
+
+
+async def test_a_policy_reading_what_an_earlier_message_changed_waits_for_its_commit(
+    make_app: Callable[[type[ScriptedApplication]], ScriptedApplication], js: JetStreamContext
+) -> None:
+    """Different cases, one shared aggregate: the reader must not see the stale state."""
+    app = make_app(ScriptedApplication)
+    writer = Writer("test")
+    metrics = Metrics()
+    await publish(js, "case-1", 1, "open-board")
+    await publish(js, "case-2", 2, "look-at-board")  # reads only: no conflict would reveal it
+    await publish(js, "case-3", 3, "echo")
+    await drain(ConsumerRunner(js, SPEC, ApplicationProcessor(app, writer)), js)
+
+    assert app.repository.get(Seen.create_id("case-2")).board_open is True
+    delta = metrics.delta()
+    # case-1 and case-3 commit together; case-2 is deferred to the next batch.
+    assert (delta["batches"], delta["batched"], delta["fallbacks"]) == (2, 3, 0)
+    assert app.echoes() == 1
+    writer.shutdown()
+
+
+async def test_a_shared_aggregate_changed_by_every_message_counts_each_once(
+    make_app: Callable[[type[ScriptedApplication]], ScriptedApplication], js: JetStreamContext
+) -> None:
+    app = make_app(ScriptedApplication)
+    writer = Writer("test")
+    metrics = Metrics()
+    for n in range(1, 6):
+        await publish(js, f"case-{n}", n, "count")
+    await drain(ConsumerRunner(js, SPEC, ApplicationProcessor(app, writer)), js)
+
+    assert app.repository.get(Tally.create_id("torino")).count == 5
+    assert app.echoes() == 5
+    delta = metrics.delta()
+    assert delta["processed"] == 5 and delta["fallbacks"] == 0 and delta["retried"] == 0
+    writer.shutdown()
+
+
+@pytest.mark.parametrize("race", ["race-aggregate", "race-tracking"])
+async def test_an_integrity_error_in_a_batch_falls_back_to_one_at_a_time(
+    make_app: Callable[[type[ScriptedApplication]], ScriptedApplication],
+    js: JetStreamContext,
+    race: str,
+) -> None:
+    app = make_app(ScriptedApplication)
+    writer = Writer("test")
+    metrics = Metrics()
+    await publish(js, "case-1", 1)
+    await publish(js, "case-2", 2, race)
+    await publish(js, "case-3", 3)
+    await drain(ConsumerRunner(js, SPEC, ApplicationProcessor(app, writer)), js)
+
+    assert app.raced
+    assert app.echoes() == 3  # one per case: nothing lost, nothing doubled
+    assert app.tracked([Tracking("intake", n) for n in (1, 2, 3)]) == {
+        Tracking("intake", n) for n in (1, 2, 3)
+    }
+    delta = metrics.delta()
+    assert delta["fallbacks"] == 1 and delta["batches"] == 0 and delta["retried"] == 0
+    if race == "race-tracking":  # the other replica did it: acknowledged without effect
+        assert (delta["processed"], delta["duplicates"]) == (2, 1)
+    else:  # the message finds the other replica's aggregate and adds nothing to it
+        assert (delta["processed"], delta["duplicates"]) == (3, 0)
+    writer.shutdown()
+
+
+async def test_a_poison_message_in_the_middle_of_a_batch_holds_back_nothing(
+    make_app: Callable[[type[ScriptedApplication]], ScriptedApplication], js: JetStreamContext
+) -> None:
+    app = make_app(ScriptedApplication)
+    writer = Writer("test")
+    metrics = Metrics()
+    await publish(js, "case-1", 1)
+    await js.publish(
+        "cases.torino.unassigned.received", b"{not json", headers={headers.MSG_ID: "poison"}
+    )
+    await publish(js, "case-2", 2, "reject")
+    await publish(js, "case-3", 3)
+    await js.publish(
+        "cases.torino.unassigned.received", b"x" * (300 * 1024), headers={headers.MSG_ID: "big"}
+    )
+    await publish(js, "case-4", 4, "later")
+    await publish(js, "case-5", 5)
+    # RetryLater: nak'ed with a growing delay, then dead-lettered after max_deliver (3).
+    await drain(ConsumerRunner(js, SPEC, ApplicationProcessor(app, writer)), js, timeout=15)
+
+    assert app.echoes() == 3
+    delta = metrics.delta()
+    assert delta["batches"] == 1 and delta["batched"] == 3  # cases 1, 3 and 5 together
+    assert delta["processed"] == 3 and delta["dead"] == 4 and delta["retried"] == 2
+    reasons = sorted(letter.reason for letter in await list_dead_letters(js, "bustest"))
+    assert len(reasons) == 4
+    assert any("not a CloudEvents JSON document" in r for r in reasons)
+    assert any("the policy refuses it" in r for r in reasons)
+    assert any("over the 262144-byte limit" in r for r in reasons)
+    assert any("gave up after 3 deliveries: waits for an event" in r for r in reasons)
+    assert not app.tracked([Tracking("intake", 2), Tracking("intake", 4)])
+    writer.shutdown()
+
+
+class LosesFirstAck(ConsumerRunner):
+    """The process dies between the commit and the ack: JetStream redelivers after ack_wait."""
+
+    lost = 0
+
+    async def _ack(self, msg: Any, outcome: str) -> None:
+        if outcome == "processed" and self.lost == 0:
+            self.lost += 1
+            return
+        await super()._ack(msg, outcome)
+
+
+async def test_a_batch_redelivered_after_its_commit_changes_nothing(
+    make_app: Callable[[type[BusTestApplication]], BusTestApplication], js: JetStreamContext
+) -> None:
+    app = make_app(BusTestApplication)
+    writer = Writer("test")
+    metrics = Metrics()
+    runner = LosesFirstAck(js, SPEC, ApplicationProcessor(app, writer))
+    for n in range(1, 4):
+        await publish(js, f"case-{n}", n)
+    await drain(runner, js, timeout=10)
+
+    assert runner.lost == 1
+    assert app.echoes() == 3
+    delta = metrics.delta()
+    assert delta["duplicates"] == 1 and delta["batches"] == 1 and delta["batched"] == 3
+    writer.shutdown()
