@@ -60,10 +60,16 @@ class Batcher(Generic[C, R]):
         BATCH_SIZE.labels(self._name).observe(len(batch))
         try:
             outcomes = await self._writer.call(self._handle, [command for command, _ in batch])
-        except Exception as exc:  # the transaction failed: nobody's command was committed
+        except asyncio.CancelledError:
+            for _, future in batch:
+                future.cancel()
+            raise
+        except BaseException as exc:  # the transaction failed: nobody's command was committed
             for _, future in batch:
                 if not future.done():
                     future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise  # the process is going down: its callers learn why, then so does the loop
             return
         for (_, future), outcome in zip(batch, outcomes, strict=True):
             if future.done():  # the caller went away (client disconnected)
