@@ -101,8 +101,12 @@ async def test_erasure_makes_the_citizen_unreadable_everywhere_and_keeps_the_fac
         assert (reader.recorder.max_notification_id() or 0) == events_before + 2
     finally:
         reader.close()
-    search = (await client.get("/cases", params={"tenant": "torino"})).json()
-    assert search["total"] == 3
+
+    async def all_three_still_found() -> bool:  # the index follows the log
+        search = (await client.get("/cases", params={"tenant": "torino"})).json()
+        return bool(search["total"] == 3)
+
+    await eventually(all_three_still_found)
 
 
 async def test_the_erasure_is_published_for_the_services_and_partners_that_keep_a_copy(

@@ -7,9 +7,10 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, ProcessRecorder
 from eventsourcing.postgres import PostgresRecorder
 from eventsourcing.projection import EventSourcedProjection
+from eventsourcing.sqlite import SQLiteRecorder
 
 from .mapper import PersonalDataMapper
-from .vault import DataKeyVault, PostgresDataKeyVault, open_vault
+from .vault import DataKeyVault, PostgresDataKeyVault, SQLiteDataKeyVault, open_vault
 
 
 class PersonalDataStore(EventSourcedProjection[UUID]):
@@ -30,6 +31,8 @@ class PersonalDataStore(EventSourcedProjection[UUID]):
         recorder = super().construct_recorder()
         if isinstance(self.vault, PostgresDataKeyVault) and isinstance(recorder, PostgresRecorder):
             self.vault.use_pool(recorder.datastore)
+        if isinstance(self.vault, SQLiteDataKeyVault) and isinstance(recorder, SQLiteRecorder):
+            self.vault.use_datastore(recorder.datastore)
         return recorder
 
     def close(self) -> None:

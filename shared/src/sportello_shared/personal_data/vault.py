@@ -28,6 +28,7 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import Cipher
 from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
 from psycopg import sql
 
 KEY_BYTES: Final = 32
@@ -226,7 +227,7 @@ class SqlDataKeyVault(DataKeyVault):
 
     @abstractmethod
     @contextmanager
-    def _transaction(self) -> Iterator[Any]: ...
+    def _transaction(self, write: bool = True) -> Iterator[Any]: ...
 
     def _sql(self, text: str) -> str:
         return text.format(**self._t).replace("?", self.placeholder)
@@ -249,7 +250,7 @@ class SqlDataKeyVault(DataKeyVault):
             return []
         marks = ", ".join("?" for _ in subjects)
         query = f"SELECT DISTINCT aggregate_id FROM {{links}} WHERE subject IN ({marks})"
-        with self._transaction() as cursor:
+        with self._transaction(write=False) as cursor:
             cursor.execute(self._sql(query), list(subjects))
             return sorted(UUID(row[0]) for row in _tuples(cursor.fetchall()))
 
@@ -261,7 +262,7 @@ class SqlDataKeyVault(DataKeyVault):
             "SELECT subject, erased_at, erased_by FROM {subjects} "
             f"WHERE erased_at IS NOT NULL AND subject IN ({marks})"
         )
-        with self._transaction() as cursor:
+        with self._transaction(write=False) as cursor:
             cursor.execute(self._sql(query), list(subjects))
             rows = _tuples(cursor.fetchall())
         return [SubjectErasure(r[0], datetime.fromisoformat(r[1]), r[2]) for r in rows]
@@ -279,7 +280,7 @@ class SqlDataKeyVault(DataKeyVault):
         return self._unwrap(bytes(row[0]))
 
     def _read_stored(self, subject: str) -> tuple[bytes | None, bool] | None:
-        with self._transaction() as cursor:
+        with self._transaction(write=False) as cursor:
             cursor.execute(
                 self._sql("SELECT data_key, erased_at FROM {subjects} WHERE subject = ?"),
                 (subject,),
@@ -348,15 +349,29 @@ class SQLiteDataKeyVault(SqlDataKeyVault):
         }
         super().__init__(cipher, tables, "BLOB")
 
+    def use_datastore(self, datastore: SQLiteDatastore) -> None:
+        """Write through the event store's own connections once it exists: eventsourcing
+        serialises its writers on them, and a second writing connection makes its deferred
+        transactions fail with "database is locked"."""
+        self._datastore = datastore
+
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Cursor]:
+    def _transaction(self, write: bool = True) -> Iterator[Any]:
+        datastore: SQLiteDatastore | None = getattr(self, "_datastore", None)
+        if datastore is not None:
+            with datastore.transaction(commit=write) as shared_cursor:
+                yield shared_cursor
+            return
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
             # One connection per thread: sqlite3 connections must stay on their thread.
             connection = sqlite3.connect(self._path, timeout=10.0, isolation_level=None)
             self._local.connection = connection
         cursor = connection.cursor()
-        cursor.execute("BEGIN IMMEDIATE")
+        # Reads must not take the write lock: eventsourcing's own connections upgrade deferred
+        # transactions to writes, and SQLite answers "database is locked" to an upgrade while
+        # another connection holds it.
+        cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:
             yield cursor
         except BaseException:
@@ -397,7 +412,7 @@ class PostgresDataKeyVault(SqlDataKeyVault):
         self.close()
 
     @contextmanager
-    def _transaction(self) -> Iterator[Any]:
+    def _transaction(self, write: bool = True) -> Iterator[Any]:
         if self._datastore is not None:
             with self._datastore.transaction(commit=True) as cursor:
                 yield cursor
