@@ -8,14 +8,16 @@ PY         := $(VENV)/bin/python
 STAMP      := $(VENV)/.installed-$(shell cat requirements.lock package-lock.json | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit test-integration test-e2e lint fmt lock clean contract
+.PHONY: help install run test test-fast test-unit test-integration test-e2e test-faults lint fmt lock clean contract
 
 help:
 	@echo "make run     the whole system on the embedded default (NATS from the wheel, SQLite, mail sink)"
-	@echo "make test    the full suite against real NATS and PostgreSQL"
-	@echo "make lint    ruff and mypy --strict"
+	@echo "make test    the full suite against real NATS, PostgreSQL and Chromium (parallel)"
+	@echo "make test-fast  the unit tier, in memory (the inner loop; add PYTEST_ARGS=--lf)"
+	@echo "make test-faults  the fault scenarios alone (outages, SIGKILLs, full disks)"
+	@echo "make lint    ruff, mypy --strict and the import boundaries (import-linter)"
 	@echo "make lock    re-resolve requirements.lock after changing a pyproject.toml"
-	@echo "make contract  regenerate docs/contract/*.json and docs/asyncapi.yaml"
+	@echo "make contract  regenerate the published JSON Schemas and AsyncAPI (contracts/src/sportello_contracts/published/)"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -33,8 +35,26 @@ install: $(STAMP)
 run: install
 	$(VENV)/bin/sportello-dev run
 
-test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+# Parallel workers (pytest-xdist): each has its own nats-server (an account per test) and the
+# tests their own schemas, ports and mail stores. A module's tests stay on one worker (its
+# module-scoped stack starts once). Cheap tiers are collected first, so failures show early.
+TEST_WORKERS ?= 4
+XDIST        := -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
+
+# What measures time (the fault scenarios, notify's kill test, the SLA breach timing) runs after
+# the parallel part, alone on the machine: their bounds (re-election within 10 s, answers within
+# STORE_WAIT_S + 1 s) are about the system, not about four other workers beside them.
+# bench-quick runs in the parallel part: it checks that every figure is measured and plausible,
+# it judges none of them (`make bench` on a quiet machine does).
+SERIAL := tests/faults tests/e2e/test_notify_faults.py tests/e2e/test_sla_journey.py
+
+test: install chromium pdf-tools
+	$(PY) -m pytest $(XDIST) $(SERIAL:%=--ignore=%) $(PYTEST_ARGS); parallel=$$?; \
+	$(PY) -m pytest $(SERIAL) $(PYTEST_ARGS); serial=$$?; \
+	test $$parallel -eq 0 && test $$serial -eq 0
+
+test-fast: install
+	$(PY) -m pytest -n 2 shared/tests/unit services/*/tests/unit $(PYTEST_ARGS)
 
 test-unit: install
 	$(PY) -m pytest -m "not e2e" shared/tests/unit services/*/tests/unit $(PYTEST_ARGS)
@@ -45,19 +65,26 @@ test-integration: install
 test-e2e: install
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
+# The fault scenarios alone (SIGKILLs, NATS and PostgreSQL outages, full disks): docs/reliability.md
+test-faults: install
+	$(PY) -m pytest tests/faults $(PYTEST_ARGS)
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy -p sportello_shared -p sportello_devstack -p sportello_intake -p sportello_routing -p sportello_sla -p sportello_notify -p bench
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy -p sportello_contracts -p sportello_shared -p sportello_devstack -p sportello_intake -p sportello_routing -p sportello_sla -p sportello_notify -p sportello_web -p sportello_console -p sportello_public -p bench
 
 fmt: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# Regenerates the published contract (JSON Schemas, AsyncAPI) from the pydantic models.
+# Regenerates the published contract (JSON Schemas, AsyncAPI) from the pydantic models, into the
+# sportello-contracts package (what partners install alone: pip install ./contracts).
+PUBLISHED := contracts/src/sportello_contracts/published
 contract: install
-	$(PY) -m sportello_shared.contracts.publication docs
-	node tests/contract/validate_asyncapi.mjs docs/asyncapi.yaml
+	$(PY) -m sportello_contracts.publication
+	node tests/contract/validate_asyncapi.mjs $(PUBLISHED)/asyncapi.yaml
 
 # Resolves the workspace and writes the one lock file (hashes, no download addresses).
 lock: $(UV)
@@ -106,3 +133,13 @@ cluster-down: install
 # SIGKILL, leader loss, PostgreSQL crash, network cut: zero lost, zero duplicated (docs/reliability.md).
 test-faults: install
 	$(PY) -m pytest tests/faults $(PYTEST_ARGS)
+
+.PHONY: chromium
+# Debian's Chromium for the console's browser tests (Playwright drives it; no browser download).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; }
+
+.PHONY: pdf-tools
+# What sla-svc's PDF report needs from Debian: Pango and a font for WeasyPrint, pdftotext to test it.
+pdf-tools:
+	@command -v pdftotext >/dev/null && ldconfig -p | grep -q libpangoft2-1.0.so.0 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; }

@@ -7,14 +7,21 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import e2e_latency, intake_throughput, sla_breaches, sla_replay, startup
+from . import e2e_latency, intake_throughput, sla_breaches, sla_replay, startup, system_cost
 from .common import Figure, report
 
 
 async def main(quick: bool) -> None:
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="sportello-bench-") as tmp:
-        for bench in (startup, intake_throughput, e2e_latency, sla_replay, sla_breaches):
+        for bench in (
+            startup,
+            intake_throughput,
+            e2e_latency,
+            sla_replay,
+            sla_breaches,
+            system_cost,
+        ):
             figures += await bench.run(Path(tmp), quick)
     report(figures, quick)
 

@@ -11,6 +11,7 @@ import asyncio
 import json
 import re
 import time
+from collections.abc import Iterable
 from email import message_from_bytes
 from pathlib import Path
 
@@ -59,13 +60,20 @@ async def _run_at(stack: Stack, rate: float, seconds: float) -> tuple[list[float
 def _mail_latencies(mail_dir: Path, accepted: dict[str, tuple[str, float]]) -> list[float]:
     """First mail per reference (the acknowledgment), from the sink's arrival times."""
     by_reference = dict(accepted.values())
+    first = mail_arrivals(mail_dir.glob("*.eml"), set(by_reference))
+    return [arrived - by_reference[reference] for reference, arrived in first.items()]
+
+
+def mail_arrivals(paths: Iterable[Path], references: set[str]) -> dict[str, float]:
+    """When the first of these sink files naming each of `references` arrived (a file's name is
+    its arrival time in ns)."""
     first: dict[str, float] = {}
-    for path in mail_dir.glob("*.eml"):
+    for path in paths:
         arrived = int(path.name.split("-", 1)[0]) / 1e9
         found = REFERENCE.search(message_from_bytes(path.read_bytes())["Subject"] or "")
-        if found and found.group(0) in by_reference:
+        if found and found.group(0) in references:
             first[found.group(0)] = min(arrived, first.get(found.group(0), arrived))
-    return [arrived - by_reference[reference] for reference, arrived in first.items()]
+    return first
 
 
 async def run(tmp: Path, quick: bool) -> list[Figure]:

@@ -22,11 +22,11 @@ from pathlib import Path
 import nats as nats_client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from sportello_contracts import cases as c
+from sportello_contracts import wrap
+from sportello_contracts.subjects import CASES_STREAM, SLA_STREAM, case_subject
 from sportello_devstack.natsserver import NatsServer
 from sportello_shared.bus.streams import ensure_streams
-from sportello_shared.contracts import cases as c
-from sportello_shared.contracts import wrap
-from sportello_shared.contracts.subjects import CASES_STREAM, SLA_STREAM, case_subject
 
 from .common import DATABASE_URL, ROOT, Figure, percentile, publish_all, schema, service
 

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import nats as nats_client
 from nats.aio.client import Client as NATS
+from sportello_contracts import CloudEvent, wrap
+from sportello_contracts import cases as c
+from sportello_contracts.subjects import CASES_STREAM, case_subject
 from sportello_devstack.natsserver import NatsServer
 from sportello_shared.bus.streams import ensure_streams
-from sportello_shared.contracts import CloudEvent, wrap
-from sportello_shared.contracts import cases as c
-from sportello_shared.contracts.subjects import CASES_STREAM, case_subject
 from sportello_sla.adapters.policy_files import load_catalogue
 from sportello_sla.adapters.replaying import replay_streams
 

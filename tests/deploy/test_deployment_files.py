@@ -22,7 +22,8 @@ from sportello_devstack.natsserver import nats_server_binary
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 SERVICES = ("intake", "routing", "sla", "notify")
-PORTS = {"intake": 8001, "routing": 8002, "sla": 8003, "notify": 8004}
+PORTS = {"intake": 8001, "routing": 8002, "sla": 8003, "notify": 8004, "console": 8000,
+         "public": 8005}  # fmt: skip
 
 
 def yaml_documents(path: Path) -> list[dict[str, Any]]:
@@ -62,9 +63,12 @@ def test_every_jetstream_config_fsyncs_before_acknowledging(config: Path) -> Non
 
 @pytest.mark.parametrize("config", CLUSTER_CONFIGS, ids=lambda p: p.name)
 def test_nats_server_accepts_every_cluster_config(config: Path) -> None:
+    # compose.conf includes accounts.conf, whose passwords come from the environment
+    accounts = (DEPLOY / "nats" / "accounts.conf").read_text(encoding="utf-8")
+    passwords = dict.fromkeys(re.findall(r"\$(SPORTELLO_NATS_\w+)", accounts), "s0123456789")
     result = subprocess.run(
         [nats_server_binary(), "-t", "-c", str(config)],
-        env={"SERVER_NAME": "nats-1"},  # compose.conf takes it from the container
+        env={"SERVER_NAME": "nats-1", **passwords},  # compose.conf takes it from the container
         capture_output=True,
         text=True,
         timeout=30,
@@ -108,7 +112,7 @@ def test_a_rendered_cluster_elects_a_leader_and_syncs_always(tmp_path: Path) -> 
 # -- containers ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", (*SERVICES, "console", "public"))
 def test_each_service_image_is_slim_non_root_and_checks_its_health(service: str) -> None:
     dockerfile = (ROOT / "services" / f"{service}-svc" / "Dockerfile").read_text()
     bases = re.findall(r"^FROM\s+(\S+)", dockerfile, re.MULTILINE)
@@ -118,6 +122,8 @@ def test_each_service_image_is_slim_non_root_and_checks_its_health(service: str)
     assert re.search(r"^HEALTHCHECK .*", dockerfile, re.MULTILINE | re.DOTALL)
     assert "/healthz" in dockerfile.split("HEALTHCHECK", 1)[1]
     assert "requirements.lock" in dockerfile and "--require-hashes" in dockerfile
+    # the workspace packages go in with --no-deps: sportello-shared's own workspace dependency too
+    assert "COPY contracts/ contracts/" in dockerfile and "./contracts ./shared" in dockerfile
     script = f"sportello-{service}"
     pyproject = tomllib.loads((ROOT / "services" / f"{service}-svc" / "pyproject.toml").read_text())
     assert script in pyproject["project"]["scripts"]
@@ -148,6 +154,26 @@ def test_compose_runs_three_nats_nodes_postgres_the_services_and_a_mail_sink() -
         assert env["HTTP_PORT"] == str(PORTS[service])
         assert spec["deploy"]["replicas"] >= 2
         assert spec["depends_on"]["postgres"]["condition"] == "service_healthy"
+        # its own NATS user, with its own password only (deploy/nats/accounts.conf)
+        assert env["NATS_USER"] == service
+        assert f"SPORTELLO_NATS_PASSWORD_{service.upper()}" in env["NATS_PASSWORD"]
+
+
+def test_compose_and_kubernetes_run_the_citizens_site_with_its_own_key_only() -> None:
+    public = yaml_documents(DEPLOY / "compose.yaml")[0]["services"]["public"]
+    env = public["environment"]
+    assert (ROOT / public["build"]["dockerfile"]).exists() and env["HTTP_PORT"] == "8005"
+    assert env["PUBLIC_SITE_KEYS_FILE"].startswith("/run/secrets/")
+    assert not {"OIDC_CLIENT_SECRET", "CONSOLE_SESSION_SECRET"} & set(env)
+    (deployment,) = [
+        o for o in k8s_objects() if o["kind"] == "Deployment" and o["metadata"]["name"] == "public"
+    ]
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    names = {e["name"]: e.get("value") for e in container["env"]}
+    assert names["PUBLIC_SECURE_COOKIES"] == "true" and names["HTTP_PORT"] == "8005"
+    assert names["PUBLIC_SITE_URL"].startswith("https://")
+    secrets = {o["metadata"]["name"] for o in k8s_objects() if o["kind"] == "Secret"}
+    assert "sportello-public-site-keys" in secrets
 
 
 def test_docker_compose_renders_the_file_when_available() -> None:
@@ -168,7 +194,7 @@ def test_docker_compose_renders_the_file_when_available() -> None:
 
 def test_every_deployment_is_probed_on_readyz_and_healthz() -> None:
     deployments = [o for o in k8s_objects() if o["kind"] == "Deployment"]
-    assert {d["metadata"]["name"] for d in deployments} == set(SERVICES)
+    assert {d["metadata"]["name"] for d in deployments} == {*SERVICES, "console", "public"}
     for deployment in deployments:
         pod = deployment["spec"]["template"]["spec"]
         for container in pod["containers"]:
@@ -215,7 +241,9 @@ def test_kubectl_renders_the_kustomization_when_available() -> None:
     )
     assert result.returncode == 0, result.stderr
     kinds = [doc["kind"] for doc in yaml.safe_load_all(result.stdout) if doc]
-    assert kinds.count("Deployment") == kinds.count("PodDisruptionBudget") == 4
+    assert (
+        kinds.count("Deployment") == kinds.count("PodDisruptionBudget") == len(SERVICES) + 2
+    )  # + the console
 
 
 def test_the_nats_chart_values_ask_for_three_jetstream_nodes_that_sync_always() -> None:
@@ -231,3 +259,19 @@ def test_make_has_the_cluster_and_fault_targets() -> None:
     makefile = (ROOT / "Makefile").read_text()
     for target in ("cluster", "cluster-down", "test-faults"):
         assert re.search(rf"^{re.escape(target)}:", makefile, re.MULTILINE), target
+
+
+def test_each_service_connects_to_nats_as_its_own_user_everywhere() -> None:
+    """deploy/nats/accounts.conf has a user per service; compose.conf loads it; each k8s
+    Deployment names its own user and takes its own password only."""
+    accounts = (DEPLOY / "nats" / "accounts.conf").read_text(encoding="utf-8")
+    assert "include ../accounts.conf" in (DEPLOY / "nats" / "cluster" / "compose.conf").read_text()
+    for name in (*SERVICES, "console"):
+        assert f'user: "{name}"' in accounts
+        (deployment,) = [
+            o for o in k8s_objects() if o["kind"] == "Deployment" and o["metadata"]["name"] == name
+        ]
+        env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["NATS_USER"]["value"] == name
+        ref = env["NATS_PASSWORD"]["valueFrom"]["secretKeyRef"]
+        assert (ref["name"], ref["key"]) == ("sportello-nats-users", name)

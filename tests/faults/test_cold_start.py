@@ -1,12 +1,10 @@
 """A cold start: every replica of every service at once, on a fresh cluster and empty schemas.
 
-This is what a `kubectl apply` or `docker compose up` does. It FAILS today (see
-docs/reliability.md, "Findings"): replicas race on their DDL (`CREATE TABLE IF NOT EXISTS`
-raises UniqueViolation on pg_type, `CREATE OR REPLACE FUNCTION` "tuple concurrently updated")
-and on creating the R3 streams
-(`ensure_streams` times out while the cluster creates them), and the losers exit with status 3.
-An orchestrator restarts them, but a service must not depend on that to start.
-`Cluster.start` stages the start-up to work around it until shared/ is fixed.
+This is what a `kubectl apply` or `docker compose up` does. Replicas used to race on their DDL
+(`CREATE TABLE IF NOT EXISTS`, `CREATE OR REPLACE FUNCTION`) and on creating the R3 streams, and
+the losers exited with status 3 (docs/reliability.md, "Findings" 1, fixed in shared/:
+`persistence.store_initialisation_lock` and `ensure_streams` retrying). A service must start
+without an orchestrator restarting it, so this test starts them all together (`staged=False`).
 """
 
 from __future__ import annotations

@@ -140,3 +140,24 @@ async def last_sequence(nodes: list[NatsNode]) -> int:
         return -1
     finally:
         await nc.close()
+
+
+async def test_the_whole_nats_cluster_down_for_15_seconds(cluster: Cluster) -> None:
+    """Every NATS node stopped for 15 s (issue 25): intake keeps registering (its relay waits),
+    no request answers 500, and every case goes all the way through once NATS is back."""
+
+    async def stop_nats(load: Load) -> list[str]:
+        await wait_until(load, 0.3)
+        at = len(load.acknowledged)
+        for node in cluster.nats.nodes:
+            await asyncio.to_thread(node.stop)
+        await asyncio.sleep(15.0)
+        for node in cluster.nats.nodes:
+            node.start()
+        await asyncio.to_thread(cluster.nats.wait_healthy, 60.0)
+        return [f"all {len(cluster.nats.nodes)} NATS nodes stopped 15 s at {at} acks"]
+
+    expected = await mails_per_case(cluster)
+    report = await run_scenario(cluster, "nats-down", cases_per_run(600), stop_nats, expected)
+    assert_nothing_lost(report)
+    assert "500" not in report.refused, report.line()

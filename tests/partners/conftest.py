@@ -15,13 +15,14 @@ from uuid import uuid4
 import nats
 import pytest
 from nats.aio.client import Client
-from sportello_devstack import partners
-from sportello_devstack.partners import ConfiguredNatsServer, Integrations, Partner, Platform
+from sportello_contracts import EventPayload, wrap
+from sportello_contracts.cases import CaseAssigned, CaseClosed, CaseTakenInCharge
+from sportello_contracts.subjects import case_subject
+from sportello_devstack.partners import ConfiguredNatsServer
+from sportello_shared import partners
 from sportello_shared.bus import headers
 from sportello_shared.bus.streams import ensure_streams
-from sportello_shared.contracts import EventPayload, wrap
-from sportello_shared.contracts.cases import CaseAssigned, CaseClosed, CaseTakenInCharge
-from sportello_shared.contracts.subjects import case_subject
+from sportello_shared.partners import Integrations, Partner, Platform
 
 REPO = Path(__file__).resolve().parents[2]
 NATS_DIR = REPO / "deploy" / "nats"
@@ -218,6 +219,17 @@ async def consumer_state(bus: Bus, partner: Partner) -> tuple[int, int]:
     try:
         info = await services.jetstream().consumer_info("CASES", partner.consumer)
         return info.num_pending or 0, info.num_ack_pending or 0
+    finally:
+        await services.close()
+
+
+async def pull_requests_waiting(bus: Bus, partner: Partner) -> int:
+    """Pull requests the server still holds for the partner's consumer (a killed client's
+    long poll stays until the server notices its connection is gone)."""
+    services = await connect_services(bus)
+    try:
+        info = await services.jetstream().consumer_info("CASES", partner.consumer)
+        return info.num_waiting or 0
     finally:
         await services.close()
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from nats.js.api import AckPolicy, ConsumerInfo
-from sportello_devstack import partners
 from sportello_devstack.cli import app
-from sportello_devstack.partners import Integrations, TenantIntegrations
+from sportello_shared import partners
+from sportello_shared.partners import Integrations, TenantIntegrations
 from sportello_shared.tenants import load_tenants
 from typer.testing import CliRunner
 
@@ -121,6 +121,7 @@ def test_the_partner_command_hands_over_credentials_and_makes_the_consumer(
         "stream": "CASES",
         "consumer": "partner-pisa-pisamo",
         "filter_subject": "cases.pisa.pisamo.>",
+        "personal_subject": "personal.pisa.pisamo",
     }
     info = asyncio.run(_consumer_info(bus, "partner-pisa-pisamo"))
     assert info.config.filter_subject == "cases.pisa.pisamo.>"

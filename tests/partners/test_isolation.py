@@ -14,10 +14,10 @@ import nats
 import nats.errors
 import pytest
 from nats.js.api import ConsumerConfig
-from sportello_devstack import partners
-from sportello_devstack.partners import API_PREFIX, Partner, Platform
-from sportello_shared.contracts import CloudEvent, parse_payload
-from sportello_shared.contracts.cases import CaseAssigned
+from sportello_contracts import CloudEvent, parse_payload
+from sportello_contracts.cases import CaseAssigned
+from sportello_shared import partners
+from sportello_shared.partners import API_PREFIX, Partner, Platform
 
 from .conftest import (
     NATS_DIR,

@@ -12,9 +12,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .demo_users import demo_users
 from .issuer import DevIssuer
 from .mailsink import start_sink
-from .stack import SERVICES, Stack
+from .stack import SERVICES, SITES, Stack
 
 app = typer.Typer(help="Sportello developer stack", no_args_is_help=True)
 console = Console()
@@ -24,8 +25,9 @@ console = Console()
 def run(
     data_dir: Annotated[Path, typer.Option(help="where stores, mail and logs go")] = Path(".data"),
 ) -> None:
-    """Start nats-server (or use NATS_URL), the mail sink and the four services."""
-    stack = Stack(data_dir.resolve(), auth=True)
+    """Start nats-server (or use NATS_URL), the mail sink, the four services, the development
+    OpenID provider and the staff console."""
+    stack = Stack(data_dir.resolve(), auth=True, web=True, nats_users=True)
     console.print("[bold]Starting Sportello…[/bold]")
     try:
         stack.start()
@@ -33,9 +35,18 @@ def run(
         stack.stop()
         console.print(f"[red]start-up failed:[/red] {exc} (logs in {data_dir}/*.log)")
         raise typer.Exit(1) from exc
+    console.print(f"\n[bold green]Staff console: {stack.url('console')}[/bold green]")
+    users = Table("demo user (password: demo)", "who")
+    for user in demo_users(Path("deploy/tenants")):
+        users.add_row(user.username, user.display_name)
+    console.print(users)
     table = Table("service", "URL", "docs")
+    table.add_row("console", stack.url("console"), "")
+    table.add_row("OpenID provider (dev)", stack.url("oidc"), "")
     for name in SERVICES:
         table.add_row(f"{name}-svc", stack.url(name), f"{stack.url(name)}/docs")
+    for name in SITES:
+        table.add_row(f"{name} site", stack.url(name), "")
     table.add_row("NATS", stack.nats_url, "")
     table.add_row("mail sink", f"smtp://127.0.0.1:{stack.smtp_port}", str(stack.mail_dir))
     console.print(table)
@@ -61,6 +72,32 @@ def _wait_for_interrupt(stack: Stack) -> None:
         time.sleep(0.5)
     console.print("Stopping…")
     stack.stop()
+
+
+@app.command()
+def oidc(
+    port: Annotated[int, typer.Option()] = 8006,
+    data_dir: Annotated[Path, typer.Option(help="where the issuer's keys are")] = Path(".data"),
+    tenants_dir: Annotated[Path, typer.Option(envvar="SPORTELLO_TENANTS_DIR")] = Path(
+        "deploy/tenants"
+    ),
+    client: Annotated[
+        list[str] | None, typer.Option(help="client_id:secret:base URL (repeatable)")
+    ] = None,
+) -> None:
+    """Run only the development OpenID provider (demo users, password `demo`)."""
+    import uvicorn
+
+    from .oidc import Client, create_provider
+
+    clients = []
+    for spec in client or ["sportello-console:console-dev-secret:http://127.0.0.1:8000"]:
+        client_id, secret, base = spec.split(":", 2)
+        clients.append(Client(client_id, secret, (f"{base}/auth/callback",), (f"{base}/uscito",)))
+    issuer = DevIssuer(data_dir.resolve() / "auth")
+    users = demo_users(tenants_dir)
+    provider = create_provider(issuer, users, clients, f"http://127.0.0.1:{port}")
+    uvicorn.run(provider, host="127.0.0.1", port=port, log_level="warning")
 
 
 @app.command()
@@ -106,41 +143,23 @@ def partner(
     consumer: Annotated[bool, typer.Option(help="also create the durable consumer")] = True,
 ) -> None:
     """Credentials for a partner company or platform listed in deploy/nats/partners.yaml, and a
-    partner's durable consumer on `cases.<tenant>.<organization>.>`."""
-    import asyncio
+    partner's durable consumer on `cases.<tenant>.<organization>.>` (what `sportello-partners`
+    does for operators)."""
+    from sportello_shared.partners.cli import ProvisioningFailed, provision
 
-    from . import partners
-
-    integrations = partners.load_integrations(nats_dir)
     try:
-        member = integrations.find(tenant, name)
-    except LookupError as exc:
-        console.print(f"[red]{exc}[/red]: add it to {nats_dir / partners.PARTNERS_FILE} first")
-        raise typer.Exit(2) from exc
-    if partners.write_accounts(integrations, nats_dir):
-        console.print(
-            f"Updated {nats_dir / partners.ACCOUNTS_FILE}: commit it, restart nats-server"
+        provision(
+            name,
+            tenant,
+            data_dir=data_dir,
+            nats_dir=nats_dir,
+            nats_url=nats_url,
+            consumer=consumer,
+            say=console.print,
         )
-    passwords = partners.ensure_secrets(data_dir, integrations)
-    servers = [url.strip() for url in nats_url.split(",") if url.strip()]
-    path = partners.write_credentials(
-        data_dir, member, passwords[member.password_variable], servers
-    )
-    console.print(f"Credentials for {member.user}: {path} (hand over privately, never commit)")
-    console.print(f"Server secrets: {partners.secrets_file(data_dir)} (the server's environment)")
-    if not consumer or not isinstance(member, partners.Partner):
-        return
-    try:
-        created = asyncio.run(
-            partners.ensure_consumer(
-                servers, partners.SERVICES_USER, passwords[partners.SERVICES_PASSWORD], member
-            )
-        )
-    except Exception as exc:
-        console.print(f"[red]cannot create the consumer on {nats_url}:[/red] {exc!r}")
-        raise typer.Exit(1) from exc
-    state = "created" if created else "already there, position kept"
-    console.print(f"Consumer {member.consumer} on {member.filter_subject}: {state}")
+    except ProvisioningFailed as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(exc.exit_code) from exc
 
 
 @app.command()
@@ -154,14 +173,8 @@ def cluster(
     schema_prefix: Annotated[str, typer.Option(help="schemas are <prefix><service>")] = "cluster_",
 ) -> None:
     """The production topology, detached: 3 NATS nodes, PostgreSQL, replicas of each service."""
-    from .cluster import (
-        DEFAULT_NODES,
-        DEFAULT_SERVICE_PORTS,
-        Cluster,
-        NatsCluster,
-        node_name,
-        write_pid_file,
-    )
+    from .cluster import DEFAULT_NODES, DEFAULT_SERVICE_PORTS, Cluster, NatsCluster, node_name
+    from .cluster_pids import write_pid_file
 
     if (data_dir / "cluster.pids.json").exists():
         console.print(f"[red]already running[/red] ({data_dir}/cluster.pids.json): cluster-down")
@@ -201,7 +214,7 @@ def cluster_down(
     data_dir: Annotated[Path, typer.Option()] = Path(".data/cluster"),
 ) -> None:
     """Stop what `cluster` started: services first, then NATS and the mail sink."""
-    from .cluster import stop_from_pid_file
+    from .cluster_pids import stop_from_pid_file
 
     stopped = stop_from_pid_file(data_dir)
     console.print(f"stopped {len(stopped)} processes" if stopped else "no cluster running")

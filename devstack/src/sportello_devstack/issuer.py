@@ -48,8 +48,8 @@ class DevIssuer:
         organization: str | None = None,
         subject: str | None = None,
         ttl_seconds: int = 8 * 3600,
+        extra: dict[str, object] | None = None,
     ) -> str:
-        kid = json.loads(self.jwks_file.read_text(encoding="utf-8"))["keys"][0]["kid"]
         now = int(time.time())
         claims: dict[str, object] = {
             "iss": ISSUER,
@@ -63,6 +63,11 @@ class DevIssuer:
             claims["tenant"] = tenant
         if organization:
             claims["organization"] = organization
+        return self.sign(claims | (extra or {}))
+
+    def sign(self, claims: dict[str, object]) -> str:
+        """Any claims (an OpenID Connect ID token, say) signed with the same key."""
+        kid = json.loads(self.jwks_file.read_text(encoding="utf-8"))["keys"][0]["kid"]
         return jwt.encode(
             claims, self.key_file.read_bytes(), algorithm="ES256", headers={"kid": kid}
         )

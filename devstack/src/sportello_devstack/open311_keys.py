@@ -3,8 +3,10 @@
 Two files under `<data dir>/open311/`, both readable by us only:
 - `issued-keys.json`: the keys in clear, what `make -s open311-key TENANT=torino` prints;
 - `api-keys.json`: SHA-256 digests only, what intake-svc reads (`OPEN311_KEYS_FILE`), as a list
-  of `{"client", "tenant", "sha256"}`. A real deployment provisions this file the same way, one
-  entry per client platform and tenant, and never hands intake a key in clear.
+  of `{"client", "tenant", "sha256"}` (plus, optionally, the `sees` grant of docs/security.md's
+  "Publication"; the demo keys have none: they read what the public reads). A real deployment
+  provisions this file the same way, one entry per client platform and tenant, and never hands
+  intake a key in clear.
 """
 
 from __future__ import annotations

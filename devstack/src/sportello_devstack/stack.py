@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 from eventsourcing.cipher import AESCipher
+from sportello_shared.partners.service_users import SERVICE_USERS, service_user
 
 from .issuer import DevIssuer
 from .mailsink import start_sink
 from .natsserver import NatsServer, free_port, wait_for_port
-from .open311_keys import provision_demo_keys
+from .open311_keys import ISSUED_FILE, demo_tenants, provision, provision_demo_keys
+from .processes import script, wait_ready
 
 SERVICES = ("intake", "routing", "sla", "notify")
-DEFAULT_PORTS = {"intake": 8001, "routing": 8002, "sla": 8003, "notify": 8004}
+# Web sites: processes of the stack, but no bus, store replicas or fault drills of their own.
+SITES = ("public",)
+WEB = ("oidc", "console")  # the development OpenID provider and the staff console
+DEFAULT_PORTS = {
+    "intake": 8001, "routing": 8002, "sla": 8003, "notify": 8004, "public": 8005,
+    "console": 8000, "oidc": 8006,
+}  # fmt: skip
+CONSOLE_CLIENT = ("sportello-console", "console-dev-secret")
 
 
 @dataclass
@@ -29,14 +35,30 @@ class Stack:
     smtp_port: int | None = 1025
     extra_env: dict[str, str] = field(default_factory=dict)
     log_to_files: bool = True
+    sites: tuple[str, ...] = SITES  # tests start the sites they drive only
     auth: bool = False
+    web: bool = False  # also the development OpenID provider and the console (forces auth)
+    # PostgreSQL instead of SQLite: each service in its own schema `<database_schema_prefix>_<name>`
+    database_url: str | None = None
+    database_schema_prefix: str = "sportello"
+    # the shipped deploy/nats configuration: each service connects as its own user, limited to
+    # its subjects (sportello_shared.partners.service_users); `make run` uses it, tests may
+    nats_users: bool = False
+    nats_passwords: dict[str, str] = field(default_factory=dict)
     nats: NatsServer | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @classmethod
-    def on_free_ports(cls, data_dir: Path, **kwargs: object) -> Stack:
-        ports = {name: free_port() for name in SERVICES}
-        return cls(data_dir, ports=ports, nats_port=None, smtp_port=free_port(), **kwargs)  # type: ignore[arg-type]
+    def on_free_ports(cls, data_dir: Path, sites: tuple[str, ...] = (), **kwargs: object) -> Stack:
+        ports = {name: free_port() for name in (*SERVICES, *SITES, *WEB)}
+        return cls(
+            data_dir,
+            ports=ports,
+            nats_port=None,
+            smtp_port=free_port(),
+            sites=sites,
+            **kwargs,  # type: ignore[arg-type]
+        )
 
     @property
     def mail_dir(self) -> Path:
@@ -52,7 +74,7 @@ class Stack:
         self._sink = start_sink(self.mail_dir, self.smtp_port)
         self.nats_url = nats_url
         try:
-            for name in SERVICES:
+            for name in self.names:
                 self.start_service(name)
             self.wait_ready()
         except BaseException:
@@ -64,10 +86,42 @@ class Stack:
         port = self.nats_port
         if port is not None:  # 4222, or the next free one
             port = next((p for p in range(port, port + 100) if not _in_use(p)), None)
+        if self.nats_users:
+            self.nats = self._configured_nats(port).start()
+            return self.nats.url
         self.nats = NatsServer(
             self.data_dir / "nats", port=port, log_file=self.data_dir / "nats.log"
         ).start()
         return self.nats.url
+
+    def _configured_nats(self, port: int | None) -> NatsServer:
+        from sportello_shared import partners
+
+        from .partners import ConfiguredNatsServer
+
+        integrations = partners.load_integrations(partners.NATS_DIR)
+        self.nats_passwords = partners.ensure_secrets(self.data_dir, integrations)
+        return ConfiguredNatsServer(
+            partners.NATS_DIR.resolve(),
+            self.data_dir / "nats-accounts",
+            self.nats_passwords,
+            port=port,
+            log_file=self.data_dir / "nats.log",
+        )
+
+    def nats_user_env(self, name: str) -> dict[str, str]:
+        """The service's own NATS user and password, when the stack runs with users."""
+        if not self.nats_passwords or name not in {u.name for u in SERVICE_USERS}:
+            return {}
+        user = service_user(name)
+        return {
+            "NATS_USER": user.name,
+            "NATS_PASSWORD": self.nats_passwords[user.password_variable],
+        }
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (*SERVICES, *self.sites, *(WEB if self.web else ()))
 
     def service_env(self, name: str) -> dict[str, str]:
         return {
@@ -78,9 +132,41 @@ class Stack:
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.smtp_port),
             "CIPHER_KEY_FILE": str(self.cipher_key_file()),
+            # intake reads the tenants' mailboxes from <data dir>/inbox/<tenant>/<mailbox>/new
+            "MAILBOX_SOURCE": "maildir",
             "OPEN311_KEYS_FILE": str(provision_demo_keys(self.data_dir)),
-            **(self.issuer.env() if self.auth else {}),
+            **self.public_site_env(),
+            **(self.issuer.env() if self.auth or self.web else {}),
+            **(self.console_env() if name == "console" else {}),
+            **self.database_env(name),
+            **self.nats_user_env(name),
             **self.extra_env,
+        }
+
+    def database_env(self, name: str) -> dict[str, str]:
+        if self.database_url is None:
+            return {}
+        schema = f"{self.database_schema_prefix}_{name}"
+        return {"DATABASE_URL": self.database_url, "DATABASE_SCHEMA": schema}
+
+    def public_site_env(self) -> dict[str, str]:
+        """The citizens' site: its address (for the links mailed), the services it calls, and
+        its own platform key per tenant (the issued file; it reads the `public-site` entries)."""
+        served = provision(self.data_dir, demo_tenants(), client="public-site")
+        return {
+            "PUBLIC_SITE_URL": self.url("public"),
+            "INTAKE_URL": self.url("intake"),
+            "NOTIFY_URL": self.url("notify"),
+            "PUBLIC_SITE_KEYS_FILE": str(served.parent / ISSUED_FILE),
+        }
+
+    def console_env(self) -> dict[str, str]:
+        return {
+            **{f"{svc.upper()}_URL": self.url(svc) for svc in SERVICES},
+            "CONSOLE_PUBLIC_URL": self.url("console"),
+            "OIDC_DISCOVERY_URL": f"{self.url('oidc')}/.well-known/openid-configuration",
+            "OIDC_CLIENT_ID": CONSOLE_CLIENT[0],
+            "OIDC_CLIENT_SECRET": CONSOLE_CLIENT[1],
         }
 
     @property
@@ -99,33 +185,31 @@ class Stack:
         return path
 
     def start_service(self, name: str) -> None:
-        executable = Path(sys.executable).parent / f"sportello-{name}"
+        command = [script(f"sportello-{name}")]
+        if name == "oidc":
+            console = self.url("console")
+            command = [
+                script("sportello-dev"), "oidc",
+                "--port", str(self.ports["oidc"]), "--data-dir", str(self.data_dir),
+                "--client", f"{':'.join(CONSOLE_CLIENT)}:{console}",
+            ]  # fmt: skip
         out = (
             open(self.data_dir / f"{name}.log", "ab")  # noqa: SIM115
             if self.log_to_files
             else None
         )
         self.processes[name] = subprocess.Popen(
-            [str(executable)], env=self.service_env(name), stdout=out, stderr=out
+            command, env=self.service_env(name), stdout=out, stderr=out
         )
 
     def wait_ready(self, timeout: float = 180.0) -> None:
         """Until every service answers /readyz 200; fails at once if one of them exits."""
-        deadline = time.monotonic() + timeout
-        for name in SERVICES:
-            while not self._ready(name):
-                process = self.processes[name]
-                if process.poll() is not None:
-                    raise RuntimeError(f"{name} exited with {process.returncode}; see its log")
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{name} not ready after {timeout}s")
-                time.sleep(0.05)
+        targets = [(name, self._readiness_url(name), self.processes[name]) for name in self.names]
+        wait_ready(targets, timeout, poll=0.05)
 
-    def _ready(self, name: str) -> bool:
-        try:
-            return httpx.get(f"{self.url(name)}/readyz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
+    def _readiness_url(self, name: str) -> str:
+        path = "/.well-known/openid-configuration" if name == "oidc" else "/readyz"
+        return f"{self.url(name)}{path}"
 
     def kill(self, name: str) -> None:
         self.processes[name].kill()

@@ -7,12 +7,17 @@
 // handled, then acknowledged; only after the server confirmed the ack is it printed, so a restart
 // resumes right after the last printed event. An event whose ack did not reach the server comes
 // again: handle events idempotently, keyed by their `id`.
+//
+// Events carry no personal data: when a case is handed over to us (`case.handed_over`), we ask
+// Sportello for its dossier (the citizen's contact, the description, the place) on our own subject
+// `personal.<tenant>.<us>`, and get it only while the case is ours.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { connect } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 
 const ASSIGNED = "it.sportello.case.assigned.v1";
+const HANDED_OVER = "it.sportello.case.handed_over."; // any version: none carries the dossier
 const STATUS_REPORTED = "it.sportello.case.status_reported.v1";
 
 const { values, positionals } = parseArgs({
@@ -45,25 +50,42 @@ process.on("SIGTERM", stop);
 let handled = 0;
 for await (const message of messages) {
   const event = message.json();
+  const dossier = event.type.startsWith(HANDED_OVER) ? await fetchDossier(event.subject) : null;
   if (values["take-in-charge"] && event.type === ASSIGNED) {
     await reportStatus(event, "taken_in_charge");
   }
   await message.ackAck(); // resolves once the server recorded the ack
-  console.log(
-    JSON.stringify({
-      id: event.id,
-      type: event.type,
-      case_id: event.subject,
-      nats_subject: message.subject,
-      stream_sequence: message.info.streamSequence,
-    }),
-  );
+  const line = {
+    id: event.id,
+    type: event.type,
+    case_id: event.subject,
+    nats_subject: message.subject,
+    stream_sequence: message.info.streamSequence,
+  };
+  if (dossier !== null) {
+    // what we print of it: that we can reach the citizen, not how
+    line.dossier = {
+      reference: dossier.reference ?? null,
+      can_reach_citizen: Boolean(dossier.citizen) && !dossier.erased,
+      error: dossier.error ?? null,
+    };
+  }
+  console.log(JSON.stringify(line));
   handled += 1;
   if (handled >= maxEvents) {
     break;
   }
 }
 await nc.drain();
+
+// The citizen's contact, the description and the place of a case we handle (request/reply);
+// `{"error": "not_yours"}` once it is no longer ours. Keep it only as long as the work needs.
+async function fetchDossier(caseId) {
+  const reply = await nc.request(credentials.personal_subject, JSON.stringify({ case_id: caseId }), {
+    timeout: 10000,
+  });
+  return reply.json();
+}
 
 // Tell Sportello how the case is going: a CloudEvent on our own ingest subject.
 async function reportStatus(event, status) {

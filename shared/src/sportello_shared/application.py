@@ -49,10 +49,7 @@ then retries, skips duplicates or dead-letters each message as before.
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import UUID
@@ -61,14 +58,15 @@ from eventsourcing.application import ProcessingEvent, Repository
 from eventsourcing.persistence import Recording, Tracking
 from eventsourcing.projection import EventSourcedProjection
 from eventsourcing.utils import Environment, EnvType, strtobool
+from sportello_contracts import CloudEvent, EventPayload
+from sportello_contracts.personal import PersonalAnswer
 
-from .contracts import CloudEvent, EventPayload
+from . import prefetch
 from .persistence import is_tracked, tracked
 from .recorders import (
     TRACKINGS,
     BatchPostgresProcessRecorder,
     BatchSQLiteProcessRecorder,
-    note_read,
     observe_reads,
     read_key,
     recorder_topic_for,
@@ -99,6 +97,8 @@ class Incoming:
     envelope: CloudEvent
     payload: EventPayload
     subject: str = ""  # the NATS subject: authenticated by NATS permissions, unlike the body
+    # what intake answered for this event, when the consumer asks (ConsumerSpec.personal_data)
+    personal: PersonalAnswer | None = None
 
 
 class ServiceApplication(EventSourcedProjection[UUID]):
@@ -125,7 +125,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
     def construct_repository(self) -> Repository[UUID]:
         """eventsourcing's repository, noting what a batch's policies read (cache hits too)."""
         cache_maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
-        return _ObservedRepository(
+        return prefetch.ObservedRepository(
             event_store=self.events,
             snapshot_store=self.snapshots,
             cache_maxsize=int(cache_maxsize) if cache_maxsize else None,
@@ -144,6 +144,16 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         self, payload: EventPayload, incoming: Incoming, processing_event: ProcessingEvent[UUID]
     ) -> None:
         """Public events a service does not react to are tracked and otherwise ignored."""
+
+    def aggregates_to_read(self, incoming: Incoming) -> Iterable[UUID]:
+        """The aggregates `react` will read for this message, read for the whole batch in one
+        query before the policies run (prefetch.py); any it omits are read one by one."""
+        return ()
+
+    def letter_key(self, subject: str, data: bytes | None) -> bytes | None:
+        """The key sealing a dead letter (bus/sealing.py); None: this service keeps no keys, so
+        its dead letters keep no payload. `PersonalDataStore` keeps them in its vault."""
+        return None
 
     def process_incoming(self, incoming: Incoming, tracking: Tracking) -> None:
         self.process_event(incoming, tracking)  # type: ignore[arg-type]
@@ -172,26 +182,39 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         outcomes: list[Exception | None] = []
         processed: list[ProcessingEvent[UUID]] = []
         written: set[UUID | str] = set()
-        for incoming, tracking in batch:
-            processing_event = ProcessingEvent[UUID](tracking=tracking)
-            failure: Exception | None = None
-            with observe_reads() as reads:
-                try:
-                    self.policy(incoming, processing_event)
-                except Exception as exc:
-                    failure = exc
-            writes = {read_key(e.originator_id) for e in processing_event.events}
-            if written and not written.isdisjoint(reads | writes):
-                outcomes.append(DEFERRED)
-            elif failure is not None:
-                outcomes.append(failure)
-            else:
-                outcomes.append(None)
-                processed.append(processing_event)
-                written |= writes
+        wanted = [i for incoming, _ in batch for i in self.aggregates_to_read(incoming)]
+        with prefetch.prefetched(self.recorder, self.mapper, wanted):
+            for incoming, tracking in batch:
+                self._run_policy(incoming, tracking, outcomes, processed, written)
         if processed:
             self._record_batch(processed)
         return outcomes
+
+    def _run_policy(
+        self,
+        incoming: Incoming,
+        tracking: Tracking,
+        outcomes: list[Exception | None],
+        processed: list[ProcessingEvent[UUID]],
+        written: set[UUID | str],
+    ) -> None:
+        """One message of a batch: its outcome, and its processing event if it is recorded."""
+        processing_event = ProcessingEvent[UUID](tracking=tracking)
+        failure: Exception | None = None
+        with observe_reads() as reads:
+            try:
+                self.policy(incoming, processing_event)
+            except Exception as exc:
+                failure = exc
+        writes = {read_key(e.originator_id) for e in processing_event.events}
+        if written and not written.isdisjoint(reads | writes):
+            outcomes.append(DEFERRED)
+        elif failure is not None:
+            outcomes.append(failure)
+        else:
+            outcomes.append(None)
+            processed.append(processing_event)
+            written |= writes
 
     def _record_batch(self, processed: list[ProcessingEvent[UUID]]) -> None:
         """What `process_event` does after the policy, for many processing events at once."""
@@ -219,54 +242,3 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         if recordings:
             for listener in list(self._save_listeners):
                 listener()
-
-
-class _ObservedRepository(Repository[UUID]):
-    def get(self, aggregate_id: UUID, *args: Any, **kwargs: Any) -> Any:
-        note_read(aggregate_id)
-        return super().get(aggregate_id, *args, **kwargs)
-
-
-class Writer:
-    """The one thread that writes through an Application.
-
-    eventsourcing is synchronous; FastAPI and nats-py are asyncio. Commands from both sides are
-    queued here so the event loop never blocks on the database and writes never race.
-    """
-
-    def __init__(self, name: str) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{name}-writer")
-
-    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        context = contextvars.copy_context()
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: context.run(fn, *args, **kwargs))
-
-    def shutdown(self) -> None:
-        self._executor.shutdown(wait=True)
-
-
-class ApplicationProcessor:
-    """Bridges the consumer runner to an Application: reads off-thread, writes on the writer."""
-
-    def __init__(self, app: ServiceApplication, writer: Writer) -> None:
-        self._app = app
-        self._writer = writer
-
-    async def is_tracked(self, tracking: Tracking) -> bool:
-        return await asyncio.to_thread(self._app.is_tracked, tracking)
-
-    async def process(self, incoming: Incoming, tracking: Tracking) -> None:
-        await self._writer.call(self._app.process_incoming, incoming, tracking)
-
-    @property
-    def processes_batches(self) -> bool:
-        return self._app.processes_batches
-
-    async def tracked(self, trackings: Sequence[Tracking]) -> set[Tracking]:
-        return await asyncio.to_thread(self._app.tracked, trackings)
-
-    async def process_batch(
-        self, batch: Sequence[tuple[Incoming, Tracking]]
-    ) -> list[Exception | None]:
-        return await self._writer.call(self._app.process_batch, batch)

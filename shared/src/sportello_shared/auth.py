@@ -14,12 +14,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, HTTPException, Request
+import structlog
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .problems import Refusal
+
 ALGORITHMS = ["RS256", "ES256"]
+log = structlog.get_logger(__name__)
 
 
 class Role(StrEnum):
@@ -50,6 +54,12 @@ class Principal:
     roles: frozenset[Role]
     tenant: str | None
     organization: str | None
+    operator_code: str | None = None  # how Torino's Contact Center operators identify themselves
+
+    @property
+    def actor(self) -> str:
+        """Who did it, as a case's history records it: the subject, with the operator code."""
+        return f"{self.subject} ({self.operator_code})" if self.operator_code else self.subject
 
     @property
     def is_admin(self) -> bool:
@@ -93,14 +103,24 @@ class TokenVerifier:
                 leeway=self.settings.leeway_seconds,
                 options={"require": ["exp", "sub", "iss", "aud"]},
             )
-        except jwt.PyJWTError as exc:
-            raise HTTPException(401, f"invalid token: {exc}") from exc
+        except jwt.ExpiredSignatureError as exc:
+            raise Refusal(401, it="token scaduto: ne chieda uno nuovo", en="token expired") from exc
+        except (jwt.PyJWTError, ValueError, KeyError) as exc:
+            # the codec's own words (padding, segments, key ids) are for the log, not the caller
+            log.info("auth.invalid_token", error=str(exc))
+            raise Refusal(401, it="token non valido", en="invalid token") from exc
         try:
             roles = frozenset(Role(r) for r in claims.get("roles", []))
         except ValueError as exc:
-            raise HTTPException(401, f"invalid token: {exc}") from exc
+            log.info("auth.unknown_role", error=str(exc))
+            raise Refusal(401, it="token non valido", en="invalid token") from exc
+        code = claims.get("operator_code")
         principal = Principal(
-            claims["sub"], roles, claims.get("tenant"), claims.get("organization")
+            claims["sub"],
+            roles,
+            claims.get("tenant"),
+            claims.get("organization"),
+            str(code)[:40] if code else None,
         )
         _check_claims_fit_roles(principal)
         return principal
@@ -116,12 +136,24 @@ class TokenVerifier:
 
 def _check_claims_fit_roles(principal: Principal) -> None:
     if not principal.roles:
-        raise HTTPException(403, "the token grants no Sportello role")
+        raise Refusal(
+            403,
+            it="il token non assegna alcun ruolo di Sportello",
+            en="the token grants no Sportello role",
+        )
     scoped = principal.roles - {Role.ADMIN, Role.AUDITOR}
     if scoped and principal.tenant is None:
-        raise HTTPException(403, "the token's role needs a tenant claim")
+        raise Refusal(
+            403,
+            it="il ruolo del token richiede un ente (claim tenant)",
+            en="the token's role needs a tenant claim",
+        )
     if scoped & {Role.OFFICE, Role.PARTNER} and principal.organization is None:
-        raise HTTPException(403, "office and partner tokens need an organization claim")
+        raise Refusal(
+            403,
+            it="i token di ufficio e partner richiedono un'organizzazione (claim organization)",
+            en="office and partner tokens need an organization claim",
+        )
 
 
 bearer = HTTPBearer(auto_error=False)
@@ -136,12 +168,18 @@ def authenticate(
     if verifier is None:
         return ANONYMOUS_DEVELOPER
     if credentials is None:
-        raise HTTPException(401, "a bearer token is required")
+        raise Refusal(
+            401, it="serve un token (Authorization: Bearer ...)", en="a bearer token is required"
+        )
     principal = verifier.verify(credentials.credentials)
     if request.method not in ("GET", "HEAD") and principal.roles == {Role.AUDITOR}:
-        raise HTTPException(403, "auditors read, they do not act")
+        raise Refusal(
+            403,
+            it="il ruolo auditor consente solo la lettura",
+            en="auditors read, they do not act",
+        )
     if request.url.path.startswith("/admin/") and not principal.is_admin:
-        raise HTTPException(403, "admin only")
+        raise Refusal(403, it="operazione riservata agli amministratori", en="admin only")
     _check_requested_tenant(request, principal)
     request.state.principal = principal
     return principal
@@ -154,10 +192,34 @@ def _check_requested_tenant(request: Request, principal: Principal) -> None:
     in_path = request.path_params.get("tenant")
     asked: set[str] = {t for t in (in_path, *request.query_params.getlist("tenant")) if t}
     if asked - {principal.tenant}:
-        raise HTTPException(403, f"{principal.subject} may not see {', '.join(sorted(asked))}")
+        raise denied(principal, ", ".join(sorted(asked)), None, acting=False)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+
+
+def acting_subject(principal: CurrentPrincipal) -> str:
+    """Who acts, for the audit: the authenticated principal's subject, in every service.
+
+    A request field (`actor`, `operator`) may say more about the command, never who did it;
+    without a configured issuer (development) everyone is `developer`. Torino's operators
+    are recorded with their operator code (the token's `operator_code` claim).
+    """
+    return principal.actor
+
+
+Actor = Annotated[str, Depends(acting_subject)]
+"""Every command handler takes its actor from here, never from the body or the query."""
+
+ACTOR_NOTE = "ignored for the audit: who acted is always the token's subject"
+
+
+def claimed_actor(
+    actor: Annotated[str | None, Query(max_length=200, description=ACTOR_NOTE)] = None,
+) -> str | None:
+    """The `actor` older clients still put in the query: accepted (not an unknown parameter),
+    never who acted. Routes that took it declare `dependencies=[Depends(claimed_actor)]`."""
+    return actor
 
 
 def visible_scope(
@@ -170,15 +232,31 @@ def visible_scope(
     if principal.roles & {Role.OPERATOR}:
         return principal.tenant, organization
     if organization not in (None, principal.organization):
-        raise HTTPException(403, f"{principal.subject} may not see {organization}")
+        raise denied(principal, principal.tenant or "", organization, acting=False)
     return principal.tenant, principal.organization
 
 
 def require_read(principal: Principal, tenant: str, organization: str | None) -> None:
     if not principal.may_read(tenant, organization):
-        raise HTTPException(403, f"{principal.subject} may not see {tenant}/{organization}")
+        raise denied(principal, tenant, organization, acting=False)
 
 
 def require_act(principal: Principal, tenant: str, organization: str | None) -> None:
     if not principal.may_act(tenant, organization):
-        raise HTTPException(403, f"{principal.subject} may not act on {tenant}/{organization}")
+        raise denied(principal, tenant, organization, acting=True)
+
+
+def denied(principal: Principal, tenant: str, organization: str | None, *, acting: bool) -> Refusal:
+    """A 403 that says which tenant or organization the token lacks, and what it has."""
+    scope = f"{tenant}/{organization}" if organization else tenant
+    has = principal.tenant or "-"
+    if principal.organization:
+        has += f"/{principal.organization}"
+    verb_it, verb_en = ("operare su", "act on") if acting else ("vedere", "see")
+    return Refusal(
+        403,
+        it=f"il token ({principal.subject}, ente {has}) non consente di {verb_it} {scope}",
+        en=f"the token ({principal.subject}, for {has}) may not {verb_en} {scope}",
+        tenant=tenant,
+        organization=organization,
+    )

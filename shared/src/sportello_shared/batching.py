@@ -9,12 +9,14 @@ only after the transaction that holds its command has committed.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 from prometheus_client import Histogram
 
-from .application import Writer
+from .outages import bounded
+from .writer import Writer
 
 C = TypeVar("C")
 R = TypeVar("R")
@@ -43,18 +45,25 @@ class Batcher(Generic[C, R]):
         self._task: asyncio.Task[None] | None = None
 
     async def submit(self, command: C) -> R:
+        """The command's outcome once committed; StoreTimeout at the request's deadline (a
+        command still queued then is dropped, see outages.py)."""
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name=f"batcher:{self._name}")
+            # A context of its own: not the first caller's, whose request deadline it would keep.
+            self._task = asyncio.create_task(
+                self._run(), name=f"batcher:{self._name}", context=contextvars.Context()
+            )
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         await self._queue.put((command, future))
-        return await future
+        return await bounded(future)
 
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            await self._commit(batch)
+            batch = [(command, future) for command, future in batch if not future.done()]
+            if batch:  # callers that gave up while queued are not committed behind their back
+                await self._commit(batch)
 
     async def _commit(self, batch: list[tuple[C, asyncio.Future[R]]]) -> None:
         BATCH_SIZE.labels(self._name).observe(len(batch))

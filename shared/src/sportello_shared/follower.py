@@ -73,22 +73,24 @@ class LogFollower(ABC):
 
     async def follow_once(self) -> int:
         """Handle the next batch; returns how many notifications it covered."""
-        recorder = self._app.recorder
-        position = await asyncio.to_thread(recorder.max_tracking_id, self.position_name) or 0
-        notifications = await asyncio.to_thread(
-            recorder.select_notifications,
-            start=position,
-            limit=self._batch_size,
-            inclusive_of_start=False,
-        )
-        if not notifications:
+        batch = await asyncio.to_thread(self._next_batch)
+        if not batch:
             return 0
-        batch = [(n, self._app.mapper.to_domain_event(n)) for n in notifications]
         await self.handle_batch(batch)
         await asyncio.to_thread(
-            recorder.insert_tracking, Tracking(self.position_name, notifications[-1].id)
+            self._app.recorder.insert_tracking, Tracking(self.position_name, batch[-1][0].id)
         )
-        return len(notifications)
+        return len(batch)
+
+    def _next_batch(self) -> Batch:
+        """Read and decode off the event loop: decoding may read a data key from the store
+        (personal_data/vault/), and a frozen store must not freeze the service's requests."""
+        recorder = self._app.recorder
+        position = recorder.max_tracking_id(self.position_name) or 0
+        notifications = recorder.select_notifications(
+            start=position, limit=self._batch_size, inclusive_of_start=False
+        )
+        return [(n, self._app.mapper.to_domain_event(n)) for n in notifications]
 
     async def lag(self) -> int:
         recorder = self._app.recorder

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -15,11 +15,17 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .auth import AuthSettings, TokenVerifier, authenticate
-from .bus.dlq import DeadLetterNotFound, list_dead_letters, redrive
+from .bus.dlq import DeadLetterErased, DeadLetterNotFound, list_dead_letters, redrive
+from .edge import runtime_of
 from .limits import EdgeLimits, RateLimits
 from .logging import configure_logging
+from .openapi import document_problems
+from .outages import Outages
+from .problems import detail_of, language_of, problem_body, validation_errors
+from .queries import refuse_unknown_query
 from .runtime import Runtime, ServiceParts
 from .settings import ServiceSettings
+from .tenants import UnknownTenant
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -39,9 +45,13 @@ async def healthz() -> dict[str, str]:
 
 @ops.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    checks = await request.app.state.runtime.readiness()
+    """200 when the store takes writes and NATS is connected; else 503 naming what fails."""
+    checks, failing = await runtime_of(request).readiness()
     ready = all(checks.values())
-    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+    body: dict[str, Any] = {"ready": ready, "checks": checks}
+    if failing:
+        body["failing"] = failing
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
 admin = APIRouter(tags=["admin"])
@@ -52,9 +62,21 @@ async def dead_letters(
     request: Request, limit: int = Query(default=100, ge=1, le=1000)
 ) -> list[dict[str, Any]]:
     """What this service dead-lettered, oldest first, with the reason."""
-    runtime = request.app.state.runtime
-    letters = await list_dead_letters(runtime.js, runtime.settings.service_name, limit)
+    runtime = runtime_of(request)
+    letters = await list_dead_letters(
+        runtime.js, runtime.settings.service_name, limit, _letter_keys(runtime)
+    )
     return [letter.view() for letter in letters]
+
+
+def _letter_keys(runtime: Any) -> Callable[[str], Awaitable[bytes | None]]:
+    """Reads a dead letter's key in the service's vault (bus/sealing.py), never making one."""
+
+    async def key_of(subject: str) -> bytes | None:
+        key: bytes | None = await runtime.writer.call(runtime.app.letter_key, subject, None)
+        return key
+
+    return key_of
 
 
 @admin.post("/admin/dlq/{sequence}/redrive")
@@ -62,10 +84,14 @@ async def redrive_dead_letter(
     request: Request, sequence: Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 ) -> dict[str, int]:
     """Republish a dead letter on its subject; a non-empty body replaces the message (a fix)."""
-    runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     corrected = await request.body()
     published = await redrive(
-        runtime.js, runtime.settings.service_name, sequence, corrected or None
+        runtime.js,
+        runtime.settings.service_name,
+        sequence,
+        corrected or None,
+        _letter_keys(runtime),
     )
     return {"redriven": sequence, "published_as": published}
 
@@ -106,46 +132,71 @@ def create_service_app(
     app.add_middleware(EdgeLimits, max_body_bytes=max_body_bytes, form_prefixes=form_prefixes)
     if rate_limits:
         app.add_middleware(RateLimits, per_minute=dict(rate_limits))
+    app.add_middleware(Outages, store_wait_s=parts.settings.store_wait_s)  # outermost: 503s
     app.include_router(ops)
     for router in (admin, *routers):
-        app.include_router(router, dependencies=[Depends(authenticate)])
+        app.include_router(
+            router, dependencies=[Depends(authenticate), Depends(refuse_unknown_query)]
+        )
     for router in public_routers:
         app.include_router(router)
-    _register_problem_handlers(app, {DeadLetterNotFound: 404, **(error_statuses or {})})
+    statuses: dict[type[Exception], int] = {
+        DeadLetterNotFound: 404,
+        DeadLetterErased: 409,
+        **(error_statuses or {}),
+    }
+    _register_problem_handlers(app, statuses)
+    document_problems(app)
     return app
 
 
 def _register_problem_handlers(app: FastAPI, statuses: Mapping[type[Exception], int]) -> None:
-    async def validation_failed(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
-            for e in exc.errors()
-        ]
-        return problem(
-            422,
-            "Invalid request",
-            "; ".join(f"{e['field']}: {e['message']}" for e in errors),
-            errors=errors,
-        )
+    """Every 4xx as problem+json in the caller's language (see problems.py)."""
 
-    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+    async def validation_failed(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        language = language_of(request.headers.get("accept-language"))
+        errors = validation_errors(exc.errors(), exc.body, language)
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return _localized(422, language, detail, errors=errors)
+
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        response = problem(exc.status_code, str(exc.detail), str(exc.detail))
+        language = language_of(request.headers.get("accept-language"))
+        detail, extra = detail_of(exc, language)
+        response = _localized(exc.status_code, language, detail, **extra)
         if exc.status_code == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="sportello"'
         return response
 
     def domain_error(status: int) -> Callable[[Request, Exception], Any]:
-        async def handler(_: Request, exc: Exception) -> JSONResponse:
-            return problem(status, type(exc).__name__, str(exc))
+        async def handler(request: Request, exc: Exception) -> JSONResponse:
+            language = language_of(request.headers.get("accept-language"))
+            detail, extra = detail_of(exc, language)
+            return _localized(status, language, detail, **extra)
 
         return handler
 
+    async def unknown_tenant(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, UnknownTenant)
+        language = language_of(request.headers.get("accept-language"))
+        if exc.field is None:  # the address named it: nothing there
+            return _localized(404, language, str(exc))
+        errors = [{"field": exc.field, "message": str(exc)}]  # a field named it: as invalid
+        return _localized(422, language, f"{exc.field}: {exc}", errors=errors)
+
     app.add_exception_handler(RequestValidationError, validation_failed)
+    app.add_exception_handler(UnknownTenant, unknown_tenant)
     app.add_exception_handler(StarletteHTTPException, http_error)
     for error_type, status in statuses.items():
         app.add_exception_handler(error_type, domain_error(status))
+
+
+def _localized(status: int, language: str, detail: str, /, **extra: Any) -> JSONResponse:
+    body = problem_body(status, language, detail, **extra)
+    response = JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    response.headers["Content-Language"] = language
+    return response
 
 
 def serve(settings: ServiceSettings, build: Callable[[], FastAPI]) -> None:

@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-PROBLEM_JSON = "application/problem+json"
+from .problems import PROBLEM_JSON, language_of, problem_bytes, say
+
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
-async def _problem(send: Send, status: int, title: str, detail: str) -> None:
-    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail})
+async def _problem(send: Send, scope: Scope, status: int, it: str, en: str) -> None:
+    """A refusal before any handler ran, in the caller's language."""
+    language = language_of(dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1"))
+    body = problem_bytes(status, language, say(language, it, en))
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"connection", b"close")],
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-language", language.encode()),
+                (b"connection", b"close"),
+            ],
         }
     )
-    await send({"type": "http.response.body", "body": body.encode()})
+    await send({"type": "http.response.body", "body": body})
 
 
 class BodyTooLarge(Exception):
@@ -48,10 +56,16 @@ class EdgeLimits:
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await _problem(send, 413, "Request body too large", self._limit())
+            await self._too_large(send, scope)
             return
         if not self._acceptable(scope["path"], headers.get(b"content-type", b""), declared):
-            await _problem(send, 415, "Unsupported media type", "send the body as application/json")
+            await _problem(
+                send,
+                scope,
+                415,
+                "invii il corpo della richiesta come application/json",
+                "send the body as application/json",
+            )
             return
         await self._guarded(scope, receive, send)
 
@@ -67,31 +81,44 @@ class EdgeLimits:
         )
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A body streamed without Content-Length (chunked) is counted as it arrives: past the
+        limit the handler is stopped and whatever it would answer (FastAPI turns a failed read
+        into a 400) is replaced by the 413 a declared size gets."""
         received = 0
+        too_large = False
         started = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
+                    too_large = True
                     raise BodyTooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if too_large:
+                return  # the handler's answer to a body cut short: the 413 below replaces it
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        try:
+        with contextlib.suppress(BodyTooLarge):
             await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await _problem(send, 413, "Request body too large", self._limit())
+        if too_large and not started:
+            await self._too_large(send, scope)
 
-    def _limit(self) -> str:
-        return f"the limit is {self.max_body_bytes} bytes"
+    async def _too_large(self, send: Send, scope: Scope) -> None:
+        limit = self.max_body_bytes
+        await _problem(
+            send,
+            scope,
+            413,
+            f"il corpo della richiesta supera il limite di {limit} byte",
+            f"the request body is over the limit of {limit} bytes",
+        )
 
 
 class RateLimits:

@@ -118,9 +118,11 @@ def tracked(recorder: ProcessRecorder, trackings: Sequence[Tracking]) -> set[Tra
     raise TypeError(f"unsupported recorder {type(recorder).__name__}")
 
 
-def database_is_reachable(recorder: ProcessRecorder) -> bool:
+def database_is_reachable(recorder: ProcessRecorder, *, raises: bool = False) -> bool:
     try:
         recorder.max_notification_id()
     except Exception:
+        if raises:
+            raise
         return False
     return True

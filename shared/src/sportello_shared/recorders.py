@@ -24,6 +24,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteProcessRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
 
 __all__ = [
     "TRACKINGS",
@@ -122,6 +123,26 @@ class BatchPostgresProcessRecorder(PostgresProcessRecorder):
         )
         return events
 
+    def select_events_of(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
+        """Every stored event of each aggregate, in one query (see prefetch.py)."""
+        statement = SQL(
+            "SELECT * FROM {schema}.{table} WHERE originator_id = ANY(%s) "
+            "ORDER BY originator_id, originator_version"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        found: dict[UUID, list[StoredEvent]] = {i: [] for i in originator_ids}
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, [list(originator_ids)])
+            for row in curs.fetchall():
+                found[row["originator_id"]].append(
+                    StoredEvent(
+                        originator_id=row["originator_id"],
+                        originator_version=row["originator_version"],
+                        topic=row["topic"],
+                        state=bytes(row["state"]),
+                    )
+                )
+        return found
+
 
 class BatchSQLiteProcessRecorder(SQLiteProcessRecorder):
     """SQLite: `insert_events(events, trackings=[...])`, every row in one transaction."""
@@ -151,6 +172,32 @@ class BatchSQLiteProcessRecorder(SQLiteProcessRecorder):
     ) -> Sequence[StoredEvent]:
         note_read(originator_id)
         return super().select_events(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+
+    def select_events_of(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
+        """Every stored event of each aggregate, in one query per 500 (see prefetch.py)."""
+        found: dict[UUID, list[StoredEvent]] = {i: [] for i in originator_ids}
+        by_hex = {i.hex: i for i in originator_ids}
+        hexes = list(by_hex)
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(hexes), 500):
+                chunk = hexes[start : start + 500]
+                c.execute(
+                    f"SELECT * FROM {self.events_table_name} "
+                    f"WHERE originator_id IN ({','.join('?' * len(chunk))}) "
+                    "ORDER BY originator_id, originator_version",
+                    chunk,
+                )
+                for row in c.fetchall():
+                    originator = by_hex[UUID(str(row["originator_id"])).hex]
+                    found[originator].append(
+                        StoredEvent(
+                            originator_id=originator,
+                            originator_version=row["originator_version"],
+                            topic=row["topic"],
+                            state=row["state"],
+                        )
+                    )
+        return found
 
 
 _TOPICS = {

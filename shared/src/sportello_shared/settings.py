@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +26,13 @@ class ServiceSettings(BaseSettings):
     http_host: str = Field(default="127.0.0.1", validation_alias=_env("HTTP_HOST"))
     http_port: int = Field(default=8000, validation_alias=_env("HTTP_PORT"))
     nats_url: str = Field(default="nats://127.0.0.1:4222", validation_alias=_env("NATS_URL"))
+    # The service's own NATS user (deploy/nats/accounts.conf): its password from the environment
+    # or a file; without NATS_USER, the credentials (if any) are those in NATS_URL.
+    nats_user: str | None = Field(default=None, validation_alias=_env("NATS_USER"))
+    nats_password: SecretStr | None = Field(default=None, validation_alias=_env("NATS_PASSWORD"))
+    nats_password_file: Path | None = Field(
+        default=None, validation_alias=_env("NATS_PASSWORD_FILE")
+    )
     database_url: str | None = Field(default=None, validation_alias=_env("DATABASE_URL"))
     database_schema: str | None = Field(default=None, validation_alias=_env("DATABASE_SCHEMA"))
     data_dir: Path = Field(default=Path(".data"), validation_alias=_env("SPORTELLO_DATA_DIR"))
@@ -35,6 +42,13 @@ class ServiceSettings(BaseSettings):
     stream_replicas: int = Field(default=1, validation_alias=_env("STREAM_REPLICAS"))
     log_level: str = Field(default="INFO", validation_alias=_env("LOG_LEVEL"))
     relay_poll_interval: float = Field(default=0.2, validation_alias=_env("RELAY_POLL_INTERVAL"))
+    # A consumer's long poll: how long one fetch waits for messages, and so at most how long a
+    # stopping service waits for its consumers to finish their batch and leave.
+    consumer_long_poll: float = Field(
+        default=1.0, gt=0, le=30, validation_alias=_env("CONSUMER_LONG_POLL")
+    )
+    # the longest a request waits for the store before answering 503 (outages.py)
+    store_wait_s: float = Field(default=5.0, gt=0, le=60, validation_alias=_env("STORE_WAIT_S"))
     cipher_key: SecretStr | None = Field(default=None, validation_alias=_env("CIPHER_KEY"))
     cipher_key_file: Path | None = Field(default=None, validation_alias=_env("CIPHER_KEY_FILE"))
 
@@ -57,7 +71,28 @@ class ServiceSettings(BaseSettings):
 
     @property
     def nats_servers(self) -> list[str]:
-        return [url.strip() for url in self.nats_url.split(",") if url.strip()]
+        """NATS_URL's servers, with the service's own user and password when NATS_USER is set."""
+        urls = [url.strip() for url in self.nats_url.split(",") if url.strip()]
+        if not self.nats_user:
+            return urls
+        password = self._nats_password()
+        userinfo = self.nats_user + (f":{password}" if password else "")
+        if quote(userinfo, safe=":") != userinfo:
+            # nats-py reads the URL's userinfo as is, without percent-decoding it
+            raise ValueError("NATS_USER and NATS_PASSWORD: letters, digits, '-', '_' and '.' only")
+        return [_with_userinfo(url, userinfo) for url in urls]
+
+    @property
+    def nats_inbox_prefix(self) -> str:
+        """Where replies to this service arrive: its user may subscribe to its own inbox only."""
+        return f"_INBOX.{self.nats_user}" if self.nats_user else "_INBOX"
+
+    def _nats_password(self) -> str | None:
+        if self.nats_password is not None:
+            return self.nats_password.get_secret_value()
+        if self.nats_password_file is not None:
+            return self.nats_password_file.read_text(encoding="utf-8").strip()
+        return None
 
     @property
     def store_schema(self) -> str:
@@ -68,8 +103,9 @@ class ServiceSettings(BaseSettings):
         common = {"SINGLE_ROW_TRACKING": "n"}
         key = self.store_cipher_key()
         if key is not None:
-            # AES-GCM on every stored event's state (ids, versions and topics stay readable).
-            common |= {"CIPHER_TOPIC": "eventsourcing.cipher:AESCipher", "CIPHER_KEY": key}
+            # AES-GCM on every stored event's state (ids, versions and topics stay readable), in
+            # eventsourcing's layout on OpenSSL (cipher.py).
+            common |= {"CIPHER_TOPIC": "sportello_shared.cipher:GcmCipher", "CIPHER_KEY": key}
         if not self.database_url:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             path = self.data_dir / f"{self.service_name}.sqlite"
@@ -91,3 +127,11 @@ class ServiceSettings(BaseSettings):
             "POSTGRES_LOCK_TIMEOUT": "5",
             "POSTGRES_CONNECT_TIMEOUT": "5",
         }
+
+
+def _with_userinfo(url: str, userinfo: str) -> str:
+    """`nats://host:port` → `nats://user:password@host:port` (any userinfo there replaced)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "nats", url
+    return f"{scheme}://{userinfo}@{rest.rpartition('@')[2]}"

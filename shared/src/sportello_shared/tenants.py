@@ -1,4 +1,5 @@
-"""Tenant configuration (deploy/tenants/<tenant>/tenant.yaml): the city's catalogue and offices."""
+"""Tenant configuration (deploy/tenants/<tenant>/tenant.yaml): the city's catalogue and offices;
+its privacy policy beside it (privacy.yaml, see privacy.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .privacy import PrivacyPolicy
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
@@ -58,8 +61,19 @@ class Tenant(_Frozen):
     triage: str = Field(
         pattern=SLUG, description="the URP / contact centre that takes what no rule routes"
     )
+    late_entry_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="a case received longer ago needs a late-entry reason; its clocks start "
+        "at registration (docs/door-rules.md)",
+    )
     organizations: tuple[Organization, ...]
     categories: tuple[Category, ...]
+    privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy)
+    reopen_window_days: int = Field(
+        default=30, ge=0, le=365, description="how long after closing a citizen may ask to reopen"
+    )
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Tenant:
@@ -69,6 +83,10 @@ class Tenant(_Frozen):
             missing.add(self.triage)
         if missing:
             raise ValueError(f"unknown organizations: {sorted(missing)}")
+        published = set(self.privacy.publication.categories)
+        unknown = published - {c.service_code for c in self.categories}
+        if unknown:
+            raise ValueError(f"privacy.yaml publishes unknown categories: {sorted(unknown)}")
         return self
 
     def category(self, service_code: str) -> Category | None:
@@ -76,6 +94,15 @@ class Tenant(_Frozen):
 
     def organization(self, organization_id: str) -> Organization | None:
         return next((o for o in self.organizations if o.id == organization_id), None)
+
+
+class UnknownTenant(LookupError):
+    """No tenant of that name here. Every service answers it the same (`http.py`): 404 when the
+    address named the tenant (`field` None), 422 naming the field when a request's field did."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class TenantCatalogue:
@@ -96,7 +123,11 @@ class TenantCatalogue:
 def load_tenants(directory: Path) -> TenantCatalogue:
     tenants = {}
     for path in sorted(directory.glob("*/tenant.yaml")):
-        tenant = Tenant.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        privacy = path.with_name("privacy.yaml")
+        if privacy.exists():
+            document["privacy"] = yaml.safe_load(privacy.read_text(encoding="utf-8")) or {}
+        tenant = Tenant.model_validate(document)
         tenants[tenant.id] = tenant
     if not tenants:
         raise FileNotFoundError(f"no tenant.yaml under {directory}")

@@ -8,11 +8,12 @@ from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import Aggregate, event
+from sportello_contracts import EventPayload
+from sportello_contracts.cases import CaseReceived, CaseRoutingFailed
+from sportello_contracts.subjects import case_subject
 from sportello_shared.application import Incoming, ServiceApplication
 from sportello_shared.bus.relay import Outgoing, outgoing_for
-from sportello_shared.contracts import EventPayload
-from sportello_shared.contracts.cases import CaseReceived, Citizen
-from sportello_shared.contracts.subjects import case_subject
+from sportello_shared.personal_data.store import PersonalDataStore
 
 
 class Ticket(Aggregate):
@@ -35,7 +36,9 @@ class Echo(Aggregate):
         return uuid5(UUID(int=0), case_id)
 
 
-class BusTestApplication(ServiceApplication):
+class BusTestApplication(PersonalDataStore, ServiceApplication):
+    """With a key vault: its dead letters are sealed (bus/sealing.py)."""
+
     name = "bustest"
 
     def open_tickets(self, count: int) -> list[Ticket]:
@@ -58,14 +61,21 @@ class BusTestApplication(ServiceApplication):
 
 
 def ticket_to_public(domain_event: Any) -> Outgoing | None:
+    """A ticket published as a v1 event (`routing_failed`: the relay tests add v2, v3 beside)."""
     if not isinstance(domain_event, Ticket.Opened):
         return None
     case_id = str(domain_event.originator_id)
-    payload = received(case_id)
+    payload = CaseRoutingFailed(
+        case_id=case_id,
+        reference="TO-2026-000001",
+        occurred_at=datetime.now(UTC),
+        reason="no rule matched",
+        triage_organization="urp",
+    )
     return outgoing_for(
         domain_event,
         payload,
-        subject=case_subject(domain_event.tenant, None, "received"),
+        subject=case_subject(domain_event.tenant, None, "routing_failed"),
         source="/test",
         traceparent=None,
     )
@@ -80,8 +90,6 @@ def received(case_id: str | None = None) -> CaseReceived:
         kind="segnalazione",
         channel="web",
         category="decoro",
-        description="Cassonetti traboccanti",
-        citizen=Citizen(name="Maria Rossi", email="maria.rossi@example.org"),
         received_at=now,
         registered_at=now,
     )

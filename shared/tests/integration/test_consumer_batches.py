@@ -19,22 +19,17 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError, Tracking
 from nats.js import JetStreamContext
 from prometheus_client import REGISTRY
-from sportello_shared.application import (
-    ApplicationProcessor,
-    Incoming,
-    Rejected,
-    RetryLater,
-    Writer,
-)
+from sportello_contracts import EventPayload, wrap
+from sportello_contracts.cases import CaseReceived
+from sportello_shared.application import Incoming, Rejected, RetryLater
 from sportello_shared.bus import headers
 from sportello_shared.bus.consumer import ConsumerRunner, ConsumerSpec
 from sportello_shared.bus.dlq import list_dead_letters
 from sportello_shared.bus.streams import ensure_streams
-from sportello_shared.contracts import EventPayload, wrap
-from sportello_shared.contracts.cases import CaseReceived
 from sportello_shared.persistence import ensure_schema
 from sportello_shared.recorders import TRACKINGS
 from sportello_shared.settings import ServiceSettings
+from sportello_shared.writer import ApplicationProcessor, Writer
 
 from .conftest import BusTestApplication, Echo, received
 
@@ -105,7 +100,7 @@ class Tally(Aggregate):
 
 
 class ScriptedApplication(BusTestApplication):
-    """The description of each CaseReceived says what its policy does."""
+    """The category of each CaseReceived says what its policy does."""
 
     raced = False
 
@@ -113,7 +108,7 @@ class ScriptedApplication(BusTestApplication):
         self, payload: EventPayload, incoming: Incoming, processing_event: ProcessingEvent[UUID]
     ) -> None:
         assert isinstance(payload, CaseReceived)
-        verb, _, argument = payload.description.partition(" ")
+        verb, _, argument = payload.category.partition(" ")
         case_id = payload.case_id
         if verb == "step":
             trail = self._get(Trail.create_id(case_id))
@@ -161,7 +156,27 @@ class ScriptedApplication(BusTestApplication):
             return None
 
 
+class PrefetchingScriptedApplication(ScriptedApplication):
+    """The same policies, with every aggregate they may read fetched for the batch in one query
+    (prefetch.py): the batch semantics above must not change."""
+
+    def aggregates_to_read(self, incoming: Incoming) -> list[UUID]:
+        case_id = incoming.payload.case_id  # type: ignore[attr-defined]
+        return [
+            Trail.create_id(case_id),
+            Board.create_id("torino"),
+            Tally.create_id("torino"),
+            Echo.create_id(case_id),
+        ]
+
+
 # --- fixtures and helpers -------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["one-by-one", "prefetched"])
+def scripted(request: pytest.FixtureRequest) -> type[ScriptedApplication]:
+    """Each scripted test with reads one query per aggregate, and with the batch's reads in one."""
+    return ScriptedApplication if request.param == "one-by-one" else PrefetchingScriptedApplication
 
 
 @pytest.fixture
@@ -190,7 +205,7 @@ async def publish(
     description: str = "echo",
     msg_id: str | None = None,
 ) -> None:
-    payload = received(case_id).model_copy(update={"description": description})
+    payload = received(case_id).model_copy(update={"category": description})
     envelope = wrap(
         payload,
         aggregate_id=case_id,
@@ -388,9 +403,11 @@ async def test_duplicates_within_and_across_batches_change_nothing(
 
 
 async def test_two_messages_of_one_case_keep_their_order(
-    make_app: Callable[[type[ScriptedApplication]], ScriptedApplication], js: JetStreamContext
+    make_app: Callable[[type[ScriptedApplication]], ScriptedApplication],
+    scripted: type[ScriptedApplication],
+    js: JetStreamContext,
 ) -> None:
-    app = make_app(ScriptedApplication)
+    app = make_app(scripted)
     writer = Writer("test")
     metrics = Metrics()
     for n, (case, step) in enumerate(
@@ -408,10 +425,12 @@ async def test_two_messages_of_one_case_keep_their_order(
 
 
 async def test_a_policy_reading_what_an_earlier_message_changed_waits_for_its_commit(
-    make_app: Callable[[type[ScriptedApplication]], ScriptedApplication], js: JetStreamContext
+    make_app: Callable[[type[ScriptedApplication]], ScriptedApplication],
+    scripted: type[ScriptedApplication],
+    js: JetStreamContext,
 ) -> None:
     """Different cases, one shared aggregate: the reader must not see the stale state."""
-    app = make_app(ScriptedApplication)
+    app = make_app(scripted)
     writer = Writer("test")
     metrics = Metrics()
     await publish(js, "case-1", 1, "open-board")
@@ -428,9 +447,11 @@ async def test_a_policy_reading_what_an_earlier_message_changed_waits_for_its_co
 
 
 async def test_a_shared_aggregate_changed_by_every_message_counts_each_once(
-    make_app: Callable[[type[ScriptedApplication]], ScriptedApplication], js: JetStreamContext
+    make_app: Callable[[type[ScriptedApplication]], ScriptedApplication],
+    scripted: type[ScriptedApplication],
+    js: JetStreamContext,
 ) -> None:
-    app = make_app(ScriptedApplication)
+    app = make_app(scripted)
     writer = Writer("test")
     metrics = Metrics()
     for n in range(1, 6):
@@ -447,10 +468,11 @@ async def test_a_shared_aggregate_changed_by_every_message_counts_each_once(
 @pytest.mark.parametrize("race", ["race-aggregate", "race-tracking"])
 async def test_an_integrity_error_in_a_batch_falls_back_to_one_at_a_time(
     make_app: Callable[[type[ScriptedApplication]], ScriptedApplication],
+    scripted: type[ScriptedApplication],
     js: JetStreamContext,
     race: str,
 ) -> None:
-    app = make_app(ScriptedApplication)
+    app = make_app(scripted)
     writer = Writer("test")
     metrics = Metrics()
     await publish(js, "case-1", 1)
@@ -473,9 +495,11 @@ async def test_an_integrity_error_in_a_batch_falls_back_to_one_at_a_time(
 
 
 async def test_a_poison_message_in_the_middle_of_a_batch_holds_back_nothing(
-    make_app: Callable[[type[ScriptedApplication]], ScriptedApplication], js: JetStreamContext
+    make_app: Callable[[type[ScriptedApplication]], ScriptedApplication],
+    scripted: type[ScriptedApplication],
+    js: JetStreamContext,
 ) -> None:
-    app = make_app(ScriptedApplication)
+    app = make_app(scripted)
     writer = Writer("test")
     metrics = Metrics()
     await publish(js, "case-1", 1)
@@ -533,4 +557,39 @@ async def test_a_batch_redelivered_after_its_commit_changes_nothing(
     assert app.echoes() == 3
     delta = metrics.delta()
     assert delta["duplicates"] == 1 and delta["batches"] == 1 and delta["batched"] == 3
+    writer.shutdown()
+
+
+async def test_a_prefetching_batch_reads_its_aggregates_in_one_query(
+    make_app: Callable[[type[ScriptedApplication]], ScriptedApplication],
+    js: JetStreamContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ten cases' trails, each read and extended: one query for the batch, none per trail."""
+    app = make_app(PrefetchingScriptedApplication)
+    writer = Writer("test")
+    runner = ConsumerRunner(js, SPEC, ApplicationProcessor(app, writer))
+    cases = [f"case-{n}" for n in range(10)]
+    for n, case in enumerate(cases, start=1):
+        await publish(js, case, n, "step a")
+    await drain(runner, js)
+    single, many = [], []
+    recorder = app.recorder
+    select_events, select_events_of = recorder.select_events, recorder.select_events_of  # type: ignore[attr-defined]
+    monkeypatch.setattr(
+        recorder, "select_events", lambda i, **kw: single.append(i) or select_events(i, **kw)
+    )
+    monkeypatch.setattr(
+        recorder, "select_events_of", lambda ids: many.append(ids) or select_events_of(ids)
+    )
+    for n, case in enumerate(cases, start=11):
+        await publish(js, case, n, "step b")
+    await drain(runner, js)
+    monkeypatch.undo()
+
+    trails = {Trail.create_id(case) for case in cases}
+    assert len(many) == 1 and trails <= set(many[0]), many  # the whole batch, one query
+    assert not trails & set(single), single  # and no trail read on its own
+    for case in cases:
+        assert app.repository.get(Trail.create_id(case)).steps == ["a", "b"]
     writer.shutdown()

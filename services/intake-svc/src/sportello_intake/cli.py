@@ -1,15 +1,18 @@
-"""`sportello-intake`: the server (no argument, as devstack runs it) and `erase`."""
+"""`sportello-intake`: the server (no argument, as devstack runs it), `erase` and `restream`."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 from uuid import UUID
 
 import httpx
+import nats
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from .adapters.restreaming import RestreamReport, restream
 from .main import run_server
 
 app = typer.Typer(add_completion=False, help="Sportello intake-svc: the case file of record.")
@@ -61,3 +64,32 @@ def erase(
         table.add_row(case["reference"], case["tenant"], case["case_id"])
     console.print(table)
     console.print(f"data keys deleted: {report['data_keys_deleted']}")
+
+
+@app.command(name="restream")
+def restream_command(
+    nats_url: Annotated[
+        str, typer.Option(envvar="NATS_URL", help="the services' NATS (credentials in the URL)")
+    ] = "nats://127.0.0.1:4222",
+) -> None:
+    """Rewrite the CASES messages published before the events lost their personal data.
+
+    v1 `case.received`/`case.handed_over` (citizen, description), the office's v1 events (their
+    free text) and `case.assigned` quoting an operator: each is republished in today's form
+    (same event id, so consumers see it once) and the old message deleted. Safe to run again.
+    """
+    report = asyncio.run(_restream(nats_url))
+    console.print(
+        f"read {report.read}, republished {report.republished}, deleted {report.deleted}, "
+        f"unreadable {report.unreadable}"
+    )
+    for event_type, count in sorted(report.by_type.items()):
+        console.print(f"  {event_type}: {count}")
+
+
+async def _restream(nats_url: str) -> RestreamReport:
+    nc = await nats.connect(servers=[u.strip() for u in nats_url.split(",")], connect_timeout=5)
+    try:
+        return await restream(nc.jetstream(timeout=10))
+    finally:
+        await nc.close()

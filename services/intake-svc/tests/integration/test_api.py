@@ -8,21 +8,22 @@ from typing import Any
 import httpx
 import nats
 import pytest
-from sportello_shared.contracts import CloudEvent
+from sportello_contracts import CloudEvent
 
-from .conftest import REGISTRATION
+from .conftest import REGISTRATION, this_year
 
 
 async def test_registering_a_case_answers_201_with_a_reference(client: httpx.AsyncClient) -> None:
     response = await client.post("/cases", json=REGISTRATION)
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body["reference"] == "TO-2025-000001"
+    # received in 2025, registered now: the reference carries the registration's year
+    assert body["reference"] == f"TO-{this_year()}-000001"
     assert body["status"] == "received"
     assert response.headers["location"] == f"/cases/{body['case_id']}"
 
     second = await client.post("/cases", json=REGISTRATION)
-    assert second.json()["reference"] == "TO-2025-000002"
+    assert second.json()["reference"] == f"TO-{this_year()}-000002"
 
 
 async def test_the_received_event_is_published_on_the_bus(
@@ -41,10 +42,13 @@ async def test_the_received_event_is_published_on_the_bus(
         event = CloudEvent.from_bytes(msg.data)
     finally:
         await nc.close()
-    assert event.type == "it.sportello.case.received.v1"
+    assert event.type == "it.sportello.case.received.v2"
     assert event.subject == case_id
     assert event.id == f"{case_id}:1"
-    assert event.data["reference"] == "TO-2025-000001"
+    assert event.data["reference"] == f"TO-{this_year()}-000001"
+    # the facts, nothing personal: who asked and what they wrote stay in intake's store
+    assert not {"citizen", "description", "location", "attachments"} & set(event.data)
+    assert REGISTRATION["citizen"]["name"] not in msg.data.decode()
 
 
 async def test_the_same_idempotency_key_gives_the_same_case(client: httpx.AsyncClient) -> None:
@@ -83,7 +87,21 @@ async def test_office_commands_follow_the_lifecycle(client: httpx.AsyncClient) -
     refused = await client.post(f"/cases/{case_id}/take-in-charge", json={"operator": "anna"})
     assert refused.status_code == 409
     assert refused.headers["content-type"] == "application/problem+json"
-    assert "received" in refused.json()["detail"]
+    assert refused.json()["detail"] == (
+        "la pratica è ricevuta, in attesa di assegnazione: non si può prenderla in carico; "
+        "ora è possibile: respingerla (reject)"
+    )
+    assert refused.json()["case_status"] == "received"
+    assert refused.json()["possible_steps"] == ["reject"]
+    english = await client.post(
+        f"/cases/{case_id}/close",
+        json={"outcome": "fatto"},
+        headers={"accept-language": "en-GB,en;q=0.8"},
+    )
+    assert english.json()["detail"] == (
+        "the case is received, waiting to be assigned: you cannot close it; "
+        "possible now: reject it (reject)"
+    )
 
     missing = await client.get("/cases/00000000-0000-0000-0000-000000000000")
     assert missing.status_code == 404
@@ -108,7 +126,13 @@ async def test_a_body_that_is_not_json_is_refused_with_415(client: httpx.AsyncCl
         "/cases", content="tenant=torino", headers={"content-type": "text/plain"}
     )
     assert response.status_code == 415
-    assert response.json()["title"] == "Unsupported media type"
+    assert response.json()["title"] == "Formato non supportato"  # Italian unless asked
+    english = await client.post(
+        "/cases",
+        content="tenant=torino",
+        headers={"content-type": "text/plain", "accept-language": "en"},
+    )
+    assert english.json()["title"] == "Unsupported media type"
 
 
 async def test_invalid_json_is_a_problem_not_a_crash(client: httpx.AsyncClient) -> None:
@@ -123,3 +147,14 @@ async def test_a_malformed_case_id_is_a_422_problem(client: httpx.AsyncClient) -
     response = await client.get("/cases/not-a-uuid")
     assert response.status_code == 422
     assert "case_id" in response.json()["detail"]
+
+
+async def test_an_unknown_category_lists_the_tenants_categories(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/cases", json=REGISTRATION | {"category": "astronavi"}, headers={"accept-language": "en"}
+    )
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["field"] == "category" and "decoro_pulizia" in problem["categories"]
+    assert problem["detail"].startswith("Comune di Torino has no category 'astronavi'; its")
+    assert "decoro_pulizia" in problem["detail"]

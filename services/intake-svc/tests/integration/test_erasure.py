@@ -3,7 +3,6 @@ whole history, while the cases' facts and the counts stay what they were."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import subprocess
@@ -17,6 +16,7 @@ from fastapi import FastAPI
 from sportello_intake.application import IntakeApplication
 from sportello_intake.domain import ERASED_CITIZEN
 from sportello_intake.main import IntakeSettings
+from sportello_intake.search import CaseQuery
 from sportello_shared.personal_data import ERASED_TEXT, is_erased
 from sportello_shared.tenants import load_tenants
 
@@ -165,7 +165,7 @@ async def test_an_unknown_citizen_or_an_empty_request_is_refused(client: httpx.A
 
 
 async def test_a_database_dump_holds_neither_the_data_nor_its_key_in_clear(
-    client: httpx.AsyncClient, store: dict[str, str], nats_url: str
+    app: FastAPI, client: httpx.AsyncClient, store: dict[str, str], nats_url: str
 ) -> None:
     if "DATABASE_URL" not in store:
         pytest.skip("the dump check is about PostgreSQL")
@@ -174,7 +174,13 @@ async def test_a_database_dump_holds_neither_the_data_nor_its_key_in_clear(
     case = await register(client, citizen=GIULIA)
     await close(client, nats_url, case, 1)
     assert (await client.post("/admin/erasures", json={"case_id": case["case_id"]})).is_success
-    await asyncio.sleep(0.2)  # the index follows the log
+    erased_version = live(app).get_case(UUID(case["case_id"])).version
+
+    def indexed_after_erasure() -> bool:  # the index follows the log: dump once it has caught up
+        rows, _ = live(app).search_cases(CaseQuery(references=[case["reference"]]))
+        return bool(rows) and rows[0].version >= erased_version
+
+    await eventually(indexed_after_erasure)
 
     dump = subprocess.run(
         [pg_dump, "--data-only", f"--schema={store['DATABASE_SCHEMA']}", store["DATABASE_URL"]],

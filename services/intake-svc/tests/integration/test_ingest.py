@@ -11,8 +11,8 @@ import httpx
 import nats
 import pytest
 from nats.js import JetStreamContext
-from sportello_shared.contracts import EventPayload, wrap
-from sportello_shared.contracts.ingest import CaseStatusReported, CaseSubmitted
+from sportello_contracts import EventPayload, wrap
+from sportello_contracts.ingest import CaseStatusReported, CaseSubmitted
 
 from .conftest import REGISTRATION, eventually
 from .test_lifecycle_and_search import assign, register

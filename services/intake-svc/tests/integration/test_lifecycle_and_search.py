@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import nats
 import pytest
+from sportello_contracts import wrap
+from sportello_contracts.cases import CaseAssigned, Channel
 from sportello_shared.bus import headers
-from sportello_shared.contracts import wrap
-from sportello_shared.contracts.cases import CaseAssigned, Channel
 
 from .conftest import REGISTRATION, eventually
 
@@ -180,9 +180,22 @@ async def test_the_assigned_organization_gets_the_case_file_on_its_own_subject(
                 return None
 
         msg = await eventually(handed_over)
+        data = json.loads(msg.data)["data"]
+        assert data["case_id"] == case["case_id"] and data["organization"] == "pm-reparto-5"
+        # the event says the case is theirs; the dossier they ask intake for (subject = who)
+        assert "citizen" not in data and "description" not in data
+        assert REGISTRATION["citizen"]["email"] not in msg.data.decode()
+        request = json.dumps({"case_id": case["case_id"]}).encode()
+        ours = json.loads((await nc.request("personal.torino.pm-reparto-5", request, 5)).data)
+        theirs = json.loads((await nc.request("personal.torino.pm-reparto-1", request, 5)).data)
+        routing = json.loads((await nc.request("personal.torino.routing", request, 5)).data)
+        other_tenant = json.loads((await nc.request("personal.pisa.routing", request, 5)).data)
     finally:
         await nc.close()
-    data = json.loads(msg.data)["data"]
-    assert data["case_id"] == case["case_id"] and data["organization"] == "pm-reparto-5"
-    assert data["citizen"]["email"] == REGISTRATION["citizen"]["email"]
-    assert data["description"] == REGISTRATION["description"]
+    assert ours["citizen"]["email"] == REGISTRATION["citizen"]["email"]
+    assert ours["description"] == REGISTRATION["description"]
+    assert theirs["error"] == "not_yours" and REGISTRATION["description"] not in str(theirs)
+    assert routing["description"] == REGISTRATION["description"] and "citizen" not in routing
+    assert other_tenant["error"] == "not_found"
+    dossier = (await client.get(f"/cases/{case['case_id']}/dossier")).json()
+    assert dossier["citizen"]["email"] == REGISTRATION["citizen"]["email"]

@@ -14,11 +14,11 @@ from xml.etree import ElementTree as ET
 import httpx
 import nats
 import pytest
+from sportello_contracts import EventPayload, wrap
+from sportello_contracts.cases import CaseAssigned
+from sportello_contracts.sla import SlaDeadlineSet
 from sportello_devstack import open311_keys
 from sportello_shared.bus import headers
-from sportello_shared.contracts import EventPayload, wrap
-from sportello_shared.contracts.cases import CaseAssigned
-from sportello_shared.contracts.sla import SlaDeadlineSet
 
 from .conftest import REGISTRATION, eventually
 
@@ -26,6 +26,10 @@ V2 = "/open311/v2"
 TORINO_KEY = "chiave-di-prova-torino-0123456789"
 PISA_KEY = "chiave-di-prova-pisa-0123456789"
 OTHER_APP_KEY = "chiave-di-prova-altra-app-0123456789"
+PUBLIC_APP_KEY = "chiave-di-prova-app-pubblica-0123456789"  # a plain key, granted nothing
+# demo-app reads everything (test_open311_publication.py covers the policy): no key sees nothing
+READER_KEY = {"torino": TORINO_KEY, "pisa": PISA_KEY}
+SEES_ALL = {"categories": "*", "description": True, "location": "exact"}
 FORM = {
     "jurisdiction_id": "torino",
     "service_code": "decoro_pulizia",
@@ -49,12 +53,14 @@ def api_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         ("demo-app", "torino", TORINO_KEY),
         ("demo-app", "pisa", PISA_KEY),
         ("altra-app", "torino", OTHER_APP_KEY),
+        ("app-pubblica", "rescaldina", PUBLIC_APP_KEY),
     ]
     path = tmp_path / "open311-keys.json"
     path.write_text(
         json.dumps(
             [
                 {"client": c, "tenant": t, "sha256": hashlib.sha256(k.encode()).hexdigest()}
+                | ({"sees": SEES_ALL} if c == "demo-app" else {})
                 for c, t, k in issued
             ]
         )
@@ -101,7 +107,8 @@ async def request_view(
 
     async def found() -> httpx.Response | None:
         response = await client.get(
-            f"{V2}/requests/{reference}.{fmt}", params={"jurisdiction_id": tenant}
+            f"{V2}/requests/{reference}.{fmt}",
+            params={"jurisdiction_id": tenant, "api_key": READER_KEY[tenant]},
         )
         return response if response.status_code == 200 else None
 
@@ -254,6 +261,7 @@ async def test_the_same_idempotency_key_gives_the_same_case(client: httpx.AsyncC
         (TORINO_KEY, {"email": None, "phone": ""}, 400, "email/phone"),
         (TORINO_KEY, {"email": "non-una-email"}, 400, "email"),
         (TORINO_KEY, {"phone": "chiamatemi"}, 400, "phone"),
+        (TORINO_KEY, {"phone": "000000", "email": None}, 400, "citizen.phone: the phone number"),
         (
             TORINO_KEY,
             {"lat": None, "long": None, "address_string": None},
@@ -466,7 +474,8 @@ async def test_requests_are_listed_with_the_spec_filters(client: httpx.AsyncClie
 
     async def listed(fmt: str = "json", **params: str) -> list[str]:
         response = await client.get(
-            f"{V2}/requests.{fmt}", params={"jurisdiction_id": "torino", **params}
+            f"{V2}/requests.{fmt}",
+            params={"jurisdiction_id": "torino", "api_key": TORINO_KEY, **params},
         )
         assert response.status_code == 200, response.text
         return [r["service_request_id"] for r in items(response, fmt)]

@@ -6,7 +6,7 @@ from xml.etree import ElementTree as ET
 
 import httpx
 import pytest
-from sportello_shared.contracts.cases import Kind
+from sportello_contracts.cases import Kind
 from sportello_shared.tenants import load_tenants
 
 from .conftest import ROOT

@@ -16,14 +16,14 @@ from sportello_intake.domain import (
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def registered_case() -> Case:
+def registered_case(category: str = "decoro_pulizia") -> Case:
     return Case.register(
         case_id=case_id_for("torino", "k1"),
         tenant="torino",
         reference="TO-2026-000001",
         kind="segnalazione",
         channel="voicemail",
-        category="decoro_pulizia",
+        category=category,
         description="Cassonetti traboccanti in via Roma",
         citizen={"name": "Maria Rossi", "email": "maria.rossi@example.org"},
         location=None,

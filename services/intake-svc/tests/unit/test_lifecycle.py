@@ -72,8 +72,8 @@ RESULT = {
 }
 
 
-def case_in(status: Status) -> Case:
-    case = registered_case()
+def case_in(status: Status, category: str = "decoro_pulizia") -> Case:
+    case = registered_case(category)
     for step in PATHS[status]:
         if step == "assign":
             case.record_assignment("pm-reparto-5", "Reparto 5", T0 + timedelta(hours=1), None)
@@ -127,3 +127,36 @@ def test_the_timeline_names_each_step_in_the_public_vocabulary() -> None:
         "reopened",
     ]
     assert case.outcome is None
+
+
+def reply(case: Case, key: str, at: datetime) -> bool:
+    later = NOW + timedelta(hours=3)
+    return case.take_reply(
+        "email", key, "Ecco la foto.", [], "mailbox:torino/email", at, later, None
+    )
+
+
+def test_the_citizen_s_reply_resumes_a_case_waiting_for_them() -> None:
+    case = case_in(Status.CITIZEN_CONTACTED)
+    asked_at = NOW + timedelta(hours=1)
+    case.wait_for_citizen("una foto del guasto", "anna", asked_at, asked_at, None)
+    answered_at = NOW + timedelta(hours=2)
+    assert reply(case, "<r1@example.org>", answered_at) is True
+    assert case.status is Status.CITIZEN_CONTACTED  # where it was before the wait
+    assert [e["event"] for e in case.timeline[-2:]] == ["citizen_wrote", "resumed"]
+    assert case.timeline[-1]["occurred_at"] == answered_at.isoformat()  # the pause ends then
+    assert reply(case, "<r1@example.org>", answered_at) is False  # delivered twice: nothing
+
+
+def test_a_reply_to_a_case_not_waiting_or_written_before_the_request_resumes_nothing() -> None:
+    in_hand = case_in(Status.TAKEN_IN_CHARGE)
+    assert reply(in_hand, "<r2@example.org>", NOW) is True
+    assert in_hand.status is Status.TAKEN_IN_CHARGE
+    assert in_hand.timeline[-1]["event"] == "citizen_wrote"
+
+    waiting = case_in(Status.TAKEN_IN_CHARGE)
+    asked_at = NOW + timedelta(hours=1)
+    waiting.wait_for_citizen("una foto del guasto", "anna", asked_at, asked_at, None)
+    crossed = NOW + timedelta(minutes=5)  # written before the office asked: not the answer
+    assert reply(waiting, "<r3@example.org>", crossed) is True
+    assert waiting.status is Status.WAITING_FOR_CITIZEN

@@ -6,12 +6,13 @@ The reactions to public events (which message each event asks for) are in `react
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
+from sportello_shared.public_site import DEFAULT_PUBLIC_SITE_URL
 from sportello_shared.tenants import TenantCatalogue
 
 from .domain import (
@@ -30,13 +31,17 @@ from .domain import (
     satisfaction_by_office,
     survey_id_for,
 )
+from .messages import rendering_context
 from .reactions import Reactions
+from .wording import CHANNEL_NAMES, MESSAGE_NAMES, failure_cause
 
 Clock = Callable[[], datetime]
 
 # Events older than this tell nobody (first deploy, consumer reset): see the README.
 DEFAULT_MAX_EVENT_AGE = timedelta(days=2)
-DEFAULT_SURVEY_BASE_URL = "http://127.0.0.1:8004/surveys"
+# The survey opens the public site's rating page (<site>/<tenant>/valutazione/<token>) unless a
+# base URL is configured (NOTIFY_SURVEY_BASE_URL, or the tenant's survey.base_url).
+DEFAULT_SURVEY_BASE_URL = ""
 
 
 class CaseNotFound(LookupError):
@@ -67,6 +72,7 @@ class NotifyApplication(Reactions):
         policies: Mapping[str, NotifyPolicy] | None = None,
         max_event_age: timedelta = DEFAULT_MAX_EVENT_AGE,
         survey_base_url: str = DEFAULT_SURVEY_BASE_URL,
+        public_site_url: str = DEFAULT_PUBLIC_SITE_URL,
         new_token: Callable[[], str] | None = None,
     ) -> None:
         super().__init__(env)
@@ -75,6 +81,7 @@ class NotifyApplication(Reactions):
         self.policies = dict(policies or {})
         self.max_event_age = max_event_age
         self.survey_base_url = survey_base_url.rstrip("/")
+        self.public_site_url = public_site_url.rstrip("/")
         self.new_token = new_token or (lambda: secrets.token_urlsafe(18))
 
     def tenant_policy(self, tenant: str) -> NotifyPolicy:
@@ -111,12 +118,39 @@ class NotifyApplication(Reactions):
         return notification
 
     def hold_until(self, notification: Notification, at: datetime) -> datetime | None:
-        """Quiet hours: an SMS is held until the tenant's morning; other channels never wait."""
-        if notification.channel is not Channel.SMS:
+        """A reminder waits for its day; an SMS is also held until the tenant's morning, except
+        the on-call rota's: waking them up is the point."""
+        if notification.postponed_until is not None and notification.postponed_until > at:
+            return notification.postponed_until
+        if notification.channel is not Channel.SMS or notification.audience is Audience.ON_CALL:
             return None
         tenant = self.tenants.get(notification.tenant)
         timezone = tenant.timezone if tenant else "Europe/Rome"
         return self.tenant_policy(notification.tenant).sms.quiet_hours.hold_until(at, timezone)
+
+    def withdrawal_reason(self, notification: Notification) -> str | None:
+        """Why a message that waited (a reminder) no longer applies when due, if it does not."""
+        if notification.template != Template.WAITING_REMINDER:
+            return None
+        case_file = self._find(CaseFile, case_file_id(notification.case_id))
+        if case_file is not None and case_file.waiting_for == notification.trigger_event_id:
+            return None
+        return "the office no longer waits for the citizen"
+
+    def withdraw(self, notification_id: UUID, reason: str, at: datetime) -> Notification:
+        notification = self.get_notification(notification_id)
+        notification.withdraw(reason, at)
+        self.save(notification)
+        return notification
+
+    def message_context(self, notification: Notification) -> dict[str, str]:
+        """What the templates are given: the stored values, today's way back, the kind's words."""
+        return rendering_context(
+            notification.context,
+            notification.language,
+            self.tenants.get(notification.tenant),
+            self.tenant_policy(notification.tenant),
+        )
 
     # --- operators ------------------------------------------------------------------------------
 
@@ -127,12 +161,16 @@ class NotifyApplication(Reactions):
         self.save(notification, *([tray] if tray else []))
         return notification
 
-    def post_letter(self, notification_id: UUID, actor: str) -> Notification:
-        """The office printed and posted the letter: the notification is sent."""
+    def post_letter(
+        self, notification_id: UUID, actor: str, note: str | None = None
+    ) -> Notification:
+        """The office printed and posted the letter: the notification is sent; `actor` is who
+        acted (the token's subject), `note` what the office added (e.g. who took it to post)."""
         notification = self.get_notification(notification_id)
         if notification.channel is not Channel.LETTER:
             raise NotALetter(f"notification {notification_id} goes by {notification.channel}")
-        notification.mark_sent(f"posted by {actor}", self.clock())
+        detail = f"posted by {actor}" + (f" ({note})" if note and note != actor else "")
+        notification.mark_sent(detail, self.clock())
         tray = self._find(LetterTray, letter_tray_id(notification.tenant))
         if tray is not None:
             tray.remove(notification.id)
@@ -151,11 +189,18 @@ class NotifyApplication(Reactions):
 
     # --- surveys --------------------------------------------------------------------------------
 
-    def answer_survey(self, token: str, rating: int, comment: str | None) -> Survey:
+    def survey(self, token: str) -> Survey:
+        """The survey behind a closing message's link (the rating page shows its state)."""
         survey = self._find(Survey, survey_id_for(token))
         if survey is None:
             raise SurveyNotFound("no survey for this link")
-        survey.answer(rating, comment, self.clock())
+        return survey
+
+    def answer_survey(
+        self, token: str, rating: int, comment: str | None, reasons: Sequence[str] = ()
+    ) -> Survey:
+        survey = self.survey(token)
+        survey.answer(rating, comment, self.clock(), reasons)
         self.save(survey)
         return survey
 
@@ -218,12 +263,12 @@ class NotifyApplication(Reactions):
             language="it",
             context={
                 "reference": failed.context.get("reference", failed.case_id),
-                "case_id": failed.case_id,
                 "tenant_name": tenant.name,
-                "office": urp.name,
-                "failed_template": failed.template,
-                "failed_channel": failed.channel.value,
-                "reason": failed.failure_reason or "",
+                "addressee": urp.name,
+                "failed_message": MESSAGE_NAMES.get(failed.template, failed.template),
+                "failed_channel": CHANNEL_NAMES.get(failed.channel.value, failed.channel.value),
+                # the provider's own words stay in the logs and the ops API (`attempts`)
+                "failure_cause": failure_cause(failed.failure_reason or ""),
             },
             requested_at=self.clock(),
             traceparent=failed.traceparent,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Mapping
 from datetime import timedelta
@@ -10,21 +11,24 @@ from typing import Any
 
 from fastapi import FastAPI
 from pydantic import AliasChoices, Field, SecretStr
+from sportello_contracts.subjects import CASES_STREAM, SLA_STREAM, case_events
 from sportello_shared.bus.consumer import ConsumerSpec
-from sportello_shared.contracts.subjects import CASES_STREAM, SLA_STREAM, case_events
 from sportello_shared.http import create_service_app, serve
+from sportello_shared.public_site import DEFAULT_PUBLIC_SITE_URL
 from sportello_shared.runtime import Runtime, ServiceParts, Worker
 from sportello_shared.settings import ServiceSettings
 from sportello_shared.tenants import load_tenants
 
 from . import api
 from .adapters.delivery import Sender
-from .adapters.dispatcher import DISPATCH_POSITION, Backoff, Dispatcher
+from .adapters.dispatch_plan import Backoff
+from .adapters.dispatcher import DISPATCH_POSITION, Dispatcher
 from .adapters.http_channels import HttpSmsSender, SmsConfig, WebhookSender
-from .adapters.mailer import SmtpConfig, SmtpMailer
+from .adapters.mailer import SmtpConfig
+from .adapters.pec import AccountMailer
 from .adapters.policies import load_policies
 from .adapters.publishing import to_public
-from .adapters.rendering import RenderingFailed
+from .adapters.rendering import RenderingFailed, TemplateRenderer
 from .application import (
     DEFAULT_MAX_EVENT_AGE,
     DEFAULT_SURVEY_BASE_URL,
@@ -35,14 +39,18 @@ from .application import (
     SurveyNotFound,
 )
 from .domain import (
+    AlreadyAcknowledged,
     AlreadySettled,
     Channel,
     InvalidRating,
+    NoAlert,
     NotifyPolicy,
     NotSettled,
     SurveyAlreadyAnswered,
     SurveyExpired,
 )
+
+ON_CALL_LEASE = "on-call"
 
 
 def _env(name: str) -> AliasChoices:
@@ -84,6 +92,13 @@ class NotifySettings(ServiceSettings):
     survey_base_url: str = Field(
         default=DEFAULT_SURVEY_BASE_URL, validation_alias=_env("NOTIFY_SURVEY_BASE_URL")
     )
+    public_site_url: str = Field(
+        default=DEFAULT_PUBLIC_SITE_URL, validation_alias=_env("PUBLIC_SITE_URL")
+    )
+    # How often the on-call rota's unanswered alerts are looked at (seconds).
+    on_call_poll_interval: float = Field(
+        default=30.0, gt=0, validation_alias=_env("ON_CALL_POLL_INTERVAL")
+    )
 
     def smtp(self) -> SmtpConfig:
         return SmtpConfig(
@@ -118,19 +133,23 @@ def senders(
         return os.environ.get(webhook.secret_env) if webhook and webhook.secret_env else None
 
     return {
-        Channel.EMAIL: SmtpMailer(settings.smtp()),
+        # a citizen who wrote by PEC is answered from the tenant's PEC box (adapters/pec.py)
+        Channel.EMAIL: AccountMailer.for_tenants(settings.smtp(), settings.tenants_dir),
         Channel.SMS: HttpSmsSender(settings.sms()),
         Channel.WEBHOOK: WebhookSender(webhook_secret, settings.http_timeout),
     }
 
 
-def dispatcher(settings: NotifySettings, policies: Mapping[str, NotifyPolicy]) -> Worker:
+def dispatcher(
+    settings: NotifySettings, policies: Mapping[str, NotifyPolicy], renderer: TemplateRenderer
+) -> Worker:
     async def dispatch(runtime: Runtime[Any], stop: asyncio.Event) -> None:
         dispatcher = Dispatcher(
             runtime.app,
             runtime.writer,
             senders(settings, policies),
             runtime.lease(DISPATCH_POSITION),
+            renderer=renderer,
             backoff=settings.backoff(),
             poll_interval=settings.dispatch_poll_interval,
             concurrency=settings.dispatch_concurrency,
@@ -140,10 +159,28 @@ def dispatcher(settings: NotifySettings, policies: Mapping[str, NotifyPolicy]) -
     return dispatch
 
 
+def on_call_escalation(settings: NotifySettings) -> Worker:
+    """Pages the next of the rota where nobody acknowledged in time: one replica, by lease."""
+
+    async def escalate(runtime: Runtime[Any], stop: asyncio.Event) -> None:
+        lease = runtime.lease(ON_CALL_LEASE)
+        await lease.acquire()
+        try:
+            while not stop.is_set() and await lease.still_held():
+                await runtime.writer.call(runtime.app.escalate_on_call)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), settings.on_call_poll_interval)
+        finally:
+            await lease.release()
+
+    return escalate
+
+
 def build(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()
     tenants = load_tenants(settings.tenants_dir)
     policies = load_policies(settings.tenants_dir, tenants)
+    renderer = TemplateRenderer(tenants_dir=settings.tenants_dir)
     parts = ServiceParts(
         settings=settings,
         make_application=lambda env: NotifyApplication(
@@ -152,6 +189,7 @@ def build(settings: NotifySettings | None = None) -> FastAPI:
             policies=policies,
             max_event_age=settings.max_event_age,
             survey_base_url=settings.survey_base_url,
+            public_site_url=settings.public_site_url,
         ),
         to_public=to_public,
         consumers=[
@@ -162,18 +200,33 @@ def build(settings: NotifySettings | None = None) -> FastAPI:
                 "notify",
                 (
                     case_events("received"),
+                    case_events("classified"),
                     case_events("assigned"),
+                    case_events("routing_failed"),
                     case_events("taken_in_charge"),
+                    case_events("waiting_for_citizen"),
+                    case_events("resumed"),
+                    case_events("resolved"),
+                    case_events("reopened"),
                     case_events("closed"),
                     case_events("personal_data_erased"),
+                    case_events("citizen_updated"),
+                    case_events("rejected"),  # a duplicate merged: its citizen is told
+                    case_events("duplicate_merged"),
                 ),
+                # the citizen (to write to them) and the office's request or outcome are
+                # intake's: asked on personal.<tenant>.notify before the reaction runs
+                personal_data=frozenset(
+                    {"received", "classified", "waiting_for_citizen", "closed", "citizen_updated"}
+                ),
+                requester="notify",
             ),
             # deadlines close to or past: the office and the URP are told
             ConsumerSpec("notify", SLA_STREAM, "notify", ("sla.*.*.warning", "sla.*.*.breached")),
         ],
-        workers=[dispatcher(settings, policies)],
+        workers=[dispatcher(settings, policies, renderer), on_call_escalation(settings)],
     )
-    return create_service_app(
+    app = create_service_app(
         parts,
         api.routers,
         title="Sportello notify-svc",
@@ -184,6 +237,8 @@ def build(settings: NotifySettings | None = None) -> FastAPI:
             NotificationNotFound: 404,
             SurveyNotFound: 404,
             RenderingFailed: 404,
+            NoAlert: 404,
+            AlreadyAcknowledged: 409,
             NotSettled: 409,
             AlreadySettled: 409,
             NotALetter: 409,
@@ -192,6 +247,8 @@ def build(settings: NotifySettings | None = None) -> FastAPI:
             InvalidRating: 422,
         },
     )
+    app.state.renderer = renderer  # the API previews and letters word as the dispatcher
+    return app
 
 
 def cli() -> None:

@@ -2,63 +2,52 @@
 
 Each reaction runs inside eventsourcing's processing of one upstream event: the messages it
 requests are saved with that event's tracking record, in one transaction. A message is only
-*requested* here; the dispatcher delivers it.
+*requested* here; the dispatcher delivers it (`requesting.py` says how).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import TypeVar
+from collections.abc import Iterable
+from datetime import timedelta
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+import structlog
 from eventsourcing.dispatch import singledispatchmethod
-from eventsourcing.domain import Aggregate
-from sportello_shared.application import Incoming, RetryLater, ServiceApplication
-from sportello_shared.contracts import EventPayload
-from sportello_shared.contracts.cases import (
+from sportello_contracts import EventPayload
+from sportello_contracts.case_acts import CaseCitizenUpdated, CaseDuplicateMerged
+from sportello_contracts.cases import (
     CaseAssigned,
+    CaseClassified,
     CaseClosed,
     CasePersonalDataErased,
     CaseReceived,
+    CaseRejected,
+    CaseReopened,
+    CaseResolved,
+    CaseResumed,
+    CaseRoutingFailed,
     CaseTakenInCharge,
+    CaseWaitingForCitizen,
 )
-from sportello_shared.contracts.sla import SlaBreached, SlaWarning
-from sportello_shared.contracts.subjects import UNASSIGNED
-from sportello_shared.personal_data.store import PersonalDataStore
-from sportello_shared.tenants import TenantCatalogue
+from sportello_contracts.personal import PersonalAnswer
+from sportello_contracts.sla import SlaBreached, SlaWarning
+from sportello_contracts.subjects import UNASSIGNED
+from sportello_shared.application import Incoming, RetryLater
 from sportello_shared.tracing import child_traceparent
 
-from .domain import (
-    Audience,
-    CaseFile,
-    Channel,
-    Contact,
-    LetterTray,
-    Notification,
-    NotifyPolicy,
-    Survey,
-    Template,
-    case_file_id,
-    letter_tray_id,
-    notification_id_for,
-)
-from .messages import Context, citizen_context, local_time, office_context
+from .domain import Audience, CaseFile, Contact, Template, case_file_id
+from .messages import citizen_reach, local_time
+from .paging import Paging
+from .requesting import Processing
 
-AggregateT = TypeVar("AggregateT", bound=Aggregate)
-Processing = ProcessingEvent[UUID]
+log = structlog.get_logger(__name__)
 
 
-class Reactions(PersonalDataStore, ServiceApplication):
-    tenants: TenantCatalogue
-    clock: Callable[[], datetime]
-    max_event_age: timedelta
-    survey_base_url: str
-    new_token: Callable[[], str]
-
-    def tenant_policy(self, tenant: str) -> NotifyPolicy:
-        raise NotImplementedError
+class Reactions(Paging):
+    def aggregates_to_read(self, incoming: Incoming) -> Iterable[UUID]:
+        """The case's file, read by almost every reaction: one query per batch."""
+        case_id = getattr(incoming.payload, "case_id", None)
+        return (case_file_id(case_id),) if isinstance(case_id, str) else ()
 
     @singledispatchmethod
     def react(
@@ -68,29 +57,77 @@ class Reactions(PersonalDataStore, ServiceApplication):
 
     @react.register
     def _(self, payload: CaseReceived, incoming: Incoming, processing_event: Processing) -> None:
+        # after an erasure (a relay far behind it) intake answers no contact: nobody is written to
+        personal = _personal(incoming)
         case_file = self._find(CaseFile, case_file_id(payload.case_id))
         if case_file is None:
-            citizen = payload.citizen
+            citizen = personal.citizen or {}
+            location = personal.location.address if personal.location else None
             case_file = CaseFile.open(
                 case_id=payload.case_id,
                 tenant=incoming.envelope.tenant,
                 reference=payload.reference,
-                citizen_name=citizen.name,
-                contact=Contact(
-                    str(citizen.email) if citizen.email else None, citizen.phone, citizen.address
-                ),
-                language=citizen.language,
+                citizen_name=str(citizen.get("name") or ""),
+                contact=Contact(citizen.get("email"), citizen.get("phone"), citizen.get("address")),
+                language=str(citizen.get("language") or "it"),
                 category=payload.category,
-                description=payload.description,
+                description=personal.description or "",
+                follow_token=personal.follow_token or "",
+                kind=payload.kind.value,
+                location=location,
+                registered_at=payload.registered_at,
+                in_reply_to=personal.in_reply_to,
+                channel=payload.channel.value,
             )
-        self._tell_citizen(case_file, Template.RECEIVED, {}, incoming, processing_event)
+        if not self.tenant_policy(case_file.tenant).acknowledgment.wanted(payload.channel):
+            # the operator gave the reference during the call: nothing more to send
+            reason = f"{payload.channel}: the reference was given live (notify.yaml)"
+            at, event_id = self.clock(), incoming.envelope.id
+            case_file.record_skipped(Template.RECEIVED.value, event_id, reason, at)
+            processing_event.collect_events(case_file)
+            return
+        extra = {"urgent_next": self._urgent_next(case_file, payload.occurred_at)}
+        self._tell_citizen(case_file, Template.RECEIVED, extra, incoming, processing_event)
 
     @react.register
     def _(self, payload: CaseAssigned, incoming: Incoming, processing_event: Processing) -> None:
         case_file = self._case_file(payload.case_id)
         case_file.record_organization(payload.organization)
+        tenant = self.tenants.get(case_file.tenant)
+        category = tenant.category(case_file.category) if tenant else None
+        # An urgent case needs acting on now: the office gets the citizen's contact with it.
+        extra = citizen_reach(case_file) if category and category.urgent else {}
         offices = [(Audience.ORGANIZATION, payload.organization)]
-        self._tell_offices(case_file, Template.ASSIGNED, offices, {}, incoming, processing_event)
+        self._tell_offices(case_file, Template.ASSIGNED, offices, extra, incoming, processing_event)
+        # ... and out of office hours, the on-call rota is woken up (paging.py)
+        rota = self._on_call_rota(case_file, payload.occurred_at)
+        if rota is not None and self._wanted(case_file, Template.ON_CALL_ALERT, incoming):
+            traceparent = child_traceparent(incoming.envelope.traceparent)
+            paged = self._raise_on_call(case_file, rota, self.clock(), traceparent)
+            processing_event.collect_events(case_file, *paged)
+
+    @react.register
+    def _(self, payload: CaseClassified, incoming: Incoming, processing_event: Processing) -> None:
+        """The triage said what the case is about and, maybe, who wrote: the later messages
+        use the new kind and category, and reach the citizen by the contact now known."""
+        personal = _personal(incoming)
+        case_file = self._case_file(payload.case_id)
+        citizen = personal.citizen if payload.identity_completed and not personal.erased else None
+        case_file.reclassify(payload.kind.value, payload.category, citizen)
+        processing_event.collect_events(case_file)
+
+    @react.register
+    def _(
+        self, payload: CaseRoutingFailed, incoming: Incoming, processing_event: Processing
+    ) -> None:
+        """Nobody took the case: the URP is alerted at once, the citizen told it is looked at."""
+        case_file = self._case_file(payload.case_id)
+        log.warning("routing_failed", case_id=payload.case_id, reason=payload.reason)
+        offices = [(Audience.URP, payload.triage_organization)]
+        extra = citizen_reach(case_file)
+        template = Template.ROUTING_FAILED
+        self._tell_offices(case_file, template, offices, extra, incoming, processing_event)
+        self._tell_citizen(case_file, Template.UNDER_REVIEW, {}, incoming, processing_event)
 
     @react.register
     def _(
@@ -101,12 +138,78 @@ class Reactions(PersonalDataStore, ServiceApplication):
         self._tell_citizen(case_file, Template.TAKEN_IN_CHARGE, {}, incoming, processing_event)
 
     @react.register
+    def _(
+        self, payload: CaseWaitingForCitizen, incoming: Incoming, processing_event: Processing
+    ) -> None:
+        """The office asks the citizen for something: what, how to answer, by when; and a
+        reminder a few days before the pause runs out, sent only if still waiting then."""
+        case_file = self._case_file(payload.case_id)
+        case_file.record_waiting(incoming.envelope.id)
+        waiting = self.tenant_policy(case_file.tenant).waiting
+        reply_by = payload.occurred_at + timedelta(days=waiting.reply_days)
+        tenant = self.tenants.get(case_file.tenant)
+        request = _personal(incoming).text or ""
+        extra = {"request": request, "reply_by": local_time(reply_by, tenant)[:10]}
+        template = Template.WAITING_FOR_CITIZEN
+        self._tell_citizen(case_file, template, extra, incoming, processing_event)
+        remind_at = reply_by - timedelta(days=waiting.reminder_days_before)
+        if remind_at > self.clock():
+            template = Template.WAITING_REMINDER
+            self._tell_citizen(case_file, template, extra, incoming, processing_event, remind_at)
+
+    @react.register
+    def _(self, payload: CaseResumed, incoming: Incoming, processing_event: Processing) -> None:
+        self._stop_waiting(payload.case_id, processing_event)
+
+    @react.register
+    def _(self, payload: CaseResolved, incoming: Incoming, processing_event: Processing) -> None:
+        self._stop_waiting(payload.case_id, processing_event)
+
+    @react.register
+    def _(self, payload: CaseReopened, incoming: Incoming, processing_event: Processing) -> None:
+        self._stop_waiting(payload.case_id, processing_event)
+
+    @react.register
     def _(self, payload: CaseClosed, incoming: Incoming, processing_event: Processing) -> None:
         case_file = self._case_file(payload.case_id)
+        case_file.record_waiting(None)
         if incoming.envelope.organization != UNASSIGNED:
             case_file.record_organization(incoming.envelope.organization)
-        extra = {"outcome": payload.outcome}
+        extra = {"outcome": _personal(incoming).text or ""}
         self._tell_citizen(case_file, Template.CLOSED, extra, incoming, processing_event)
+
+    @react.register
+    def _(
+        self, payload: CaseCitizenUpdated, incoming: Incoming, processing_event: Processing
+    ) -> None:
+        """The office's free-text update: its words are intake's, asked before this runs."""
+        case_file = self._case_file(payload.case_id)
+        extra = {"message": _personal(incoming).text or ""}
+        self._tell_citizen(case_file, Template.CITIZEN_UPDATED, extra, incoming, processing_event)
+
+    @react.register
+    def _(self, payload: CaseRejected, incoming: Incoming, processing_event: Processing) -> None:
+        """Only a duplicate merged into its original is written about: where to follow it."""
+        if not payload.merged or not payload.duplicate_of:
+            return
+        case_file = self._case_file(payload.case_id)
+        extra = {"original": payload.duplicate_of}
+        self._tell_citizen(case_file, Template.MERGED, extra, incoming, processing_event)
+
+    @react.register
+    def _(
+        self, payload: CaseDuplicateMerged, incoming: Incoming, processing_event: Processing
+    ) -> None:
+        case_file = self._case_file(payload.case_id)
+        template = Template.DUPLICATE_MERGED
+        self._tell_citizen(case_file, template, {}, incoming, processing_event)
+
+    def _stop_waiting(self, case_id: str, processing_event: Processing) -> None:
+        """The office no longer waits for the citizen: a pending reminder is withdrawn."""
+        case_file = self._find(CaseFile, case_file_id(case_id))
+        if case_file is not None and case_file.waiting_for is not None:
+            case_file.record_waiting(None)
+            processing_event.collect_events(case_file)
 
     @react.register
     def _(
@@ -136,8 +239,15 @@ class Reactions(PersonalDataStore, ServiceApplication):
         incoming: Incoming,
         processing_event: Processing,
     ) -> None:
-        """The office handling the case and the tenant's URP both learn of the deadline."""
+        """The office handling the case and the tenant's URP both learn of the deadline; on a
+        breach they get the citizen's contact, to act on it."""
         case_file = self._case_file(case_id)
+        if case_file.registered_at is not None and payload.deadline < case_file.registered_at:
+            # a late entry (a 2016 letter typed in today): the clock shows it, nobody is alarmed
+            reason = "the deadline had passed before the case was registered (late entry)"
+            case_file.record_skipped(template.value, incoming.envelope.id, reason, self.clock())
+            processing_event.collect_events(case_file)
+            return
         tenant = self.tenants.get(case_file.tenant)
         handling = incoming.envelope.organization
         offices: list[tuple[Audience, str]] = []
@@ -145,163 +255,18 @@ class Reactions(PersonalDataStore, ServiceApplication):
             offices.append((Audience.ORGANIZATION, handling))
         if tenant is not None:
             offices.append((Audience.URP, tenant.triage))
-        extra = {"standard": payload.standard, "deadline": local_time(payload.deadline, tenant)}
+        names = self.tenant_policy(case_file.tenant).standard_names
+        extra = {
+            "standard": names.get(payload.standard, payload.standard),
+            "deadline": local_time(payload.deadline, tenant),
+        }
+        if template is Template.SLA_BREACHED:
+            extra |= citizen_reach(case_file)
         self._tell_offices(case_file, template, offices, extra, incoming, processing_event)
 
-    # --- requesting messages --------------------------------------------------------------------
 
-    def _case_file(self, case_id: str) -> CaseFile:
-        case_file = self._find(CaseFile, case_file_id(case_id))
-        if case_file is None:
-            # This event overtook the case's `received` (a redelivery reorders them): later.
-            raise RetryLater(f"case {case_id} not received yet")
-        return case_file
-
-    def _wanted(self, case_file: CaseFile, template: Template, incoming: Incoming) -> bool:
-        """Is this message wanted at all: the tenant's triggers, and the event's age."""
-        if not self.tenant_policy(case_file.tenant).triggers.enabled(template):
-            return False
-        now = self.clock()
-        age = now - incoming.envelope.time
-        if age > self.max_event_age:
-            # First deploy or a consumer reset replays old events: nobody is told of them again.
-            reason = f"event {age} old, over NOTIFY_MAX_EVENT_AGE ({self.max_event_age})"
-            case_file.record_skipped(template.value, incoming.envelope.id, reason, now)
-            return False
-        return True
-
-    def _tell_citizen(
-        self,
-        case_file: CaseFile,
-        template: Template,
-        extra: Context,
-        incoming: Incoming,
-        processing_event: Processing,
-    ) -> None:
-        new = self._citizen_message(case_file, template, extra, incoming)
-        processing_event.collect_events(case_file, *new)
-
-    def _citizen_message(
-        self, case_file: CaseFile, template: Template, extra: Context, incoming: Incoming
-    ) -> list[Aggregate]:
-        reach = case_file.contact.preferred()
-        if reach is None or not self._wanted(case_file, template, incoming):
-            return []
-        notification_id = notification_id_for(case_file.case_id, template, incoming.envelope.id)
-        if self._find(Notification, notification_id) is not None:
-            return []  # requested already: the same event came again under another tracking id
-        policy = self.tenant_policy(case_file.tenant)
-        context = citizen_context(case_file, self.tenants.get(case_file.tenant), policy) | extra
-        new: list[Aggregate] = []
-        if template is Template.CLOSED and policy.survey.enabled:
-            survey, survey_context = self._offer_survey(case_file, notification_id, policy)
-            context |= survey_context
-            new.append(survey)
-        notification = self._request(case_file, template, incoming, reach, context)
-        new.append(notification)
-        if notification.channel is Channel.LETTER:
-            new.append(self._letter_tray(case_file.tenant, notification.id))
-        return new
-
-    def _tell_offices(
-        self,
-        case_file: CaseFile,
-        template: Template,
-        offices: list[tuple[Audience, str]],
-        extra: Context,
-        incoming: Incoming,
-        processing_event: Processing,
-    ) -> None:
-        new: list[Aggregate] = []
-        if self._wanted(case_file, template, incoming):
-            tenant = self.tenants.get(case_file.tenant)
-            handling = case_file.organization or (offices[0][1] if offices else "")
-            context = office_context(case_file, tenant, handling) | extra
-            for audience, organization in offices:
-                org = tenant.organization(organization) if tenant else None
-                if org is None:
-                    continue  # not in tenant.yaml: nobody to write to (routing validates this)
-                channels = self._office_channels(case_file.tenant, org.id, org.email)
-                for channel, recipient in channels:
-                    key = (case_file.case_id, template, incoming.envelope.id, audience, channel)
-                    if self._find(Notification, notification_id_for(*key)) is not None:
-                        continue
-                    reach = (channel, recipient)
-                    new.append(
-                        self._request(
-                            case_file, template, incoming, reach, context, audience, org.id
-                        )
-                    )
-        processing_event.collect_events(case_file, *new)
-
-    def _office_channels(
-        self, tenant: str, organization: str, email: str
-    ) -> list[tuple[Channel, str]]:
-        channels = [(Channel.EMAIL, email)]
-        webhook = self.tenant_policy(tenant).webhooks.get(organization)
-        if webhook is not None:
-            channels.append((Channel.WEBHOOK, webhook.url))
-        return channels
-
-    def _request(
-        self,
-        case_file: CaseFile,
-        template: Template,
-        incoming: Incoming,
-        reach: tuple[Channel, str],
-        context: Context,
-        audience: Audience = Audience.CITIZEN,
-        organization: str | None = None,
-    ) -> Notification:
-        """Offices are written to in Italian; citizens in their language, if the tenant has it."""
-        channel, recipient = reach
-        language = "it"
-        if audience is Audience.CITIZEN:
-            language = self.tenant_policy(case_file.tenant).language_for(case_file.language)
-        notification = Notification.request(
-            case_id=case_file.case_id,
-            tenant=case_file.tenant,
-            template=template,
-            trigger_event_id=incoming.envelope.id,
-            recipient=recipient,
-            language=language,
-            context=context,
-            requested_at=self.clock(),
-            traceparent=child_traceparent(incoming.envelope.traceparent),
-            channel=channel,
-            audience=audience,
-            organization=organization,
-        )
-        case_file.record_notification(notification.id)
-        return notification
-
-    def _offer_survey(
-        self, case_file: CaseFile, notification_id: UUID, policy: NotifyPolicy
-    ) -> tuple[Survey, Context]:
-        token = self.new_token()
-        now = self.clock()
-        survey = Survey.offer(
-            token=token,
-            case_id=case_file.case_id,
-            tenant=case_file.tenant,
-            organization=case_file.organization,
-            notification_id=notification_id,
-            offered_at=now,
-            expires_at=now + timedelta(days=policy.survey.valid_days),
-        )
-        base = (policy.survey.base_url or self.survey_base_url).rstrip("/")
-        expires = local_time(survey.expires_at, self.tenants.get(case_file.tenant))[:10]
-        return survey, {"survey_url": f"{base}/{token}", "survey_expires": expires}
-
-    def _letter_tray(self, tenant: str, notification_id: UUID) -> LetterTray:
-        tray = self._find(LetterTray, letter_tray_id(tenant)) or LetterTray.for_tenant(tenant)
-        tray.add(notification_id)
-        return tray
-
-    def _find(self, kind: type[AggregateT], aggregate_id: UUID) -> AggregateT | None:
-        try:
-            aggregate: Aggregate = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-        assert isinstance(aggregate, kind)
-        return aggregate
+def _personal(incoming: Incoming) -> PersonalAnswer:
+    """What intake answered for this event (the runner asks first: ConsumerSpec.personal_data)."""
+    if incoming.personal is None:
+        raise RetryLater(f"no personal data from intake for {incoming.envelope.id} yet")
+    return incoming.personal

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
@@ -15,11 +15,25 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
+import nats
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from eventsourcing.persistence import Tracking
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from sportello_contracts import CloudEvent, EventPayload, wrap
+from sportello_contracts.cases import (
+    CaseAssigned,
+    CaseClosed,
+    CaseReceived,
+    CaseTakenInCharge,
+    Citizen,
+    text_facts,
+)
+from sportello_contracts.personal import PersonalAnswer, PersonalRefusal, PersonalRequest
+from sportello_contracts.sla import SlaBreached, SlaWarning
+from sportello_contracts.subjects import case_subject, sla_subject
 from sportello_devstack.mailsink import MaildirHandler, read_mails
 from sportello_devstack.natsserver import free_port
 from sportello_devstack.testing import eventually  # noqa: F401 (tests import it from here)
@@ -29,16 +43,6 @@ from sportello_notify.main import NotifySettings
 from sportello_shared.application import Incoming
 from sportello_shared.bus import headers
 from sportello_shared.bus.streams import stream_for
-from sportello_shared.contracts import CloudEvent, EventPayload, wrap
-from sportello_shared.contracts.cases import (
-    CaseAssigned,
-    CaseClosed,
-    CaseReceived,
-    CaseTakenInCharge,
-    Citizen,
-)
-from sportello_shared.contracts.sla import SlaBreached, SlaWarning
-from sportello_shared.contracts.subjects import case_subject, sla_subject
 from sportello_shared.persistence import ensure_schema
 from sportello_shared.tenants import load_tenants
 
@@ -50,6 +54,39 @@ EMAIL = "maria.rossi@example.org"
 OFFICE = "pm-reparto-5"
 OFFICE_NAME = "Corpo di Polizia Municipale \u2013 Reparto 5"  # as in torino/tenant.yaml
 OUTCOME = "Cassonetti svuotati e area pulita il 3 marzo."
+
+
+# --- intake's side: what it answers on personal.<tenant>.notify ---------------------------------
+
+# The citizen's file per case and the office's text per event, as intake would answer them: the
+# events carry none of it (docs/security.md).
+INTAKE_FILES: dict[str, PersonalAnswer] = {}
+INTAKE_TEXTS: dict[str, str] = {}
+
+
+def intake_answer(case_id: str, event_id: str | None) -> PersonalAnswer | None:
+    found = INTAKE_FILES.get(case_id)
+    if found is None:
+        return None
+    return found.model_copy(update={"text": INTAKE_TEXTS.get(event_id or "")})
+
+
+@pytest.fixture
+async def intake_answers(nats_url: str) -> AsyncIterator[list[str]]:
+    """Intake's responder on personal.*.*, from INTAKE_FILES; yields the subjects asked."""
+    asked: list[str] = []
+    nc = await nats.connect(servers=[nats_url])
+
+    async def answer(msg: Msg) -> None:
+        asked.append(msg.subject)
+        request = PersonalRequest.model_validate_json(msg.data)
+        found: Any = intake_answer(request.case_id, request.event_id)
+        body = found or PersonalRefusal(error="not_found")
+        await msg.respond(body.model_dump_json(exclude_none=True).encode())
+
+    await nc.subscribe("personal.*.*", cb=answer)
+    yield asked
+    await nc.close()
 
 
 # --- case events, as published on the bus -------------------------------------------------------
@@ -66,9 +103,15 @@ class Published:
 
     @property
     def incoming(self) -> Incoming:
-        from sportello_shared.contracts import parse_payload
+        """As the consumer runner hands it over: with intake's answer for the events notify asks
+        about (main.py's ConsumerSpec.personal_data)."""
+        from sportello_contracts import parse_payload
 
-        return Incoming(self.envelope, parse_payload(self.envelope))
+        payload = parse_payload(self.envelope)
+        personal = None
+        if payload.event in ("received", "waiting_for_citizen", "closed", "citizen_updated"):
+            personal = intake_answer(self.envelope.subject, self.envelope.id)
+        return Incoming(self.envelope, payload, personal=personal)
 
     @property
     def tracking(self) -> Tracking:
@@ -85,7 +128,9 @@ def _published(
     notification_id: int,
     tenant: str = "torino",
     at: datetime = T0,
+    text: str | None = None,
 ) -> Published:
+    """`text`: the office's text of this event (request, outcome), which intake keeps."""
     make_subject = sla_subject if producer == "sla" else case_subject
     subject = make_subject(tenant, organization, payload.event)
     envelope = wrap(
@@ -99,6 +144,8 @@ def _published(
         organization=subject.split(".")[2],
         traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
     )
+    if text is not None:
+        INTAKE_TEXTS[envelope.id] = text
     return Published(subject, envelope, producer, notification_id)
 
 
@@ -127,8 +174,13 @@ def case_story(
     case_id: str | None = None,
     tenant: str = "torino",
     at: datetime = T0,
+    channel: str = "web",
+    in_reply_to: str | None = None,
+    category: str = "decoro_pulizia",
+    office: str = OFFICE,
 ) -> CaseStory:
-    """`at` is when the events were recorded; the application's clock decides if that is old."""
+    """`at` is when the events were recorded; the application's clock decides if that is old.
+    `in_reply_to`: the citizen wrote by e-mail, and intake answers their message's Message-ID."""
     case_id = case_id or str(uuid4())
     reference = "TO-2026-000042"
     n = first_notification_id
@@ -138,37 +190,44 @@ def case_story(
         reference=reference,
         occurred_at=t0,
         kind="segnalazione",
-        channel="web",
-        category="decoro_pulizia",
-        description="Cassonetti traboccanti in via Roma",
-        citizen=Citizen(
-            name="Maria Rossi", email=email, phone=phone, address=address, language=language
-        ),
+        channel=channel,
+        category=category,
         received_at=t0,
         registered_at=t0,
+    )
+    citizen = Citizen(
+        name="Maria Rossi", email=email, phone=phone, address=address, language=language
+    )
+    INTAKE_FILES[case_id] = PersonalAnswer(
+        case_id=case_id,
+        reference=reference,
+        tenant=tenant,
+        citizen=citizen.model_dump(mode="json", exclude_none=True),
+        description="Cassonetti traboccanti in via Roma",
+        in_reply_to=in_reply_to,
     )
     assigned = CaseAssigned(
         case_id=case_id,
         reference=reference,
         occurred_at=t0 + timedelta(minutes=5),
-        organization=OFFICE,
-        organization_name=OFFICE_NAME,
+        organization=office,
+        organization_name=OFFICE_NAME if office == OFFICE else office,
         rule_id="decoro",
         rule_version=1,
-        reasons=["category decoro_pulizia"],
+        reasons=[f"category {category}"],
     )
     taken = CaseTakenInCharge(
         case_id=case_id,
         reference=reference,
         occurred_at=t0 + timedelta(minutes=30),
-        organization=OFFICE,
+        organization=office,
         operator="anna",
     )
     closed = CaseClosed(
         case_id=case_id,
         reference=reference,
         occurred_at=t0 + timedelta(minutes=50),
-        outcome=OUTCOME,
+        **text_facts("outcome", OUTCOME),
     )
     assignment_id = uuid5(UUID(int=1), case_id)
     return CaseStory(
@@ -187,7 +246,7 @@ def case_story(
             assigned,
             aggregate_id=assignment_id,
             version=1,
-            organization=OFFICE,
+            organization=office,
             producer="routing",
             notification_id=n,
             tenant=tenant,
@@ -197,7 +256,7 @@ def case_story(
             taken,
             aggregate_id=case_id,
             version=3,
-            organization=OFFICE,
+            organization=office,
             producer="intake",
             notification_id=n + 1,
             tenant=tenant,
@@ -207,11 +266,12 @@ def case_story(
             closed,
             aggregate_id=case_id,
             version=4,
-            organization=OFFICE,
+            organization=office,
             producer="intake",
             notification_id=n + 2,
             tenant=tenant,
             at=t0,
+            text=OUTCOME,
         ),
     )
 

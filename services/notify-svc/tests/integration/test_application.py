@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from eventsourcing.persistence import Tracking
 from eventsourcing.utils import get_topic
+from sportello_contracts.sla import SlaBreached, SlaWarning
 from sportello_notify.application import CaseNotFound, NotALetter, NotifyApplication
 from sportello_notify.domain import (
     Audience,
@@ -24,7 +25,6 @@ from sportello_notify.domain import (
     notification_id_for,
 )
 from sportello_shared.bus.consumer import RetryLater
-from sportello_shared.contracts.sla import SlaBreached, SlaWarning
 
 from .conftest import (
     EMAIL,
@@ -81,13 +81,13 @@ def test_each_step_of_the_case_requests_its_message(app: NotifyApplication) -> N
     assert taken.context == {
         "citizen_name": "Maria Rossi",
         "reference": "TO-2026-000042",
-        "case_id": story.case_id,
+        "kind": "segnalazione",
         "office": OFFICE_NAME,
         "tenant_name": "Comune di Torino",
         "follow_url": "",
     }
     assert closed.context["outcome"] == OUTCOME
-    assert closed.context["survey_url"].startswith("http://127.0.0.1:8004/surveys/")
+    assert closed.context["survey_url"].startswith("http://127.0.0.1:8005/torino/valutazione/")
     assert taken.requested_at == NOW  # the injected clock
     # the office is written to in Italian, at its address in tenant.yaml
     assert (assigned.audience, assigned.organization) == (Audience.ORGANIZATION, OFFICE)
@@ -123,10 +123,33 @@ def test_an_event_that_overtook_received_is_retried_later(app: NotifyApplication
 
 
 def test_a_tenant_can_turn_a_trigger_off(app: NotifyApplication) -> None:
-    story = case_story(tenant="pisa")  # pisa/notify.yaml: no acknowledgment by mail
+    story = case_story(tenant="pisa", channel="phone")  # pisa/notify.yaml: none for a live call
     live(app, story)
     assert "received" not in by_template(app, story)
     assert "taken_in_charge" in by_template(app, story)
+    (skipped,) = app.get_case_file(story.case_id).skipped
+    assert (skipped.template, skipped.reason) == (
+        "received",
+        "phone: the reference was given live (notify.yaml)",
+    )
+
+
+@pytest.mark.parametrize("channel", ["email", "pec", "post", "fax", "web", "voicemail"])
+def test_what_came_in_writing_is_acknowledged_even_where_live_calls_are_not(
+    app: NotifyApplication, channel: str
+) -> None:
+    story = case_story(tenant="pisa", channel=channel)
+    live(app, story)
+    assert "received" in by_template(app, story)
+
+
+@pytest.mark.parametrize(("tenant", "acknowledged"), [("pisa", False), ("torino", True)])
+def test_a_counter_visit_is_acknowledged_as_the_tenant_says(
+    app: NotifyApplication, tenant: str, acknowledged: bool
+) -> None:
+    story = case_story(tenant=tenant, channel="counter")
+    live(app, story)
+    assert ("received" in by_template(app, story)) is acknowledged
 
 
 def test_a_citizen_with_a_phone_only_gets_sms_in_english_if_asked(app: NotifyApplication) -> None:
@@ -218,8 +241,11 @@ def test_a_failed_message_alerts_the_urp_once_and_an_alert_never_alerts(
 
     (alert,) = by_template(app, story)["delivery_failed"]
     assert (alert.audience, alert.recipient) == (Audience.URP, "contactcenterpm@comune.torino.it")
-    assert alert.context["failed_template"] == "taken_in_charge"
-    assert alert.context["reason"] == "550 5.1.1 Mailbox unavailable"
+    # what the office can act on, in words; the provider's reply stays in the logs and the API
+    assert alert.context["failed_message"] == "avviso di presa in carico"
+    assert alert.context["failed_channel"] == "posta elettronica"
+    assert "rifiutato" in alert.context["failure_cause"]
+    assert "550" not in " ".join(alert.context.values())
     app.mark_failed(alert.id, "550 no such mailbox", NOW)
     assert len(by_template(app, story)["delivery_failed"]) == 1
 

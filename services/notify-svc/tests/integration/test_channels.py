@@ -27,8 +27,8 @@ from sportello_notify.domain import (
     Triggers,
     Webhook,
 )
-from sportello_shared.application import Writer
 from sportello_shared.bus.leases import FileLockLease
+from sportello_shared.writer import Writer
 
 from .conftest import (
     OFFICE,
@@ -41,6 +41,7 @@ from .conftest import (
     make_app,
     subject_of,
 )
+from .test_messages_asked import resumed, waiting
 
 FAST = Backoff(max_attempts=3, base=0.01, cap=0.05)
 PHONE = "+39 333 1234567"
@@ -140,8 +141,9 @@ async def test_an_sms_refused_with_a_4xx_fails_and_the_urp_is_mailed(
     assert alert.status is Status.SENT
     (mail,) = mail_sink.mails()
     assert mail["To"] == "contactcenterpm@comune.torino.it"
-    assert subject_of(mail).endswith("TO-2026-000042: messaggio non recapitato")
-    assert "tramite sms" in body_of(mail) and "Motivo: 400" in body_of(mail)
+    assert subject_of(mail).endswith("TO-2026-000042: messaggio al cittadino non recapitato")
+    assert "(SMS)" in body_of(mail) and "Motivo: il servizio di invio ha rifiutato" in body_of(mail)
+    assert "400" not in body_of(mail)  # the provider's reply: logs and ops API, not the inbox
     assert PHONE not in body_of(mail)
 
 
@@ -192,10 +194,8 @@ async def test_an_organization_gets_its_new_case_by_mail_and_signed_webhook(
 
     (mail,) = mail_sink.mails()
     assert mail["To"] == "pm-reparto-5@torino.sportello.example"
-    assert subject_of(mail) == (
-        "Comune di Torino - Nuova pratica TO-2026-000042 assegnata a "
-        "Corpo di Polizia Municipale \u2013 Reparto 5"
-    )
+    assert subject_of(mail) == "Comune di Torino - Nuova pratica TO-2026-000042 (segnalazione)"
+    assert "Spettabile Corpo di Polizia Municipale \u2013 Reparto 5," in body_of(mail)
     assert "Cassonetti traboccanti in via Roma" in body_of(mail)
     (hook,) = http_receiver.requests
     assert hook.path == "/hook"
@@ -240,3 +240,32 @@ async def test_letters_are_left_to_the_office(
     letters = app.pending_letters("torino")
     assert [n.template for n in letters] == ["received", "taken_in_charge", "closed"]
     assert all(n.status is Status.REQUESTED for n in letters)
+
+
+async def test_the_reminder_goes_when_due_under_the_comunes_name_unless_the_citizen_answered(
+    app: NotifyApplication,
+    clock: Clock,
+    dispatch: Callable[[], Awaitable[None]],
+    mail_sink: SmtpServer,
+) -> None:
+    answered, silent = case_story(), case_story(first_notification_id=20)
+    for story, n in ((answered, 10), (silent, 30)):
+        live(app, story, count=3)
+        app.process_incoming(waiting(story, n).incoming, waiting(story, n).tracking)
+    app.process_incoming(resumed(answered, 11).incoming, resumed(answered, 11).tracking)
+    await dispatch()
+    subjects = sorted(subject_of(m) for m in mail_sink.mails())
+    assert sum("le chiediamo alcune informazioni" in s for s in subjects) == 2
+    assert not any("Promemoria" in s for s in subjects)
+    assert {m["From"] for m in mail_sink.mails()} == {
+        "Comune di Torino <noreply@sportello.example>"
+    }
+
+    clock.now = datetime(2026, 3, 27, 9, 41, tzinfo=UTC)  # 25 days after the request
+    await dispatch()  # a restarted dispatcher: the reminders' days are read back from the log
+    reminders = [m for m in mail_sink.mails() if "Promemoria" in subject_of(m)]
+    assert len(reminders) == 1 and "entro il 01/04/2026" in subject_of(reminders[0])
+    (withdrawn,) = [
+        n for n in app.notifications_for(answered.case_id) if n.template == "waiting_reminder"
+    ]
+    assert withdrawn.status is Status.WITHDRAWN

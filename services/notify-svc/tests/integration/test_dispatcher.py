@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from eventsourcing.persistence import Tracking
+from sportello_contracts.notifications import NotificationFailed, NotificationSent
 from sportello_devstack.natsserver import free_port
 from sportello_notify.adapters.delivery import Sender
 from sportello_notify.adapters.dispatcher import DISPATCH_POSITION, Backoff, Dispatcher
@@ -24,9 +25,8 @@ from sportello_notify.domain import (
     SurveyPolicy,
     Triggers,
 )
-from sportello_shared.application import Writer
 from sportello_shared.bus.leases import FileLockLease
-from sportello_shared.contracts.notifications import NotificationFailed, NotificationSent
+from sportello_shared.writer import Writer
 
 from .conftest import (
     EMAIL,

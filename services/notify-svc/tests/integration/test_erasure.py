@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from sportello_contracts.cases import CasePersonalDataErased
 from sportello_notify.application import NotifyApplication
 from sportello_notify.domain import Audience, CaseFile, case_file_id
-from sportello_shared.contracts.cases import CasePersonalDataErased
 from sportello_shared.personal_data import ERASED_TEXT
 
 from .conftest import EMAIL, NOW, Clock, _published, case_story, make_app

@@ -6,17 +6,18 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import nats
 import pytest
 from fastapi import FastAPI
 from nats.js import JetStreamContext
+from sportello_contracts import CloudEvent
+from sportello_contracts.sla import SlaBreached
 from sportello_devstack.issuer import DevIssuer
 from sportello_notify.adapters.dispatcher import DISPATCH_POSITION
 from sportello_notify.main import build
-from sportello_shared.contracts import CloudEvent
-from sportello_shared.contracts.sla import SlaBreached
 
 from .conftest import (
     EMAIL,
@@ -47,7 +48,11 @@ def citizens_mails(server: SmtpServer) -> list[Any]:
 
 
 @pytest.fixture
-async def service(store: dict[str, str], nats_url: str) -> AsyncIterator[Callable[[int], Any]]:
+async def service(
+    store: dict[str, str],
+    nats_url: str,
+    intake_answers: list[str],  # noqa: ARG001 - the events name no citizen: intake answers
+) -> AsyncIterator[Callable[[int], Any]]:
     """Starts notify-svc against an SMTP server's port; stops it at the end of the test."""
     started: list[Any] = []
 
@@ -104,8 +109,9 @@ async def drained(js: JetStreamContext) -> bool:
 
 
 async def test_each_step_mails_the_citizen_and_the_office_once(
-    service: AppFactory, js: JetStreamContext, mail_sink: SmtpServer
+    service: AppFactory, js: JetStreamContext, mail_sink: SmtpServer, intake_answers: list[str]
 ) -> None:
+    """The events carry no contact and no outcome: notify asks intake (as `notify`) for them."""
     app = await service(mail_sink.port)
     story = fresh_story()
     for event in story.events:
@@ -118,7 +124,9 @@ async def test_each_step_mails_the_citizen_and_the_office_once(
         "La sua segnalazione TO-2026-000042 è stata presa in carico",
         "La sua segnalazione TO-2026-000042 è stata chiusa",
     ]
-    assert OUTCOME in body_of(mails[2]) and "/surveys/" in body_of(mails[2])
+    assert OUTCOME in body_of(mails[2]) and "/torino/valutazione/" in body_of(mails[2])
+    assert set(intake_answers) == {"personal.torino.notify"}
+    assert all(EMAIL not in e.envelope.to_bytes().decode() for e in story.events)
     (office,) = [m for m in mail_sink.mails() if m["To"] != EMAIL]
     assert office["To"] == "pm-reparto-5@torino.sportello.example"
 
@@ -149,6 +157,38 @@ async def test_each_step_mails_the_citizen_and_the_office_once(
         assert event.type == "it.sportello.notification.sent.v1"
         assert event.subject == story.case_id
         assert EMAIL not in event.to_bytes().decode()
+
+
+async def test_a_citizen_who_wrote_by_e_mail_gets_replies_to_their_message(
+    service: AppFactory, js: JetStreamContext, mail_sink: SmtpServer
+) -> None:
+    """Intake answers the Message-ID of the citizen's e-mail (never on the stream): every mail to
+    the citizen answers it, so it lands in their conversation; the office's mail answers nothing."""
+    await service(mail_sink.port)
+    original = "<lampione.12@posta.example.org>"
+    story = fresh_story(channel="email", in_reply_to=original)
+    for event in story.events:
+        await publish(js, event)
+
+    await eventually(lambda: len(mail_sink.mails()) == 4)
+    mails = citizens_mails(mail_sink)
+    assert len(mails) == 3
+    assert all(m["In-Reply-To"] == original and m["References"] == original for m in mails)
+    assert all("TO-2026-000042" in subject_of(m) for m in mails)  # the reference, as before
+    (office,) = [m for m in mail_sink.mails() if m["To"] != EMAIL]
+    assert office["In-Reply-To"] is None and office["References"] is None
+    assert all(original not in e.envelope.to_bytes().decode() for e in story.events)
+
+
+async def test_a_citizen_who_did_not_write_by_mail_gets_no_reply_headers(
+    service: AppFactory, js: JetStreamContext, mail_sink: SmtpServer
+) -> None:
+    await service(mail_sink.port)
+    story = fresh_story()
+    await publish(js, story.received)
+    await eventually(lambda: len(mail_sink.mails()) == 1)
+    [mail] = mail_sink.mails()
+    assert mail["In-Reply-To"] is None and mail["References"] is None
 
 
 async def _all_sent(client: httpx.AsyncClient, story: CaseStory, count: int) -> bool:
@@ -197,7 +237,7 @@ async def test_events_that_overtake_received_wait_for_it(
     assert subjects == [
         "Comune di Torino - Your report TO-2026-000042 has been closed",
         "Comune di Torino - Your report TO-2026-000042 has been received",
-        "Comune di Torino - Your report TO-2026-000042 has been taken in charge",
+        "Comune di Torino - Your report TO-2026-000042 is being handled",
     ]
 
 
@@ -208,7 +248,7 @@ async def test_a_5xx_refusal_fails_the_notification_and_publishes_that(
     server, controller = start_smtp(refusing, tmp_path / "refused")
     try:
         app = await service(server.port)
-        story = fresh_story(tenant="pisa")  # no acknowledgment, no office mail: one message
+        story = fresh_story(tenant="pisa", channel="phone")  # no acknowledgment, no office mail
         for event in (story.received, story.taken_in_charge):
             await publish(js, event)
 
@@ -254,7 +294,7 @@ async def test_an_operator_resends_a_message_and_the_resend_is_audited(
     service: AppFactory, js: JetStreamContext, mail_sink: SmtpServer
 ) -> None:
     app = await service(mail_sink.port)
-    story = fresh_story(tenant="pisa")
+    story = fresh_story(tenant="pisa", channel="phone")
     for event in (story.received, story.taken_in_charge):
         await publish(js, event)
     async with client_for(app) as client:
@@ -262,10 +302,10 @@ async def test_an_operator_resends_a_message_and_the_resend_is_audited(
         (taken,) = await notifications(client, story)
         url = f"/notifications/{taken['notification_id']}/resend"
 
-        refused = await client.post(url, json={"reason": "never arrived"})
+        refused = await client.post(url, json={"actor": "sara"})
         assert refused.status_code == 422
         assert refused.headers["content-type"] == "application/problem+json"
-        assert refused.json()["errors"][0]["field"] == "actor"
+        assert refused.json()["errors"][0]["field"] == "reason"
 
         resent = await client.post(url, json={"actor": "sara", "reason": "never arrived"})
         assert resent.status_code == 202, resent.text
@@ -276,7 +316,8 @@ async def test_an_operator_resends_a_message_and_the_resend_is_audited(
         f"<{taken['notification_id']}@sportello>",
         f"<{taken['notification_id']}.2@sportello>",
     ]
-    assert [(r["actor"], r["reason"]) for r in shown["resends"]] == [("sara", "never arrived")]
+    # the actor is the token's subject (without an issuer: the developer), not the body's
+    assert [(r["actor"], r["reason"]) for r in shown["resends"]] == [("developer", "never arrived")]
 
 
 async def test_templates_are_previewed_per_tenant_and_language(
@@ -316,20 +357,27 @@ async def test_the_citizen_rates_the_case_once_and_the_office_sees_it(
         await publish(js, event)
     await eventually(lambda: any("chiusa" in subject_of(m) for m in citizens_mails(mail_sink)))
     closing = next(m for m in citizens_mails(mail_sink) if "chiusa" in subject_of(m))
-    link = next(line for line in body_of(closing).splitlines() if "/surveys/" in line)
+    link = next(line for line in body_of(closing).splitlines() if "/valutazione/" in line)
+    assert link.startswith("http://127.0.0.1:8005/pisa/valutazione/")  # the public site's page
     token = link.rsplit("/", 1)[1]
 
     async with client_for(app) as client:
+        before = (await client.get(f"/surveys/{token}")).json()
+        assert (before["state"], before["tenant"], before["rating"]) == ("open", "pisa", None)
         bad = await client.post(f"/surveys/{token}", json={"rating": 7})
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "rating"
-        answered = await client.post(f"/surveys/{token}", json={"rating": 5, "comment": "Grazie"})
+        answer = {"rating": 5, "comment": "Grazie", "reasons": ["tempi_rapidi"]}
+        answered = await client.post(f"/surveys/{token}", json=answer)
         assert answered.status_code == 201, answered.text
         again = await client.post(f"/surveys/{token}", json={"rating": 1})
         assert again.status_code == 409
+        after = (await client.get(f"/surveys/{token}")).json()
+        assert (after["state"], after["rating"]) == ("answered", 5)
+        assert (await client.get(f"/surveys/{'x' * 24}")).status_code == 404
         unknown = await client.post(f"/surveys/{'x' * 24}", json={"rating": 3})
         assert unknown.status_code == 404
 
-        today = datetime.now(UTC).date()
+        today = datetime.now(ZoneInfo("Europe/Rome")).date()  # days as the tenant counts them
         summary = await client.get(
             "/surveys/summary",
             params={"tenant": "pisa", "from": str(today - timedelta(days=1)), "to": str(today)},
@@ -361,7 +409,7 @@ async def test_a_breached_deadline_on_the_bus_mails_the_office_and_the_urp(
     service: AppFactory, js: JetStreamContext, mail_sink: SmtpServer
 ) -> None:
     await service(mail_sink.port)
-    story = fresh_story(tenant="pisa")
+    story = fresh_story(tenant="pisa", channel="phone")
     await publish(js, story.received)
     await publish(js, sla_event(story, SlaBreached, organization="pisamo"))
 
@@ -372,15 +420,19 @@ async def test_a_breached_deadline_on_the_bus_mails_the_office_and_the_urp(
         "urp@pisa.sportello.example",
     ]
     for mail in mails:
-        assert subject_of(mail).endswith("TO-2026-000042: scadenza superata (answer_30d)")
-        assert "gestita da Pisamo" in body_of(mail)
+        assert subject_of(mail).endswith(
+            "TO-2026-000042: scadenza superata (Risposta al cittadino entro 30 giorni)"
+        )
+        assert "Ufficio che gestisce la pratica: Pisamo S.r.l.\r\n" in body_of(mail)
 
 
 async def test_the_office_lists_its_letters_and_records_them_posted(
     service: AppFactory, js: JetStreamContext, mail_sink: SmtpServer
 ) -> None:
     app = await service(mail_sink.port)
-    story = fresh_story(tenant="pisa", email=None, address="via Roma 1, 56125 Pisa")
+    story = fresh_story(
+        tenant="pisa", channel="phone", email=None, address="via Roma 1, 56125 Pisa"
+    )
     for event in (story.received, story.taken_in_charge):
         await publish(js, event)
     async with client_for(app) as client:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sportello_notify.adapters.dispatcher import lanes_by_case
+from sportello_notify.adapters.dispatch_plan import lanes_by_case
 from sportello_notify.domain import Notification, Template
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

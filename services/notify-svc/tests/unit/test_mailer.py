@@ -13,7 +13,9 @@ from sportello_notify.adapters.mailer import build_message
 NOTIFICATION_ID = UUID("8f0b2a8e-64e4-5a1c-9d7d-1a3b5c7d9e0f")
 
 
-def outgoing(*, recipient: str, subject: str, body: str, language: str) -> OutgoingMessage:
+def outgoing(
+    *, recipient: str, subject: str, body: str, language: str, in_reply_to: str = ""
+) -> OutgoingMessage:
     return OutgoingMessage(
         notification_id=NOTIFICATION_ID,
         message_key=str(NOTIFICATION_ID),
@@ -25,6 +27,7 @@ def outgoing(*, recipient: str, subject: str, body: str, language: str) -> Outgo
         subject=subject,
         body=body,
         language=language,
+        in_reply_to=in_reply_to,
     )
 
 
@@ -71,3 +74,32 @@ def test_an_accented_subject_is_encoded_in_one_piece() -> None:
     raw = build_message(mail, "noreply@sportello.example", datetime.now(UTC)).as_bytes()
     assert b"=?utf-8?q??=" not in raw
     assert message_from_bytes(raw, policy=policy.default)["Subject"] == subject
+
+
+def test_a_mail_to_a_citizen_who_wrote_answers_their_message() -> None:
+    mail = outgoing(
+        recipient="giulia.bianchi@example.org",
+        subject="Segnalazione TO-2026-000042 ricevuta",
+        body="Gentile Giulia Bianchi,\n",
+        language="it",
+        in_reply_to="<first.42@mail.example.org>",
+    )
+    raw = build_message(mail, "noreply@sportello.example", datetime.now(UTC)).as_bytes()
+    parsed = message_from_bytes(raw)
+    assert parsed["In-Reply-To"] == "<first.42@mail.example.org>"
+    assert parsed["References"] == "<first.42@mail.example.org>"
+    assert parsed["Message-ID"] == f"<{NOTIFICATION_ID}@sportello>"
+
+
+def test_no_reply_headers_without_a_well_formed_message_id() -> None:
+    for in_reply_to in ("", "not-an-id", "<a@b>\r\nBcc: x@example.org"):
+        mail = outgoing(
+            recipient="a@example.org", subject="s", body="b", language="it",
+            in_reply_to=in_reply_to,
+        )  # fmt: skip
+        parsed = message_from_bytes(
+            build_message(mail, "n@x.example", datetime.now(UTC)).as_bytes()
+        )
+        assert parsed["In-Reply-To"] is None
+        assert parsed["References"] is None
+        assert parsed["Bcc"] is None

@@ -55,7 +55,9 @@ def export_routing(
 def import_routing(
     tenant: str,
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-    actor: Annotated[str, typer.Option(help="who makes the change")] = "ops",
+    actor: Annotated[
+        str, typer.Option(help="ignored by the audit, which records the token's subject")
+    ] = "ops",
     url: Url = "http://127.0.0.1:8002",
     token: Token = None,
 ) -> None:
@@ -76,7 +78,9 @@ def import_routing(
 
 
 def _auth(token: str | None) -> dict[str, str]:
-    return {"authorization": f"Bearer {token}"} if token else {}
+    # the tool speaks English (its own messages, its --help): the service's refusals too
+    headers = {"accept-language": "en"}
+    return {**headers, "authorization": f"Bearer {token}"} if token else headers
 
 
 def _fail_unless_ok(response: httpx.Response) -> None:

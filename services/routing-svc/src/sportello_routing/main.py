@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sportello_contracts.subjects import CASES_STREAM, case_events
 from sportello_shared.bus.consumer import ConsumerSpec
-from sportello_shared.contracts.subjects import CASES_STREAM, case_events
 from sportello_shared.http import create_service_app, problem
+from sportello_shared.problems import language_of, say
 from sportello_shared.runtime import ServiceParts
 from sportello_shared.settings import ServiceSettings
 from sportello_shared.tenants import load_tenants
@@ -19,12 +20,17 @@ from .application import (
     ConcurrentChange,
     OrganizationUnavailable,
     RoutingApplication,
-    UnknownTenant,
     VersionNotFound,
 )
 from .domain import InvalidRules, OrganizationInUse, Problem, UnknownOrganization, VersionConflict
 
-CONSUMED = ("received", "reassignment_requested", "reopened", "personal_data_erased")
+CONSUMED = (
+    "received",
+    "reassignment_requested",
+    "reopened",
+    "classified",
+    "personal_data_erased",
+)
 
 
 class RoutingSettings(ServiceSettings):
@@ -47,8 +53,15 @@ def build(settings: RoutingSettings | None = None) -> FastAPI:
         make_application=make_application,
         to_public=to_public,
         consumers=[
+            # the description and the place (keywords, areas) are intake's: asked for each
+            # received case on personal.<tenant>.routing
             ConsumerSpec(
-                "routing", CASES_STREAM, "routing", tuple(case_events(e) for e in CONSUMED)
+                "routing",
+                CASES_STREAM,
+                "routing",
+                tuple(case_events(e) for e in CONSUMED),
+                personal_data=frozenset({"received"}),
+                requester="routing",
             )
         ],
     )
@@ -60,7 +73,6 @@ def build(settings: RoutingSettings | None = None) -> FastAPI:
         max_body_bytes=1024 * 1024,  # GeoJSON areas make routing documents large
         error_statuses={
             AssignmentNotFound: 404,
-            UnknownTenant: 404,
             UnknownOrganization: 404,
             VersionNotFound: 404,
             OrganizationInUse: 409,
@@ -74,30 +86,31 @@ def build(settings: RoutingSettings | None = None) -> FastAPI:
     return app
 
 
-async def _invalid_rules(_: Request, exc: Exception) -> JSONResponse:
+async def _invalid_rules(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InvalidRules)
-    return _problems("Invalid rules", exc.report.errors, warnings=exc.report.warnings)
+    language = language_of(request.headers.get("accept-language"))
+    title = say(language, "Regole non valide", "Invalid rules")
+    return _problems(title, language, exc.report.errors, warnings=exc.report.warnings)
 
 
-async def _invalid_document(_: Request, exc: Exception) -> JSONResponse:
+async def _invalid_document(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InvalidDocument)
-    return _problems("Invalid routing document", tuple(exc.problems))
+    language = language_of(request.headers.get("accept-language"))
+    title = say(language, "Documento di smistamento non valido", "Invalid routing document")
+    return _problems(title, language, tuple(exc.problems))
 
 
 def _problems(
-    title: str, errors: tuple[Problem, ...], warnings: tuple[Problem, ...] = ()
+    title: str,
+    language: str,
+    errors: tuple[Problem, ...],
+    warnings: tuple[Problem, ...] = (),
 ) -> JSONResponse:
+    """In the caller's language (Accept-Language: Italian by default, English)."""
     return problem(
         422,
         title,
-        "; ".join(f"{p.field}: {p.message}" for p in errors),
-        errors=[{"field": p.field, "message": p.message} for p in errors],
-        warnings=[{"field": p.field, "message": p.message} for p in warnings],
+        "; ".join(f"{p.field}: {p.said(language)}" for p in errors),
+        errors=[{"field": p.field, "message": p.said(language)} for p in errors],
+        warnings=[{"field": p.field, "message": p.said(language)} for p in warnings],
     )
-
-
-def cli() -> None:
-    """The `sportello-routing` console script: serves with no arguments (see cli.py)."""
-    from .cli import app
-
-    app()

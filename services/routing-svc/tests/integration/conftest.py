@@ -13,20 +13,23 @@ import httpx
 import nats
 import pytest
 from fastapi import FastAPI
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from sportello_devstack.testing import eventually
-from sportello_routing.main import RoutingSettings, build
-from sportello_shared.bus import headers
-from sportello_shared.contracts import CloudEvent, EventPayload, wrap
-from sportello_shared.contracts.cases import (
+from sportello_contracts import CloudEvent, EventPayload, wrap
+from sportello_contracts.cases import (
+    CaseClassified,
     CaseReassignmentRequested,
     CaseReceived,
     CaseReopened,
     Channel,
-    Citizen,
     Kind,
     Location,
+    text_facts,
 )
+from sportello_contracts.personal import PersonalAnswer, PersonalRefusal, PersonalRequest
+from sportello_devstack.testing import eventually
+from sportello_routing.main import RoutingSettings, build
+from sportello_shared.bus import headers
 
 ROOT = Path(__file__).parents[4]
 TENANTS_DIR = ROOT / "deploy" / "tenants"
@@ -43,6 +46,29 @@ def settings_for(
         **store,
     }
     return RoutingSettings(**overrides)
+
+
+# What the stand-in for intake holds of each case it "registered": the events carry none of it.
+INTAKE_FILES: dict[str, PersonalAnswer] = {}
+
+
+@pytest.fixture(autouse=True)
+async def intake_answers(nats_url: str) -> AsyncIterator[list[str]]:
+    """Intake's side of personal.<tenant>.<requester>, for the cases `receive` registered; the
+    subjects it was asked on are yielded (routing must ask as `routing`)."""
+    asked: list[str] = []
+    nc = await nats.connect(servers=[nats_url])
+
+    async def answer(msg: Msg) -> None:
+        asked.append(msg.subject)
+        request = PersonalRequest.model_validate_json(msg.data)
+        found = INTAKE_FILES.get(request.case_id)
+        body: Any = found or PersonalRefusal(error="not_found")
+        await msg.respond(body.model_dump_json(exclude_none=True).encode())
+
+    await nc.subscribe("personal.*.*", cb=answer)
+    yield asked
+    await nc.close()
 
 
 @pytest.fixture
@@ -100,6 +126,7 @@ async def receive(
     kind: str = "reclamo",
     description: str = "Parcometro guasto",
     at: tuple[float, float] | None = None,
+    answered_on_the_spot: bool = False,
 ) -> str:
     """What intake publishes when it registers a case; returns the case id."""
     case_id = str(uuid4())
@@ -111,11 +138,18 @@ async def receive(
         kind=Kind(kind),
         channel=Channel.PHONE,
         category=category,
-        description=description,
-        citizen=Citizen(name="Luca", phone="+39 050 123456"),
-        location=Location(lat=at[0], lon=at[1]) if at else None,
+        has_location=at is not None,
         received_at=now,
         registered_at=now,
+        answered_on_the_spot=answered_on_the_spot,
+    )
+    INTAKE_FILES[case_id] = PersonalAnswer(
+        case_id=case_id,
+        reference=payload.reference,
+        tenant=tenant,
+        citizen={"name": "Luca", "phone": "+39 050 123456"},
+        description=description,
+        location=Location(lat=at[0], lon=at[1]) if at else None,
     )
     await _publish(js, tenant, "unassigned", payload, 1)
     return case_id
@@ -129,7 +163,30 @@ async def decline(
         reference="XX",
         occurred_at=datetime.now(UTC),
         organization=organization,
-        reason="non di nostra competenza",
+        **text_facts("reason", "non di nostra competenza"),
+    )
+    await _publish(js, tenant, organization, payload, version)
+
+
+async def classify(
+    js: JetStreamContext,
+    tenant: str,
+    case_id: str,
+    organization: str,
+    version: int,
+    category: str,
+    kind: str = "segnalazione",
+) -> None:
+    """The triage's classification of a case registered `da_classificare`, as intake publishes
+    it (on the triage's subject, nothing personal)."""
+    payload = CaseClassified(
+        case_id=case_id,
+        reference="XX",
+        occurred_at=datetime.now(UTC),
+        kind=Kind(kind),
+        category=category,
+        previous_category="da_classificare",
+        identity_completed=True,
     )
     await _publish(js, tenant, organization, payload, version)
 
@@ -138,7 +195,10 @@ async def reopen(
     js: JetStreamContext, tenant: str, case_id: str, organization: str, version: int
 ) -> None:
     payload = CaseReopened(
-        case_id=case_id, reference="XX", occurred_at=datetime.now(UTC), reason="di nuovo guasto"
+        case_id=case_id,
+        reference="XX",
+        occurred_at=datetime.now(UTC),
+        **text_facts("reason", "di nuovo guasto"),
     )
     await _publish(js, tenant, organization, payload, version)
 

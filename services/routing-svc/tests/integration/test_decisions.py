@@ -8,7 +8,7 @@ import httpx
 import pytest
 from nats.js import JetStreamContext
 
-from .conftest import decisions, decline, nth_decision, receive, reopen
+from .conftest import classify, decisions, decline, nth_decision, receive, reopen
 
 
 async def test_a_pisa_parking_complaint_is_assigned_to_pisamo(
@@ -44,6 +44,19 @@ async def test_a_located_report_in_the_port_goes_to_the_port_authority(
     _, event = await nth_decision(js, case_id, 1)
     assert event.organization == "port-authority"
     assert event.data["rule_id"] == "segnalazioni-nel-porto"
+
+
+@pytest.mark.usefixtures("client")
+async def test_keywords_match_the_description_routing_asks_intake_for_on_its_own_subject(
+    js: JetStreamContext, intake_answers: list[str]
+) -> None:
+    """The event carries no description: routing asks intake (as `routing`) and still routes
+    a parking complaint filed under a generic category by its keywords."""
+    case_id = await receive(js, "pisa", "segnalazioni", description="Parcometro rotto")
+    _, event = await nth_decision(js, case_id, 1)
+    assert event.organization == "pisamo"
+    assert "personal.pisa.routing" in intake_answers
+    assert {s.rsplit(".", 1)[1] for s in intake_answers} == {"routing"}
 
 
 async def test_each_organization_that_declines_passes_the_case_to_the_next_then_triage(
@@ -96,6 +109,30 @@ async def test_a_reopened_case_goes_back_to_the_last_organization(
     assert "back to URP / Numero Unico 050.7062" in event.data["reasons"][0]
     view = (await client.get(f"/assignments/{case_id}")).json()
     assert view["history"][-1]["cause"] == "reopened"
+
+
+async def test_a_case_classified_by_the_triage_is_routed_again_on_its_category(
+    client: httpx.AsyncClient, js: JetStreamContext
+) -> None:
+    """A voicemail lands with Torino's contact centre as `da_classificare`; once the call-taker
+    classifies it, the rules send it to the competent Reparto, and say why."""
+    case_id = await receive(js, "torino", "da_classificare", kind="segnalazione")
+    subject, _ = await nth_decision(js, case_id, 1)
+    assert subject == "cases.torino.contact-center.routing_failed"
+
+    await classify(js, "torino", case_id, "contact-center", 2, "decoro_pulizia")
+    subject, event = await nth_decision(js, case_id, 2)
+    assert subject == "cases.torino.pm-reparto-5.assigned"
+    assert event.data["rule_id"] == "decoro_pulizia"
+    view = (await client.get(f"/assignments/{case_id}")).json()
+    assert [h["outcome"] for h in view["history"]] == ["routing_failed", "classified", "assigned"]
+    assert view["history"][-1]["cause"] == "classified"
+
+    # the same classification delivered again (another message id): no second decision
+    await classify(js, "torino", case_id, "contact-center", 2, "decoro_pulizia")
+    await reopen(js, "torino", case_id, "pm-reparto-5", 3)  # a later event, to know it was read
+    await nth_decision(js, case_id, 3)
+    assert len(await decisions(js, case_id)) == 3
 
 
 def _version_with(rules: dict[str, Any], extra_keyword: str) -> dict[str, Any]:
@@ -151,8 +188,19 @@ async def test_an_operator_reassigns_by_hand_and_the_bus_says_who(
     subject, event = await nth_decision(js, case_id, 2)
     assert subject == "cases.pisa.patrimonio.assigned"
     assert event.data["rule_id"] == "manual"
-    assert event.data["actor"] == "operatore.rossi"
+    assert event.data["actor"] == "developer"  # the token's subject, never the body's
     assert event.data["rule_version"] == 1
+    # the operator's words stay in routing (the staff read them); the bus says there were some
+    assert event.data["reasons"] == ["reassigned by developer"]
+    assert (event.data["has_reason"], event.data["reason_length"]) == (True, len("è un box"))
+    again = await client.post(
+        f"/assignments/{case_id}/reassign",
+        json={"organization": "patrimonio", "actor": "operatore.rossi", "reason": "è un box"},
+    )
+    assert again.status_code == 200  # the double click: the same answer, no second decision
+    history = again.json()["history"]
+    assert len(history) == 2 and history[-1]["organization"] == "patrimonio"
+    assert history[-1]["reasons"] == ["reassigned by developer", "è un box"]
 
     refused = await client.post(
         f"/assignments/{case_id}/reassign",
@@ -165,3 +213,14 @@ async def test_an_operator_reassigns_by_hand_and_the_bus_says_who(
         json={"organization": "urp", "actor": "operatore.rossi", "reason": "x"},
     )
     assert missing.status_code == 404
+
+
+async def test_a_call_answered_on_the_spot_is_not_routed(
+    client: httpx.AsyncClient, js: JetStreamContext
+) -> None:
+    """Closed at registration (issue 18): nobody to hand it to, no clock beyond the answer."""
+    answered = await receive(js, "pisa", "tributi", answered_on_the_spot=True)
+    later = await receive(js, "pisa", "parcheggi")
+    await nth_decision(js, later, 1)  # the one consumer got past the answered call
+    assert await decisions(js, answered) == []
+    assert (await client.get(f"/assignments/{answered}")).status_code == 404

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import httpx
 from fastapi import FastAPI
 from nats.js import JetStreamContext
+from sportello_contracts.cases import CasePersonalDataErased
 from sportello_devstack.testing import eventually
 from sportello_routing.application import RoutingApplication
 from sportello_routing.domain import Assignment
-from sportello_shared.contracts.cases import CasePersonalDataErased
 from sportello_shared.personal_data import ERASED_TEXT, is_erased
 from sportello_shared.personal_data.mapper import PersonalDataMapper
 from sportello_shared.personal_data.vault import open_vault

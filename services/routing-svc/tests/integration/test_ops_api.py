@@ -7,6 +7,8 @@ from typing import Any
 import httpx
 import yaml
 
+EN = {"Accept-Language": "en"}
+
 
 def upload(text: str) -> dict[str, Any]:
     return {"file": ("routing.yaml", text.encode(), "application/yaml")}
@@ -108,17 +110,23 @@ async def test_invalid_rule_sets_are_refused_naming_the_field(client: httpx.Asyn
     base = {k: current[k] for k in ("default", "areas", "rules")}
 
     unknown = base | {"rules": [{"id": "x", "organization": "nessuno"}, *base["rules"]]}
-    refused = await client.put("/rules/pisa", json=unknown)
+    refused = await client.put("/rules/pisa", json=unknown, headers=EN)
     assert refused.status_code == 422
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.json()["errors"] == [
         {"field": "rules.0.organization", "message": "unknown organization 'nessuno'"}
     ]
+    # Italian unless the caller asks for English (issue 26)
+    italian = await client.put("/rules/pisa", json=unknown)
+    assert italian.json()["title"] == "Regole non valide"
+    assert italian.json()["errors"] == [
+        {"field": "rules.0.organization", "message": "ufficio sconosciuto: 'nessuno'"}
+    ]
 
     port = base["areas"]["features"][0]
     litorale = square("litorale", 10.25, 43.6, 0.1)  # Marina di Pisa and Tirrenia: holds the port
     areas = {"type": "FeatureCollection", "features": [port, litorale]}
-    overlapping = await client.put("/rules/pisa", json=base | {"areas": areas})
+    overlapping = await client.put("/rules/pisa", json=base | {"areas": areas}, headers=EN)
     assert overlapping.json()["errors"] == [
         {"field": "areas.features.1", "message": "area 'litorale' overlaps area 'porto-di-pisa'"}
     ]
@@ -129,7 +137,7 @@ async def test_invalid_rule_sets_are_refused_naming_the_field(client: httpx.Asyn
             {"id": "again", "organization": "sepi", "categories": ["tributi"]},
         ]
     }
-    unreachable = await client.put("/rules/pisa", json=shadowed)
+    unreachable = await client.put("/rules/pisa", json=shadowed, headers=EN)
     assert unreachable.json()["errors"] == [
         {
             "field": "rules.13",
@@ -146,6 +154,17 @@ async def test_invalid_rule_sets_are_refused_naming_the_field(client: httpx.Asyn
     malformed = await client.put("/rules/pisa", json=base | {"areas": not_a_polygon})
     assert malformed.status_code == 422
     assert malformed.json()["errors"][0]["field"] == "areas.features.0.geometry"
+    assert malformed.json()["errors"][0]["message"] == (
+        "un'area deve essere un Polygon o un MultiPolygon, non Point"
+    )
+    blank = base | {"rules": [{"id": "b", "organization": "sepi", "keywords": [" "]}]}
+    for language, said in (
+        ("it", "una parola chiave non può essere vuota"),
+        ("en", "a keyword cannot be blank"),
+    ):
+        refused = await client.put("/rules/pisa", json=blank, headers={"Accept-Language": language})
+        assert refused.status_code == 422
+        assert [e["message"] for e in refused.json()["errors"]] == [said]
 
     assert (await client.get("/rules/pisa")).json()["version"] == 1
 

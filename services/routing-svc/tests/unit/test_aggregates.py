@@ -81,3 +81,19 @@ def test_an_assignment_keeps_every_decision_and_who_declined() -> None:
         ("declined", None),
         ("routing_failed", 4),
     ]
+
+
+def test_the_same_reassignment_twice_is_one_decision() -> None:
+    facts = CaseFacts(tenant="t", kind="reclamo", channel="phone", category="strade")
+    assignment = Assignment.open("case-1", "TO-2026-000001", facts)
+    assignment.record(Decision("alpha", "Alpha", "r-alpha", 3, ("why",)), T0, cause="received")
+    assignment.collect_events()
+    to_beta = Decision("beta", "Beta", "manual", 3, ("reassigned by anna: è suo",))
+    assert assignment.reassign(to_beta, T0, "anna") is True
+    assert assignment.reassign(to_beta, T0, "anna") is False  # a double click
+    assert len(assignment.collect_events()) == 1
+    assert [h["organization"] for h in assignment.history] == ["alpha", "beta"]
+    failed = Decision("triage", "Triage", "default", 4, ("none left",), failed=True)
+    assignment.record(failed, T0, cause="reassignment_requested")
+    to_triage = Decision("triage", "Triage", "manual", 4, ("taken by the URP",))
+    assert assignment.reassign(to_triage, T0, "anna") is True  # failed before: now assigned

@@ -16,6 +16,7 @@ from sportello_routing.domain import (
     back_to_last,
     decide,
     mentions,
+    validate,
 )
 from sportello_shared.tenants import Organization
 
@@ -96,7 +97,7 @@ def test_an_area_rule_needs_a_location_inside_one_of_its_areas() -> None:
     assert rule.evaluate(facts(), AREAS).reasons == ("the case has no location",)
 
 
-def test_the_first_matching_rule_decides_and_the_explanation_lists_the_ones_before() -> None:
+def test_the_first_matching_rule_decides_and_the_explanation_shows_every_rule() -> None:
     rules = RulesDocument(
         default="triage",
         areas=AREAS,
@@ -110,10 +111,25 @@ def test_the_first_matching_rule_decides_and_the_explanation_lists_the_ones_befo
     assert explanation.decision.organization == "alpha"
     assert explanation.decision.rule_id == "roads"
     assert explanation.decision.rule_version == 7
-    assert [(v.rule_id, v.matched) for v in explanation.verdicts] == [
-        ("south-roads", False),
-        ("roads", True),
+    assert [(v.rule_id, v.matched, v.won) for v in explanation.verdicts] == [
+        ("south-roads", False, False),
+        ("roads", True, True),
+        ("anything", True, False),  # matched too: the explanation says why it did not win
     ]
+    assert "it decides" in explanation.verdicts[1].reasons[-1]
+    assert explanation.verdicts[2].reasons[-1] == "matched too, but rule 'roads' comes first"
+
+
+def test_keywords_do_not_override_a_chosen_category_unless_a_rule_says_so() -> None:
+    greedy = Rule(id="words", organization="gamma", keywords=("buca",))
+    on_purpose = greedy.model_copy(update={"overrides_category": True})
+    for rule, refused in ((greedy, True), (on_purpose, False)):
+        document = RulesDocument(default="triage", rules=(rule,))
+        problems = validate(document, ORGS, ["strade"]).errors
+        assert any(p.field == "rules.0.keywords" for p in problems) is refused
+    scoped = Rule(id="words", organization="gamma", categories=("strade",), keywords=("buca",))
+    document = RulesDocument(default="triage", rules=(scoped,))
+    assert not [p for p in validate(document, ORGS, ["strade"]).errors if "keywords" in p.field]
 
 
 def test_an_organization_that_declined_or_takes_no_cases_is_passed_over() -> None:

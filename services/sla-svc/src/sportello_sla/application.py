@@ -3,7 +3,7 @@ breaches on time; queries read the aggregates or the clock board."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from functools import lru_cache
 from uuid import UUID
@@ -11,16 +11,18 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import IntegrityError
+from sportello_contracts import EventPayload, case_acts
+from sportello_contracts import cases as case_events
+from sportello_contracts.notifications import NotificationSent, SurveyAnswered
 from sportello_shared.application import Incoming, RetryLater, ServiceApplication
-from sportello_shared.contracts import EventPayload
-from sportello_shared.contracts import cases as case_events
-from sportello_shared.contracts.notifications import NotificationSent, SurveyAnswered
 from sportello_shared.logging import get_logger
-from sportello_shared.tracing import child_traceparent
+from sportello_shared.personal_data.store import PersonalDataStore
+from sportello_shared.prefetch import case_of
 
 from .board import ClockBoard
 from .casefiles import CaseProfile, SatisfactionRating, profile_id_for
-from .catalogue import SlaCatalogue, UnknownTenant
+from .catalogue import SlaCatalogue, no_policy_for
+from .clock_events import Span, apply_case_event
 from .domain import Clock, clock_id_for
 from .policies import Rule
 
@@ -40,10 +42,18 @@ _LIFECYCLE = (
     case_events.CaseClosed,
     case_events.CaseReopened,
     case_events.CaseReassignmentRequested,
+    # the contact centre's acts (issue 18): a standard may stop on them (Pisa's callback_done)
+    case_acts.CaseTransferred,
+    case_acts.CaseConsulted,
+    case_acts.CaseCallbackScheduled,
+    case_acts.CaseCallbackDone,
 )
 
 
-class SlaApplication(ServiceApplication):
+class SlaApplication(PersonalDataStore, ServiceApplication):
+    """sla-svc's store holds no personal data; `PersonalDataStore` gives it the key vault that
+    seals its dead letters (bus/sealing.py)."""
+
     name = "sla"
 
     def __init__(self, catalogue: SlaCatalogue, env: dict[str, str] | None = None) -> None:
@@ -63,6 +73,10 @@ class SlaApplication(ServiceApplication):
         if not isinstance(profile, CaseProfile) or profile.tenant not in self.catalogue:
             return []
         return list(self._clocks(profile))
+
+    def find(self, aggregate_id: UUID) -> object | None:
+        """Any aggregate of sla-svc by id (a clock, a case profile, an anomaly), or None."""
+        return self._find(aggregate_id)
 
     def rule_of(self, clock: Clock) -> Rule:
         return self.catalogue[clock.tenant].rule(clock.standard, clock.policy_version)
@@ -93,6 +107,14 @@ class SlaApplication(ServiceApplication):
         return changed
 
     # --- reactions to case events ---------------------------------------------------------------
+
+    def aggregates_to_read(self, incoming: Incoming) -> Iterable[UUID]:
+        """The case's profile and a clock per standard of its tenant: one query for a batch."""
+        case = case_of(incoming.payload)  # None for a malformed id: its policy refuses it
+        standards = self._standards.get(incoming.envelope.tenant)
+        if case is None or standards is None:
+            return ()
+        return (_profile_id(case), *(clock_id_for(case, standard) for standard in standards))
 
     @singledispatchmethod
     def react(
@@ -139,7 +161,30 @@ class SlaApplication(ServiceApplication):
                 received_at=payload.received_at,
             )
             processing_event.collect_events(profile)
-        self._on_case_event(profile, "received", payload.received_at, incoming, processing_event)
+        starts = self.catalogue[tenant].clocks_start_at(payload.received_at, payload.registered_at)
+        self._on_case_event(profile, "received", starts, incoming, processing_event)
+
+    @react.register
+    def _(
+        self,
+        payload: case_events.CaseClassified,
+        incoming: Incoming,
+        processing_event: ProcessingEvent[UUID],
+    ) -> None:
+        """The triage said what a case that came by itself is about: the standards of its kind
+        and category start from when it was received (the Carta's terms run from the citizen's
+        message, not from the classification); the clocks already running go on."""
+        if incoming.envelope.tenant not in self.catalogue:
+            return
+        profile = self._profile_of(payload.case_id)
+        if profile.record_classification(payload.kind.value, payload.category):
+            processing_event.collect_events(profile)
+        span = Span(incoming.envelope.traceparent)
+        existing = {clock.standard for clock in self._clocks(profile)}
+        self._start_clocks(
+            profile, "received", profile.received_at, existing, span, processing_event
+        )
+        self._on_case_event(profile, payload.event, payload.occurred_at, incoming, processing_event)
 
     @react.register
     def _(
@@ -187,11 +232,29 @@ class SlaApplication(ServiceApplication):
         organization: str | None = None,
     ) -> None:
         """Start, stop, suspend, resume or restart each of the case's clocks on one case event."""
-        tenant = self.catalogue[profile.tenant]
-        span = _Span(incoming.envelope.traceparent)
+        span = Span(incoming.envelope.traceparent)
         existing = {clock.standard: clock for clock in self._clocks(profile)}
-        for rule in tenant.rules_starting(event, profile.facts, at):
-            if rule.id not in existing:
+        self._start_clocks(profile, event, at, set(existing), span, processing_event)
+        for clock in existing.values():
+            version = clock.version
+            if organization is not None:
+                clock.record_assignment(organization)
+            apply_case_event(clock, self.rule_of(clock), event, at, span)
+            if clock.version != version:  # collecting nothing still costs eventsourcing a lot
+                processing_event.collect_events(clock)
+
+    def _start_clocks(
+        self,
+        profile: CaseProfile,
+        event: str,
+        at: datetime,
+        running: set[str],
+        span: Span,
+        processing_event: ProcessingEvent[UUID],
+    ) -> None:
+        """A clock for each standard that starts on `event` for the case and has none yet."""
+        for rule in self.catalogue[profile.tenant].rules_starting(event, profile.facts, at):
+            if rule.id not in running:
                 clock = Clock.start(
                     case_id=profile.case_id,
                     tenant=profile.tenant,
@@ -201,19 +264,12 @@ class SlaApplication(ServiceApplication):
                     traceparent=span.traceparent,
                 )
                 processing_event.collect_events(clock)
-        for clock in existing.values():
-            version = clock.version
-            if organization is not None:
-                clock.record_assignment(organization)
-            _apply_case_event(clock, self.rule_of(clock), event, at, span)
-            if clock.version != version:  # collecting nothing still costs eventsourcing a lot
-                processing_event.collect_events(clock)
 
     def _clocks(self, profile: CaseProfile) -> Iterator[Clock]:
         try:
             standards = self._standards[profile.tenant]
         except KeyError:
-            raise UnknownTenant(profile.tenant) from None  # as the catalogue itself would
+            raise no_policy_for(profile.tenant) from None  # as the catalogue itself would
         for standard in standards:
             clock = self._find(clock_id_for(profile.case_id, standard))
             if isinstance(clock, Clock):
@@ -231,32 +287,3 @@ class SlaApplication(ServiceApplication):
             return self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
-
-
-class _Span:
-    """The trace context of what one case event starts or restarts: a child of the event's own,
-    shared by every clock it starts, and made only if one does (most events start none, and a
-    random span id per message was a tenth of a replay's time)."""
-
-    def __init__(self, parent: str | None) -> None:
-        self._parent = parent
-        self._traceparent: str | None = None
-
-    @property
-    def traceparent(self) -> str:
-        # not functools.cached_property: it takes a lock on every first access before 3.12
-        if self._traceparent is None:
-            self._traceparent = child_traceparent(self._parent)
-        return self._traceparent
-
-
-def _apply_case_event(clock: Clock, rule: Rule, event: str, at: datetime, span: _Span) -> None:
-    standard = rule.standard
-    if event in standard.stops_on:
-        clock.stop(at, rule)
-    if standard.pause and event == standard.pause.suspended_by:
-        clock.suspend(at, rule)
-    if standard.pause and event == standard.pause.resumed_by:
-        clock.resume(at, rule)
-    if event in standard.restarts_on:
-        clock.restart(at, rule, span.traceparent)

@@ -1,4 +1,5 @@
-"""The clock board: every clock's current row, the citizens' ratings, and what falls due next.
+"""The clock board: every clock's current row, the citizens' ratings, the cases' facts, the anomaly
+register, and what falls due next.
 
 A read model of the application's own notification log, kept in memory: built at startup by
 reading the log from the beginning, and brought up to date by reading on from where it stopped
@@ -22,6 +23,7 @@ from eventsourcing.utils import get_topic
 
 from .casefiles import SatisfactionRating
 from .domain import Clock, ClockStatus
+from .readmodels import ANOMALY_EVENTS, CASE_EVENTS, AnomalyRow, CaseRow, apply_anomaly, apply_case
 
 OPEN = (ClockStatus.RUNNING, ClockStatus.PAUSED)
 
@@ -93,6 +95,8 @@ FOLLOWED: frozenset[type[Any]] = frozenset(
         Clock.StoppedAfterBreach,
         Clock.StopBroughtForward,
         SatisfactionRating.Given,
+        *CASE_EVENTS,
+        *ANOMALY_EVENTS,
     )
 )
 
@@ -105,6 +109,8 @@ class ClockBoard:
         self._app = app
         self._rows: dict[UUID, ClockRow] = {}
         self._ratings: list[Rating] = []
+        self._cases: dict[UUID, CaseRow] = {}
+        self._anomalies: dict[UUID, AnomalyRow] = {}
         self._due: list[_Due] = []
         self._position = 0
         self._lock = threading.RLock()
@@ -145,6 +151,14 @@ class ClockBoard:
         with self._lock:
             return list(self._ratings)
 
+    def cases(self) -> list[CaseRow]:
+        with self._lock:
+            return list(self._cases.values())
+
+    def anomalies(self) -> list[AnomalyRow]:
+        with self._lock:
+            return list(self._anomalies.values())
+
     def open_count(self) -> int:
         with self._lock:
             return sum(1 for row in self._rows.values() if row.status in OPEN)
@@ -176,10 +190,13 @@ class ClockBoard:
             heapq.heappush(self._due, _Due(at, clock_id))
 
     def digest(self, now: datetime) -> str:
-        """sha256 of every clock's replayable state (as of `now`) and every rating, sorted."""
+        """sha256 of every clock's replayable state (as of `now`), every rating and every case's
+        facts, sorted: all a report's figures come from. The anomaly register is sla-svc's own
+        record, in no stream, so no replay has it: it is not in the digest."""
         with self._lock:
             lines = sorted(row.digest_line(now) for row in self._rows.values())
             lines += sorted(f"{r.case_id}|{r.organization}|{r.rating}" for r in self._ratings)
+            lines += sorted(case.digest_line() for case in self._cases.values())
         return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
     # --- applying the log -----------------------------------------------------------------------
@@ -197,6 +214,12 @@ class ClockBoard:
                 heapq.heappush(self._due, _Due(row.warning_at, row.clock_id))
 
     def _apply(self, e: Any, schedule: bool = True) -> None:
+        if type(e) in CASE_EVENTS:
+            apply_case(self._cases, e)
+            return
+        if type(e) in ANOMALY_EVENTS:
+            apply_anomaly(self._anomalies, e)
+            return
         if isinstance(e, SatisfactionRating.Given):
             self._ratings.append(Rating(e.case_id, e.tenant, e.organization, e.rating, e.at))
             return

@@ -74,6 +74,18 @@ class CaseProfile(Aggregate):
     def _assigned(self, organization: str) -> None:
         self.organization = organization
 
+    def record_classification(self, kind: str, category: str) -> bool:
+        """The triage said what the case is about; False if it said so already."""
+        if (kind, category) == (self.kind, self.category):
+            return False
+        self._classified(kind=kind, category=category)
+        return True
+
+    @event("Classified")
+    def _classified(self, kind: str, category: str) -> None:
+        self.kind = kind
+        self.category = category
+
 
 class SatisfactionRating(Aggregate):
     """A citizen's 1-5 rating of how an office handled a case (one per case and answer)."""

@@ -1,5 +1,8 @@
 """The Clock aggregate: how one standard runs on one case, from its start to its outcome.
 
+Its events and commands are here (the events' topics name this module: they stay); what it
+answers about itself (status, suspensions, the context every event carries) is `ClockReadings`.
+
 Pure: no I/O and no reading of the system clock. Every instant comes in from outside (the case
 events' own times, or the `now` of the sweep), and every deadline from the clock's `Rule` (its
 standard under the policy version it started with, on the comune's calendar).
@@ -8,43 +11,19 @@ standard under the policy version it started with, on the comune's calendar).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from enum import StrEnum
-from functools import lru_cache
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from .clock_readings import ClockReadings, ClockStatus, aware, clock_id_for
 from .policies import Rule
 from .terms import NaiveTime, Suspension
-
-CLOCK_NAMESPACE = UUID("0f6c1e52-8b0d-4c7a-b2f4-6d3e9a71c5b8")
 
 __all__ = ["Clock", "ClockStatus", "NaiveTime", "clock_id_for"]
 
 
-class ClockStatus(StrEnum):
-    RUNNING = "running"
-    PAUSED = "paused"
-    MET = "met"
-    BREACHED = "breached"
-
-
-# Every message about a case looks up each of its clocks by id, and a case's messages come close
-# together in a stream: a uuid5 (a SHA-1) per clock and message was a tenth of a replay's time.
-@lru_cache(maxsize=8192)
-def clock_id_for(case_id: UUID, standard: str) -> UUID:
-    """One clock per (case, standard): a redelivered start finds the clock it already started."""
-    return uuid5(CLOCK_NAMESPACE, f"{case_id}/{standard}")
-
-
-def _aware(instant: datetime, what: str) -> datetime:
-    if instant.tzinfo is None:
-        raise NaiveTime(what)
-    return instant
-
-
-class Clock(Aggregate):
+class Clock(ClockReadings, Aggregate):
     """How long the city is taking on one case against one standard."""
 
     class Started(Aggregate.Created):
@@ -193,10 +172,10 @@ class Clock(Aggregate):
         self.deadline = deadline
         self.warning_at = warning_at
         self.status = ClockStatus.RUNNING
-        self.suspensions: list[tuple[datetime, datetime | None]] = []
+        self.suspensions = []
         self.warned = False
-        self.breached_at: datetime | None = None
-        self.stopped_at: datetime | None = None
+        self.breached_at = None
+        self.stopped_at = None
 
     @staticmethod
     def create_id(case_id: UUID, standard: str) -> UUID:
@@ -213,7 +192,7 @@ class Clock(Aggregate):
         started_at: datetime,
         traceparent: str | None = None,
     ) -> Clock:
-        deadline = rule.deadline(_aware(started_at, "started_at"))
+        deadline = rule.deadline(aware(started_at, "started_at"))
         return cls(
             case_id=case_id,
             tenant=tenant,
@@ -225,24 +204,6 @@ class Clock(Aggregate):
             warning_at=rule.warning(started_at, deadline),
             traceparent=traceparent,
         )
-
-    # --- queries --------------------------------------------------------------------------------
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in (ClockStatus.RUNNING, ClockStatus.PAUSED)
-
-    def status_at(self, now: datetime) -> ClockStatus:
-        """A clock whose deadline has passed while still open is breached, swept or not."""
-        if self.is_open and now > self.deadline:
-            return ClockStatus.BREACHED
-        return self.status
-
-    def suspensions_as_of(self, rule: Rule, now: datetime) -> list[Suspension]:
-        """The run's suspensions, each capped at the policy's maximum; an open one ends `now`."""
-        pause = rule.standard.pause
-        cap = timedelta(days=pause.max_days if pause else 0)
-        return [Suspension(start, min(end or now, start + cap)) for start, end in self.suspensions]
 
     # --- commands -------------------------------------------------------------------------------
 
@@ -274,7 +235,7 @@ class Clock(Aggregate):
 
     def stop(self, at: datetime, rule: Rule) -> None:
         """The standard's stop event happened at `at`; the earliest stop of a run counts."""
-        _aware(at, "stopped_at")
+        aware(at, "stopped_at")
         if at < self.started_at:
             if self.runs > 1:
                 return  # it belongs to an earlier run of a restarted clock
@@ -299,7 +260,7 @@ class Clock(Aggregate):
         """A new run from `at` for a clock that had stopped; a running one goes on."""
         if self.stopped_at is None or at < self.stopped_at:
             return
-        deadline = rule.deadline(_aware(at, "restarted_at"))
+        deadline = rule.deadline(aware(at, "restarted_at"))
         self.trigger_event(
             self.Restarted,
             **self._context(started_at=at, deadline=deadline, traceparent=traceparent),
@@ -308,7 +269,7 @@ class Clock(Aggregate):
 
     def warn_if_due(self, now: datetime) -> bool:
         """The sweep's warning: once per run, while running and before the deadline."""
-        _aware(now, "now")
+        aware(now, "now")
         if self.status is not ClockStatus.RUNNING or self.warned:
             return False
         if not self.warning_at <= now <= self.deadline:
@@ -318,25 +279,8 @@ class Clock(Aggregate):
 
     def breach_if_overdue(self, now: datetime) -> bool:
         """The sweep's check: an open clock past its deadline at `now` is breached."""
-        _aware(now, "now")
+        aware(now, "now")
         if not self.is_open or now <= self.deadline:
             return False
         self.trigger_event(self.Breached, **self._context(), at=now, stopped_at=None)
         return True
-
-    def _deadline_if_stopped(self, at: datetime, rule: Rule) -> datetime:
-        if self.status is ClockStatus.PAUSED:
-            return rule.deadline(self.started_at, self.suspensions_as_of(rule, at))
-        return self.deadline
-
-    def _context(self, **overrides: Any) -> dict[str, Any]:
-        return {
-            "case_id": self.case_id,
-            "tenant": self.tenant,
-            "organization": self.organization,
-            "standard": self.standard,
-            "policy_version": self.policy_version,
-            "started_at": self.started_at,
-            "deadline": self.deadline,
-            "traceparent": self.traceparent,
-        } | overrides

@@ -9,18 +9,20 @@ from typing import Any
 
 from fastapi import FastAPI
 from pydantic import AliasChoices, Field
+from sportello_contracts.subjects import CASES_STREAM, NOTIFICATIONS_STREAM
 from sportello_shared.bus.consumer import ConsumerSpec
 from sportello_shared.bus.leases import Lease
-from sportello_shared.contracts.subjects import CASES_STREAM, NOTIFICATIONS_STREAM
 from sportello_shared.http import create_service_app, serve
 from sportello_shared.runtime import Runtime, ServiceParts, Worker
 from sportello_shared.settings import ServiceSettings
 
 from .adapters.policy_files import load_catalogue
 from .adapters.publishing import to_public
-from .api import routers
+from .anomalies import InvalidAnomaly, UnknownAction, UnknownAnomaly
+from .api import public_routers, routers
 from .application import SlaApplication
-from .catalogue import UnknownStandard, UnknownTenant
+from .catalogue import UnknownStandard
+from .publication import NotPublished, PublicationRefused
 from .terms import NaiveTime
 
 
@@ -88,17 +90,19 @@ def build(settings: SlaSettings | None = None) -> FastAPI:
         parts,
         routers,
         title="Sportello sla-svc",
-        error_statuses={UnknownTenant: 404, UnknownStandard: 404, NaiveTime: 422},
+        public_routers=public_routers,
+        error_statuses={
+            UnknownStandard: 404,
+            NaiveTime: 422,
+            UnknownAnomaly: 404,
+            UnknownAction: 404,
+            InvalidAnomaly: 422,
+            NotPublished: 404,
+            PublicationRefused: 409,
+        },
     )
 
 
 def run_server(settings: SlaSettings | None = None) -> None:
     settings = settings or SlaSettings()
     serve(settings, lambda: build(settings))
-
-
-def cli() -> None:
-    """The `sportello-sla` executable: no argument starts the server; `replay` rebuilds."""
-    from .cli import app  # the CLI needs this module's settings: imported late, no cycle
-
-    app()

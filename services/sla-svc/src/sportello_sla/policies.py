@@ -30,17 +30,23 @@ class CaseFacts(_Frozen):
     channel: str
     category: str
     handling_mode: str | None = None
+    urgent: bool = False  # its category is `urgent` in tenant.yaml's catalogue
 
 
 class Condition(_Frozen):
-    """All the given fields must match; an empty condition matches every case."""
+    """All the given fields must match; an empty condition matches every case. `urgent: true`
+    is every category the tenant's catalogue marks urgent (tenant.yaml), never a list to keep
+    in step with it."""
 
     kind: frozenset[str] | None = None
     channel: frozenset[str] | None = None
     category: frozenset[str] | None = None
     handling_mode: frozenset[str] | None = None
+    urgent: bool | None = None
 
     def matches(self, facts: CaseFacts) -> bool:
+        if self.urgent is not None and facts.urgent is not self.urgent:
+            return False
         wanted = {
             "kind": self.kind,
             "channel": self.channel,
@@ -92,6 +98,9 @@ class TenantPolicy(_Frozen):
     """deploy/tenants/<tenant>/sla.yaml."""
 
     tenant: str
+    carta: str | None = (
+        None  # the Carta dei servizi the standards come from, as the report names it
+    )
     working_week: frozenset[int] = MONDAY_TO_FRIDAY
     versions: tuple[PolicyVersion, ...] = Field(min_length=1)
 

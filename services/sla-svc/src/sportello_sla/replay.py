@@ -22,8 +22,8 @@ from uuid import UUID
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import Aggregate
 from pydantic import ValidationError
+from sportello_contracts import CloudEvent, UnknownEventType, parse_payload
 from sportello_shared.application import Incoming, Rejected, RetryLater
-from sportello_shared.contracts import CloudEvent, UnknownEventType, parse_payload
 
 from .application import SlaApplication
 from .catalogue import SlaCatalogue

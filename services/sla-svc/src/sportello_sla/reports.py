@@ -84,6 +84,13 @@ class ComplianceReport:
     satisfaction: list[Satisfaction]
 
 
+def this_year_so_far(now: datetime) -> tuple[date, date]:
+    """The default period: January 1st to today, days as the report counts them (in Italy: at
+    00:30 on January 1st the new year has begun, though UTC still says December 31st)."""
+    today = now.astimezone(ROME).date()
+    return date(today.year, 1, 1), today
+
+
 def compliance_report(
     tenant: str,
     rows: Iterable[ClockRow],

@@ -21,6 +21,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field
+from sportello_shared.worded import Worded
 
 from .calendars import TenantCalendar
 
@@ -36,9 +37,12 @@ class Excluded(StrEnum):
     PREFESTIVI = "prefestivi"
 
 
-class NaiveTime(ValueError):
+class NaiveTime(Worded):
     def __init__(self, what: str) -> None:
-        super().__init__(f"{what} must carry a UTC offset")
+        super().__init__(
+            f"{what} must carry a UTC offset",
+            it=f"{what}: indichi il fuso orario (es. 2026-03-02T09:00:00+01:00)",
+        )
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ import nats
 import pytest
 from fastapi import FastAPI
 from nats.js import JetStreamContext
+from sportello_contracts import CloudEvent, EventPayload, wrap
+from sportello_contracts import cases as c
+from sportello_contracts.subjects import case_subject, notification_subject
 from sportello_devstack.testing import eventually
 from sportello_shared.bus import headers
-from sportello_shared.contracts import CloudEvent, EventPayload, wrap
-from sportello_shared.contracts import cases as c
-from sportello_shared.contracts.subjects import case_subject, notification_subject
 from sportello_sla.main import SlaSettings, build
 
 NOTIFICATION_IDS = count(1)
@@ -137,8 +137,12 @@ async def clock_with_status(
     return result
 
 
-async def sla_messages(js: JetStreamContext, case_id: str, *kinds: str) -> dict[str, Any]:
-    """The SLA stream's messages about the case by event: (subject, CloudEvent, stored at)."""
+async def sla_messages(
+    js: JetStreamContext, case_id: str, *kinds: str, standards: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The SLA stream's messages about the case by event: (subject, CloudEvent, stored at),
+    once each kind is there (for each of `standards`, when given: the relay publishes the
+    clocks' events one after another)."""
 
     async def probe() -> dict[str, list[Any]] | None:
         """the SLA events land in the SLA stream"""
@@ -151,7 +155,13 @@ async def sla_messages(js: JetStreamContext, case_id: str, *kinds: str) -> dict[
             if envelope.subject == case_id:
                 kind = msg.subject.rsplit(".", 1)[-1]
                 found.setdefault(kind, []).append((msg.subject, envelope, msg.time))
-        return found if set(kinds) <= found.keys() else None
+        if not set(kinds) <= found.keys():
+            return None
+        for kind in kinds:
+            present = {envelope.data.get("standard") for _, envelope, _ in found[kind]}
+            if not set(standards) <= present:
+                return None
+        return found
 
     result: dict[str, Any] = await eventually(probe)
     return result

@@ -9,7 +9,7 @@ from uuid import uuid4
 
 import httpx
 from nats.js import JetStreamContext
-from sportello_shared.contracts import cases as c
+from sportello_contracts import cases as c
 
 from .conftest import assigned, clock_with_status, event, publish, received
 

@@ -12,10 +12,10 @@ from uuid import uuid4
 import nats
 import pytest
 from nats.js import JetStreamContext
+from sportello_contracts import CloudEvent, EventPayload, wrap
+from sportello_contracts import cases as c
+from sportello_contracts.subjects import CASES_STREAM, SLA_STREAM, case_subject
 from sportello_shared.bus.streams import ensure_streams
-from sportello_shared.contracts import CloudEvent, EventPayload, wrap
-from sportello_shared.contracts import cases as c
-from sportello_shared.contracts.subjects import CASES_STREAM, SLA_STREAM, case_subject
 from sportello_sla.adapters import stream_reader
 from sportello_sla.adapters.policy_files import load_catalogue
 from sportello_sla.adapters.replaying import replay_streams

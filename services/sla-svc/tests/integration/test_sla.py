@@ -9,8 +9,8 @@ from uuid import UUID, uuid4
 
 import httpx
 from nats.js import JetStreamContext
-from sportello_shared.contracts import cases as c
-from sportello_shared.contracts.notifications import NotificationSent
+from sportello_contracts import cases as c
+from sportello_contracts.notifications import NotificationSent
 from sportello_sla.calendars import ROME, TenantCalendar
 from sportello_sla.domain import clock_id_for
 from sportello_sla.terms import legal_term
@@ -51,7 +51,7 @@ async def test_a_case_closed_in_time_meets_its_answer_clock(
     assert deadline.utcoffset() == deadline.astimezone(ROME).utcoffset()  # Rome's offset
     assert deadline.time().isoformat() == "23:59:59"
 
-    messages = await sla_messages(js, case_id, "deadline_set", "met")
+    messages = await sla_messages(js, case_id, "deadline_set", "met", standards=("answer_30d",))
     clock_id = clock_id_for(UUID(case_id), "answer_30d")
     sets = {e.data["standard"]: (subject, e) for subject, e, _ in messages["deadline_set"]}
     subject, deadline_set = sets["answer_30d"]

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import Tracking
+from sportello_contracts import EventPayload, wrap
+from sportello_contracts import cases as c
 from sportello_shared.application import Incoming
-from sportello_shared.contracts import EventPayload, wrap
-from sportello_shared.contracts import cases as c
 from sportello_sla.adapters.policy_files import load_catalogue
 from sportello_sla.application import SlaApplication
 from sportello_sla.calendars import ROME

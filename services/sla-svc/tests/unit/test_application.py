@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from sportello_contracts import cases as c
+from sportello_contracts.notifications import NotificationSent, SurveyAnswered
 from sportello_shared.application import RetryLater
-from sportello_shared.contracts import cases as c
-from sportello_shared.contracts.notifications import NotificationSent, SurveyAnswered
 from sportello_sla.application import SlaApplication
 from sportello_sla.domain import ClockStatus
 
-from .conftest import CATALOGUE, assigned, lifecycle, process, received, rome
+from .conftest import CATALOGUE, assigned, incoming, lifecycle, process, received, rome
 
 NOW = rome(2026, 9, 1, 10)
 
@@ -182,3 +183,95 @@ def test_ratings_are_kept_once_per_answer_for_the_office(app: SlaApplication) ->
     process(app, "pisa", answer, answer)
     [rating] = app.board.ratings()
     assert (rating.organization, rating.rating) == ("sepi", 4)
+
+
+def test_a_late_entry_starts_its_clocks_at_registration_not_at_its_old_receipt(
+    app: SlaApplication,
+) -> None:
+    """A 2016 letter typed in today (issue 26): no clock born breached, no breach to mail."""
+    case_id = str(uuid4())
+    old = rome(2016, 3, 1, 9)
+    process(app, "torino", received(case_id, old, registered_at=NOW, kind="reclamo"))
+    clocks = {clock.standard: clock for clock in app.clocks_for(UUID(case_id))}
+    assert set(clocks) == {"first_contact_5wd", "complaint_answer_30d"}
+    assert all(clock.started_at == NOW and clock.deadline > NOW for clock in clocks.values())
+    assert app.sweep(NOW + timedelta(hours=1)) == []  # nothing due, let alone breached
+
+
+def test_a_case_typed_in_within_the_window_keeps_its_receipt_time(app: SlaApplication) -> None:
+    """A voicemail of Friday night registered on Monday: the 24 h runs from the message."""
+    case_id = str(uuid4())
+    friday = rome(2026, 8, 28, 22)
+    process(app, "torino", received(case_id, friday, registered_at=NOW, channel="voicemail"))
+    callback = next(
+        c for c in app.clocks_for(UUID(case_id)) if c.standard == "voicemail_callback_24h"
+    )
+    assert callback.started_at == friday
+
+
+def classified(case_id: str, at: datetime, category: str, kind: str = "segnalazione") -> Any:
+    return lifecycle(
+        c.CaseClassified,
+        case_id,
+        at,
+        kind=kind,
+        category=category,
+        previous_category="da_classificare",
+    )
+
+
+def test_classifying_starts_the_category_s_clocks_from_when_the_case_was_received(
+    app: SlaApplication,
+) -> None:
+    """A PEC to Casale lands `da_classificare`; the URP classifies it two days later as a
+    housing attestation: its 30 days run from the PEC's time, not from the classification."""
+    case_id = str(uuid4())
+    process(
+        app, "casale-monferrato", received(case_id, NOW, channel="pec", category="da_classificare")
+    )
+    assert set(standards(app, case_id)) == {"forwarding_2wd"}
+    later = NOW + timedelta(days=2)
+    process(
+        app, "casale-monferrato", classified(case_id, later, "attestazione_idoneita_alloggiativa")
+    )
+
+    clocks = {clock.standard: clock for clock in app.clocks_for(UUID(case_id))}
+    assert set(clocks) == {"forwarding_2wd", "attestation_30d"}
+    attestation = clocks["attestation_30d"]
+    assert attestation.started_at == NOW
+    rule = CATALOGUE["casale-monferrato"].rule("attestation_30d", attestation.policy_version)
+    assert attestation.deadline == rule.deadline(NOW)
+    assert clocks["forwarding_2wd"].version == 1  # the clock already running goes on untouched
+
+    # the classification delivered again: nothing starts twice
+    process(
+        app, "casale-monferrato", classified(case_id, later, "attestazione_idoneita_alloggiativa")
+    )
+    assert [clock.version for clock in app.clocks_for(UUID(case_id))] == [1, 1]
+
+
+def test_a_voicemail_classified_as_a_complaint_gets_the_complaint_clock(
+    app: SlaApplication,
+) -> None:
+    case_id = str(uuid4())
+    process(app, "torino", received(case_id, NOW, channel="voicemail", category="da_classificare"))
+    process(
+        app,
+        "torino",
+        classified(case_id, NOW + timedelta(hours=2), "reclami_polizia_municipale", "reclamo"),
+    )
+    clocks = {clock.standard: clock for clock in app.clocks_for(UUID(case_id))}
+    assert set(clocks) == {"first_contact_5wd", "voicemail_callback_24h", "complaint_answer_30d"}
+    assert clocks["complaint_answer_30d"].started_at == NOW
+    assert clocks["complaint_answer_30d"].status is ClockStatus.RUNNING
+
+
+def test_the_batch_reads_a_case_s_profile_and_clocks_and_skips_a_malformed_id(
+    app: SlaApplication,
+) -> None:
+    """What a batch reads in one query (prefetch): a malformed case id names nothing, so one bad
+    message cannot fail the read of the whole batch; its own policy refuses it."""
+    case_id = str(uuid4())
+    wanted = list(app.aggregates_to_read(incoming(received(case_id, NOW), "torino")))
+    assert len(wanted) == 1 + len(CATALOGUE["torino"].policy.standard_ids())
+    assert list(app.aggregates_to_read(incoming(received("non-un-uuid", NOW), "torino"))) == []

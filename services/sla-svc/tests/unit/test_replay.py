@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from uuid import uuid4
 
 import pytest
-from sportello_shared.contracts import EventPayload
-from sportello_shared.contracts import cases as c
-from sportello_shared.contracts.notifications import NotificationSent, SurveyAnswered
+from sportello_contracts import EventPayload
+from sportello_contracts import cases as c
+from sportello_contracts.notifications import NotificationSent, SurveyAnswered
 from sportello_sla.application import SlaApplication
 from sportello_sla.domain import ClockStatus
 from sportello_sla.replay import Replayer

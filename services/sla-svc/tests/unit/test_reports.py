@@ -7,8 +7,8 @@ import io
 from datetime import date, timedelta
 from uuid import uuid4
 
-from sportello_shared.contracts import cases as c
-from sportello_shared.contracts.notifications import SurveyAnswered
+from sportello_contracts import cases as c
+from sportello_contracts.notifications import SurveyAnswered
 from sportello_sla.adapters.report_rendering import as_csv, as_html, as_json
 from sportello_sla.application import SlaApplication
 from sportello_sla.reports import compliance_report

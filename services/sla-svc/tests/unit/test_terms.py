@@ -13,10 +13,11 @@ from sportello_sla.terms import LimitKind, NaiveTime, Suspension, working_days_t
 
 from .conftest import CATALOGUE, rome, rule
 
-EVERY_RULE = [
-    rule(tenant, standard)
+EVERY_RULE = [  # every standard of every policy version (a later one may add standards)
+    rule(tenant, standard.id, version.version)
     for tenant in CATALOGUE
-    for standard in CATALOGUE[tenant].policy.standard_ids()
+    for version in CATALOGUE[tenant].policy.versions
+    for standard in version.standards
 ]
 RULE_IDS = [f"{r.calendar.patron_saint}:{r.id}" for r in EVERY_RULE]
 END = time(23, 59, 59)

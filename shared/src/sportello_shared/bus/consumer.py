@@ -14,129 +14,68 @@ next batch (application.py's docstring gives the reasoning). If the batched tran
 a whole (an integrity error: a concurrent replica, a duplicate; or anything else), its messages
 are processed one at a time through the per-message path, which is the behaviour of one
 transaction per message: nothing is lost, nothing happens twice.
+
+Personal data (docs/security.md): a reaction that needs some (`ConsumerSpec.personal_data`) gets
+it from intake before its policy runs (`personal.py`; intake silent: nak with a delay); a stream
+whose messages may carry it (`INGEST`) has each message deleted once its effect is committed
+(`delete_processed`); a dead letter's payload is sealed under a key the service keeps, which an
+erasure can delete (`sealing.py`).
+
+Here: the fetch loop and the batching. `consumer_spec.py`: the spec, the processor protocol, the
+tracking; `envelopes.py`: parsing; `settling.py`: ack, nak, dead-letter and the failure table.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
+import dataclasses
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
 
 import nats.errors
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import Tracking
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from prometheus_client import Counter, Histogram
-from pydantic import ValidationError
 
-from ..application import DEFERRED, Incoming, Rejected, RetryLater
-from ..contracts import CloudEvent, UnknownEventType, parse_payload
-from ..contracts.subjects import dlq_subject
+from ..application import DEFERRED, Rejected, RetryLater
 from ..logging import get_logger
 from ..tracing import trace_id
-from . import headers
+from .consumer_spec import ConsumerSpec, Item, Processor, tracking_for
+from .envelopes import parse_message
+from .personal import PersonalDataClient
+from .settling import BATCHES, FALLBACKS, WAITING, Settlement, Settling, in_progress, settlement
 
 __all__ = ["ConsumerRunner", "ConsumerSpec", "Rejected", "RetryLater", "tracking_for"]
 
 log = get_logger(__name__)
 
-PROCESSED = Counter(
-    "sportello_consumer_messages_total", "Messages handled, by outcome", ["consumer", "outcome"]
-)
-BATCHES = Histogram(
-    "sportello_consumer_batch_messages",
-    "Messages committed per transaction (one observation per committed batch)",
-    ["consumer"],
-    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
-)
-FALLBACKS = Counter(
-    "sportello_consumer_batch_fallbacks_total",
-    "Batched transactions that failed, whose messages were then processed one at a time",
-    ["consumer"],
-)
 
+class ConsumerRunner(Settling):
+    """One durable pull consumer and its sequential worker (see the module's docstring)."""
 
-class Processor(Protocol):
-    """What a service gives the runner: exact tracking checks and the processing itself."""
-
-    async def is_tracked(self, tracking: Tracking) -> bool: ...
-    async def process(self, incoming: Incoming, tracking: Tracking) -> None: ...
-
-    @property
-    def processes_batches(self) -> bool: ...
-    async def tracked(self, trackings: Sequence[Tracking]) -> set[Tracking]: ...
-    async def process_batch(
-        self, batch: Sequence[tuple[Incoming, Tracking]]
-    ) -> list[Exception | None]: ...
-
-
-@dataclass(frozen=True)
-class _Item:
-    msg: Msg
-    incoming: Incoming
-    tracking: Tracking
-    context: dict[str, object]
-
-    @property
-    def case(self) -> str:
-        return self.incoming.envelope.subject
-
-
-@dataclass(frozen=True)
-class ConsumerSpec:
-    service: str
-    stream: str
-    durable: str
-    filter_subjects: tuple[str, ...]
-    max_deliver: int = 10
-    ack_wait: float = 30.0
-    batch: int = 50
-    ignore_unknown_types: bool = True
-    max_payload_bytes: int = 256 * 1024
-
-    def config(self) -> ConsumerConfig:
-        return ConsumerConfig(
-            durable_name=self.durable,
-            ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL,
-            filter_subject=self.filter_subjects[0] if len(self.filter_subjects) == 1 else None,
-            filter_subjects=list(self.filter_subjects) if len(self.filter_subjects) > 1 else None,
-            max_deliver=self.max_deliver,
-            ack_wait=self.ack_wait,
-            max_ack_pending=1000,
-        )
-
-
-def tracking_for(msg: Msg) -> Tracking:
-    """Track by the producer's own notification id when it sent one, else by stream sequence.
-
-    The producer's id survives a republish after the duplicate window; a stream sequence does not,
-    so it is used only for messages from outside (platforms publishing on `ingest.>`).
-    """
-    msg_headers = msg.headers or {}
-    producer = msg_headers.get(headers.PRODUCER)
-    notification_id = msg_headers.get(headers.NOTIFICATION_ID)
-    if producer and notification_id and notification_id.isdigit():
-        return Tracking(producer, int(notification_id))
-    return Tracking(f"stream:{msg.metadata.stream}", msg.metadata.sequence.stream)
-
-
-class ConsumerRunner:
-    def __init__(self, js: JetStreamContext, spec: ConsumerSpec, processor: Processor) -> None:
+    def __init__(
+        self,
+        js: JetStreamContext,
+        spec: ConsumerSpec,
+        processor: Processor,
+        long_poll: float = 1.0,
+        personal: PersonalDataClient | None = None,
+    ) -> None:
         self._js = js
         self._spec = spec
         self._processor = processor
+        self._personal = personal
+        self._long_poll = long_poll  # also how long a stop waits for the loop to notice
         self._label = f"{spec.service}:{spec.durable}"
+        self._stop = asyncio.Event()  # run()'s, once it runs
 
     async def run(self, stop: asyncio.Event) -> None:
+        self._stop = stop
         subscription = await self._subscribe()
         while not stop.is_set():
             try:
-                messages = await subscription.fetch(self._spec.batch, timeout=1.0)
+                messages = await subscription.fetch(self._spec.batch, timeout=self._long_poll)
             except (nats.errors.TimeoutError, TimeoutError):
                 continue  # nothing new within the long poll
             except (nats.errors.Error, OSError) as exc:
@@ -162,16 +101,18 @@ class ConsumerRunner:
 
     async def handle_batch(self, messages: Sequence[Msg]) -> None:
         """Everything one fetch returned; each message is acked only after its commit."""
-        items: list[_Item] = []
+        admitted: list[Item] = []
         for msg in messages:
             item = await self._admit(msg)
             if item is not None:
-                items.append(item)
+                admitted.append(item)
+        enriched = await asyncio.gather(*(self._with_personal_data(item) for item in admitted))
+        items = [item for item in enriched if item is not None]
         if not items:
             return
         if not self._processor.processes_batches:
             for item in items:
-                await self._process(item.msg, item.incoming, item.tracking, item.context)
+                await self._process(item)
             return
         try:
             seen = await self._processor.tracked([item.tracking for item in items])
@@ -179,7 +120,7 @@ class ConsumerRunner:
             # The per-message path checks each message again and retries what it cannot check.
             log.warning("consumer.tracked_failed", consumer=self._label, error=repr(exc))
             seen = set()
-        pending: deque[_Item] = deque()
+        pending: deque[Item] = deque()
         for item in items:
             if item.tracking in seen:
                 await self._ack(item.msg, "duplicate")
@@ -191,10 +132,10 @@ class ConsumerRunner:
             if batch:
                 await self._process_batch(batch, pending, committed)
 
-    async def _admit(self, msg: Msg) -> _Item | None:
+    async def _admit(self, msg: Msg) -> Item | None:
         """Parse one message; what cannot be processed is dead-lettered or acked here."""
         try:
-            incoming = self._parse(msg)
+            incoming = parse_message(msg, self._spec)
         except Rejected as exc:
             await self._dead_letter(msg, str(exc))
             return None
@@ -207,11 +148,43 @@ class ConsumerRunner:
             "case_id": incoming.envelope.subject,
             "trace_id": trace_id(incoming.envelope.traceparent),
         }
-        return _Item(msg, incoming, tracking_for(msg), context)
+        return Item(msg, incoming, tracking_for(msg), context)
 
-    async def _next_batch(self, pending: deque[_Item], committed: set[Tracking]) -> list[_Item]:
+    async def _with_personal_data(self, item: Item) -> Item | None:
+        """The item with what intake answered, if its reaction needs it; None: nak'ed (intake
+        silent) or dead-lettered, never processed without it."""
+        if item.incoming.payload.event not in self._spec.personal_data:
+            return item
+        if self._personal is None:
+            raise RuntimeError(f"{self._label} needs personal data but has no client")
+        envelope = item.incoming.envelope
+        wait = 0.5
+        while True:
+            try:
+                answer = await self._personal.fetch(envelope.tenant, envelope.subject, envelope.id)
+                break
+            except Rejected as exc:
+                await self._dead_letter(item.msg, str(exc))
+                return None
+            except RetryLater as exc:
+                # Intake silent (down, restarting, its store unavailable): the message waits
+                # here, kept in progress, for as long as that lasts. A nak would spend one of
+                # its deliveries each time and dead-letter citizens' mails after a long outage.
+                if self._stop.is_set():
+                    await self._retry(item.msg, str(exc), item.context)
+                    return None
+                WAITING.labels(self._label).inc()
+                log.warning("consumer.waiting_for_intake", reason=str(exc), **item.context)
+                await in_progress(item.msg)
+                with contextlib.suppress(TimeoutError):  # a stop ends the wait at once
+                    await asyncio.wait_for(self._stop.wait(), timeout=wait)
+                wait = min(2 * wait, 10.0)
+        incoming = dataclasses.replace(item.incoming, personal=answer)
+        return dataclasses.replace(item, incoming=incoming)
+
+    async def _next_batch(self, pending: deque[Item], committed: set[Tracking]) -> list[Item]:
         """From the front of `pending`: until a second message for a case or a tracking record."""
-        batch: list[_Item] = []
+        batch: list[Item] = []
         cases: set[str] = set()
         trackings: set[Tracking] = set()
         while pending:
@@ -230,7 +203,7 @@ class ConsumerRunner:
         return batch
 
     async def _process_batch(
-        self, batch: list[_Item], pending: deque[_Item], committed: set[Tracking]
+        self, batch: list[Item], pending: deque[Item], committed: set[Tracking]
     ) -> None:
         try:
             outcomes = await self._processor.process_batch(
@@ -247,12 +220,12 @@ class ConsumerRunner:
                 error=repr(exc),
             )
             for item in batch:
-                await self._process(item.msg, item.incoming, item.tracking, item.context)
+                await self._process(item)
             return
         done = [item for item, outcome in zip(batch, outcomes, strict=True) if outcome is None]
         if done:
             BATCHES.labels(self._label).observe(len(done))
-        deferred: list[_Item] = []
+        deferred: list[Item] = []
         for item, outcome in zip(batch, outcomes, strict=True):
             if outcome is None:
                 committed.add(item.tracking)
@@ -261,99 +234,35 @@ class ConsumerRunner:
             elif outcome is DEFERRED:
                 deferred.append(item)
             else:
-                await self._failed(item, outcome)
+                await self._settle(item, outcome, in_batch=True)
         pending.extendleft(reversed(deferred))
 
-    async def _failed(self, item: _Item, failure: Exception) -> None:
-        """A policy's failure in a batch: what the per-message path does with the same error."""
-        if isinstance(failure, Rejected):
-            await self._dead_letter(item.msg, str(failure))
-        elif isinstance(failure, RetryLater):
-            await self._retry(item.msg, str(failure), item.context)
-        elif isinstance(failure, IntegrityError):
-            await self._process(item.msg, item.incoming, item.tracking, item.context)
-        else:
-            log.error("consumer.process_failed", exc_info=failure, **item.context)
-            await self._retry(item.msg, repr(failure), item.context)
-
-    def _parse(self, msg: Msg) -> Incoming | None:
-        if len(msg.data) > self._spec.max_payload_bytes:
-            limit = self._spec.max_payload_bytes
-            raise Rejected(f"payload of {len(msg.data)} bytes is over the {limit}-byte limit")
+    async def _process(self, item: Item) -> None:
+        """One message in its own transaction: the per-message path."""
         try:
-            envelope = CloudEvent.from_bytes(msg.data)
-            return Incoming(envelope, parse_payload(envelope), msg.subject)
-        except UnknownEventType as exc:
-            if self._spec.ignore_unknown_types:
-                return None
-            raise Rejected(f"unknown event type {exc}") from exc
-        except ValidationError as exc:
-            if any(e["type"] == "json_invalid" for e in exc.errors()):
-                raise Rejected(f"not a CloudEvents JSON document: {_errors(exc)}") from exc
-            raise Rejected(f"does not match the contract: {_errors(exc)}") from exc
-        except ValueError as exc:
-            raise Rejected(f"not a CloudEvents JSON document: {exc}") from exc
-
-    async def _process(
-        self, msg: Msg, incoming: Incoming, tracking: Tracking, context: dict[str, object]
-    ) -> None:
-        try:
-            if await self._processor.is_tracked(tracking):
-                await self._ack(msg, "duplicate")
+            if await self._processor.is_tracked(item.tracking):
+                await self._ack(item.msg, "duplicate")
                 return
-            await self._processor.process(incoming, tracking)
-        except IntegrityError:
-            if await self._processor.is_tracked(tracking):
-                await self._ack(msg, "duplicate")
-            else:
-                await self._retry(msg, "concurrent write", context)
-        except Rejected as exc:
-            await self._dead_letter(msg, str(exc))
-        except RetryLater as exc:
-            await self._retry(msg, str(exc), context)
+            await self._processor.process(item.incoming, item.tracking)
         except Exception as exc:
-            log.exception("consumer.process_failed", **context)
-            await self._retry(msg, repr(exc), context)
+            await self._settle(item, exc, in_batch=False)
         else:
-            log.debug("consumer.processed", **context)
-            await self._ack(msg, "processed")
+            log.debug("consumer.processed", **item.context)
+            await self._ack(item.msg, "processed")
 
-    async def _retry(self, msg: Msg, reason: str, context: dict[str, object]) -> None:
-        delivered = msg.metadata.num_delivered
-        if delivered >= self._spec.max_deliver:
-            await self._dead_letter(msg, f"gave up after {delivered} deliveries: {reason}")
-            return
-        PROCESSED.labels(self._label, "retried").inc()
-        log.warning("consumer.retry", reason=reason, delivered=delivered, **context)
-        await msg.nak(delay=min(0.5 * 2**delivered, 30.0))
-
-    async def _ack(self, msg: Msg, outcome: str) -> None:
-        PROCESSED.labels(self._label, outcome).inc()
-        await msg.ack()
-
-    async def _dead_letter(self, msg: Msg, reason: str) -> None:
-        """Keep the message and why it failed in the DLQ stream, then let the consumer go on."""
-        meta = msg.metadata
-        dlq_headers = dict(msg.headers or {})
-        dlq_headers.update(
-            {
-                headers.MSG_ID: f"{self._spec.service}:{meta.stream}:{meta.sequence.stream}",
-                headers.DLQ_REASON: reason[:1000],
-                headers.DLQ_SERVICE: self._spec.service,
-                headers.DLQ_SUBJECT: msg.subject,
-                headers.DLQ_STREAM: meta.stream,
-                headers.DLQ_SEQUENCE: str(meta.sequence.stream),
-            }
-        )
-        await self._js.publish(dlq_subject(self._spec.service), msg.data, headers=dlq_headers)
-        log.error(
-            "consumer.dead_lettered", consumer=self._label, reason=reason, seq=meta.sequence.stream
-        )
-        PROCESSED.labels(self._label, "dead_lettered").inc()
-        await msg.term()
-
-
-def _errors(exc: ValidationError) -> str:
-    return json.dumps(
-        [{"loc": ".".join(map(str, e["loc"])), "msg": e["msg"]} for e in exc.errors()[:5]]
-    )
+    async def _settle(self, item: Item, failure: Exception, *, in_batch: bool) -> None:
+        """A policy's failure, batched or alone, through the one failure table (`settlement`)."""
+        action, reason = settlement(failure)
+        if action is Settlement.DEAD_LETTER:
+            await self._dead_letter(item.msg, reason)
+        elif action is Settlement.RECHECK:
+            if in_batch:  # its batch rolled back: alone, it finds its tracking row or commits
+                await self._process(item)
+            elif await self._processor.is_tracked(item.tracking):
+                await self._ack(item.msg, "duplicate")
+            else:
+                await self._retry(item.msg, reason, item.context)
+        else:
+            if not isinstance(failure, RetryLater):
+                log.error("consumer.process_failed", exc_info=failure, **item.context)
+            await self._retry(item.msg, reason, item.context)

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import nats.errors
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import BadRequestError, NotFoundError
+from sportello_contracts.subjects import DLQ_STREAM, dlq_subject
 
-from ..contracts.subjects import DLQ_STREAM, dlq_subject
+from ..personal_data import ERASED_TEXT
 from . import headers
+from .sealing import SEALED, unseal
+
+# A service's key for a dead letter (None: erased, or never kept); see sealing.py.
+LetterKey = Callable[[str], Awaitable[bytes | None]]
 
 _DLQ_HEADERS = {
     headers.DLQ_REASON,
@@ -21,11 +27,16 @@ _DLQ_HEADERS = {
     headers.DLQ_STREAM,
     headers.DLQ_SEQUENCE,
     headers.MSG_ID,
+    SEALED,
 }
 
 
 class DeadLetterNotFound(LookupError):
     pass
+
+
+class DeadLetterErased(LookupError):
+    """Its payload's key was erased (or never kept): there is nothing left to redrive."""
 
 
 @dataclass(frozen=True)
@@ -37,12 +48,15 @@ class DeadLetter:
     original_sequence: int | None
     headers: dict[str, str]
     data: bytes
+    readable: bool = True  # False: sealed under a key that is gone
 
     def view(self) -> dict[str, Any]:
-        try:
-            body: Any = self.data.decode("utf-8")
-        except UnicodeDecodeError:
-            body = {"base64": base64.b64encode(self.data).decode()}
+        body: Any = ERASED_TEXT
+        if self.readable:
+            try:
+                body = self.data.decode("utf-8")
+            except UnicodeDecodeError:
+                body = {"base64": base64.b64encode(self.data).decode()}
         return {
             "sequence": self.sequence,
             "reason": self.reason,
@@ -67,8 +81,19 @@ def _dead_letter(sequence: int, msg_headers: dict[str, str] | None, data: bytes)
     )
 
 
+async def opened(letter: DeadLetter, key_of: LetterKey | None) -> DeadLetter:
+    """The letter with its payload unsealed, or marked unreadable when its key is gone."""
+    subject = letter.headers.get(SEALED)
+    if subject is None:
+        return letter
+    key = await key_of(subject) if key_of is not None else None
+    if key is None:
+        return replace(letter, data=b"", readable=False)
+    return replace(letter, data=unseal(key, subject, letter.data))
+
+
 async def list_dead_letters(
-    js: JetStreamContext, service: str, limit: int = 100
+    js: JetStreamContext, service: str, limit: int = 100, key_of: LetterKey | None = None
 ) -> list[DeadLetter]:
     """An ephemeral, ack-less read of `dlq.<service>`: listing changes nothing."""
     subscription = await js.pull_subscribe(
@@ -90,11 +115,15 @@ async def list_dead_letters(
             found.extend(_dead_letter(m.metadata.sequence.stream, m.headers, m.data) for m in batch)
     finally:
         await subscription.unsubscribe()
-    return found
+    return [await opened(letter, key_of) for letter in found]
 
 
 async def redrive(
-    js: JetStreamContext, service: str, sequence: int, corrected: bytes | None = None
+    js: JetStreamContext,
+    service: str,
+    sequence: int,
+    corrected: bytes | None = None,
+    key_of: LetterKey | None = None,
 ) -> int:
     """Publish the message again on its original subject, then remove it from the DLQ.
 
@@ -106,10 +135,14 @@ async def redrive(
     except (NotFoundError, BadRequestError):
         raise DeadLetterNotFound(f"no dead letter {sequence}") from None
     letter = _dead_letter(sequence, stored.headers, stored.data or b"")
-    if letter.headers.get(headers.DLQ_SERVICE) != service or not letter.original_subject:
+    original_subject = letter.original_subject
+    if letter.headers.get(headers.DLQ_SERVICE) != service or not original_subject:
         raise DeadLetterNotFound(f"dead letter {sequence} is not {service}'s or cannot be redriven")
+    letter = await opened(letter, key_of)
+    if not letter.readable and not corrected:
+        raise DeadLetterErased(f"dead letter {sequence}'s payload was erased: send a corrected one")
     forwarded = {k: v for k, v in letter.headers.items() if k not in _DLQ_HEADERS}
     forwarded[headers.MSG_ID] = f"redrive:{service}:{sequence}"
-    ack = await js.publish(letter.original_subject, corrected or letter.data, headers=forwarded)
+    ack = await js.publish(original_subject, corrected or letter.data, headers=forwarded)
     await js.delete_msg(DLQ_STREAM, sequence)
     return ack.seq

@@ -9,8 +9,8 @@ import nats.errors
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
+from sportello_contracts import subjects
 
-from ..contracts import subjects
 from ..logging import get_logger
 
 log = get_logger(__name__)

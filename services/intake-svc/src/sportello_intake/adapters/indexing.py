@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from prometheus_client import Gauge, Histogram
+from sportello_shared.bus.leases import Lease
 from sportello_shared.follower import Batch, LogFollower
 
 from ..domain import Case
+from ..recent import INDEX_POSITION
 from ..search import CaseRow
 
 if TYPE_CHECKING:
@@ -18,9 +22,30 @@ if TYPE_CHECKING:
 
 CASE_TOPIC_PREFIX = "sportello_intake.domain:Case."
 
+LAG_EVENTS = Gauge(
+    "sportello_case_index_lag_events",
+    "Events in intake's log that the case index has not applied yet (measured each round)",
+)
+DELAY = Histogram(
+    "sportello_case_index_delay_seconds",
+    "From a case event's commit to the case index showing it",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
+)
+
 
 class CaseIndexer(LogFollower):
-    position_name = "case-index"
+    position_name = INDEX_POSITION
+
+    def __init__(
+        self, app: IntakeApplication, lease: Lease, *, poll_interval: float, delay_s: float = 0.0
+    ) -> None:
+        super().__init__(app, lease, poll_interval=poll_interval)
+        self._delay_s = delay_s
+
+    async def follow_once(self) -> int:
+        covered = await super().follow_once()
+        LAG_EVENTS.set(await self.lag() if covered else 0)
+        return covered
 
     async def handle_batch(self, batch: Batch) -> None:
         app: IntakeApplication = self._app  # type: ignore[assignment]
@@ -29,8 +54,14 @@ class CaseIndexer(LogFollower):
             if notification.topic.startswith(CASE_TOPIC_PREFIX):
                 events.setdefault(UUID(str(notification.originator_id)), []).append(domain_event)
         if events:
+            if self._delay_s:  # INDEX_DELAY_S: an index that lags, on purpose (tests, drills)
+                await asyncio.sleep(self._delay_s)
             rows = await asyncio.to_thread(_current_rows, app, events)
             await asyncio.to_thread(app.index.upsert, rows)
+            now = datetime.now(UTC)
+            for case_events in events.values():
+                for domain_event in case_events:
+                    DELAY.observe(max((now - domain_event.timestamp).total_seconds(), 0.0))
 
 
 def _current_rows(app: IntakeApplication, events: dict[UUID, list[Any]]) -> list[CaseRow]:
@@ -54,6 +85,9 @@ def _current_rows(app: IntakeApplication, events: dict[UUID, list[Any]]) -> list
 
 async def index_cases(runtime: Runtime[IntakeApplication], stop: asyncio.Event) -> None:
     indexer = CaseIndexer(
-        runtime.app, runtime.lease("case-index"), poll_interval=runtime.settings.relay_poll_interval
+        runtime.app,
+        runtime.lease("case-index"),
+        poll_interval=runtime.settings.relay_poll_interval,
+        delay_s=float(getattr(runtime.settings, "index_delay_s", 0.0)),
     )
     await indexer.run(stop)

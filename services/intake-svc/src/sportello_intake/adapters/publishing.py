@@ -1,17 +1,25 @@
-"""Maps intake's stored events to the public contract (never the raw stored state)."""
+"""Maps intake's stored events to the public contract (never the raw stored state).
+
+Nothing personal is published: no contact, no description, no location, no office free text
+(docs/security.md). Those stay in intake's store, sealed under the citizen's key, and are
+answered on `personal.<tenant>.<requester>` to who needs them (`adapters/personal_responder.py`).
+"""
 
 from __future__ import annotations
 
 from functools import singledispatch
 from typing import Any
 
+from sportello_contracts import EventPayload
+from sportello_contracts import case_acts as acts
+from sportello_contracts import cases as public
+from sportello_contracts.subjects import UNASSIGNED, case_subject
 from sportello_shared.bus.relay import Outgoing, outgoing_for
-from sportello_shared.contracts import EventPayload
-from sportello_shared.contracts import cases as public
-from sportello_shared.contracts.subjects import UNASSIGNED, case_subject
 from sportello_shared.personal_data import is_erased
 
-from ..domain import Case
+from ..domain import Case, events
+from ..domain.acts import CallbackDone, CallbackScheduled, Consulted, Transferred
+from ..domain.corrections import CitizenUpdated, DuplicateMerged, Merged, Noted
 
 SOURCE = "/sportello/intake-svc"
 
@@ -24,8 +32,7 @@ def to_public(domain_event: Any) -> Outgoing | None:  # noqa: ARG001
 
 @to_public.register
 def _(e: Case.Registered) -> Outgoing | None:
-    if is_erased(e):  # relayed after the erasure (a relay far behind): the contact is gone
-        return None
+    # Published after an erasure too (a relay far behind): it holds nothing personal.
     payload = public.CaseReceived(
         case_id=str(e.originator_id),
         reference=e.reference,
@@ -34,18 +41,17 @@ def _(e: Case.Registered) -> Outgoing | None:
         kind=public.Kind(e.kind),
         channel=public.Channel(e.channel),
         category=e.category,
-        description=e.description,
-        citizen=public.Citizen.model_validate(e.citizen),
-        location=public.Location.model_validate(e.location) if e.location else None,
+        has_location=bool(e.location),
         handling_mode=public.HandlingMode(e.handling_mode) if e.handling_mode else None,
         received_at=e.received_at,
         registered_at=e.registered_at,
+        answered_on_the_spot=e.answered_on_the_spot,
     )
     return _outgoing(e, payload, e.tenant, None, e.traceparent)
 
 
 @to_public.register
-def _(e: Case.AssignmentRecorded) -> Outgoing | None:
+def _(e: events.AssignmentRecorded) -> Outgoing | None:
     if not e.dossier or is_erased(e):  # recorded before v2, or erased: nothing to hand over
         return None
     dossier = e.dossier
@@ -58,11 +64,7 @@ def _(e: Case.AssignmentRecorded) -> Outgoing | None:
         kind=public.Kind(dossier["kind"]),
         channel=public.Channel(dossier["channel"]),
         category=dossier["category"],
-        description=dossier["description"],
-        citizen=public.Citizen.model_validate(dossier["citizen"]),
-        location=public.Location.model_validate(dossier["location"])
-        if dossier["location"]
-        else None,
+        has_location=bool(dossier.get("location")),
         handling_mode=dossier["handling_mode"],
         received_at=dossier["received_at"],
     )
@@ -70,7 +72,7 @@ def _(e: Case.AssignmentRecorded) -> Outgoing | None:
 
 
 @to_public.register
-def _(e: Case.PersonalDataErased) -> Outgoing:
+def _(e: events.PersonalDataErased) -> Outgoing:
     payload = public.CasePersonalDataErased(
         case_id=str(e.originator_id),
         reference=e.reference,
@@ -81,7 +83,41 @@ def _(e: Case.PersonalDataErased) -> Outgoing:
 
 
 @to_public.register
-def _(e: Case.LifecycleEvent) -> Outgoing:
+def _(e: events.ReopenRequested) -> Outgoing | None:
+    payload = public.CaseReopenRequested(
+        case_id=str(e.originator_id),
+        reference=e.reference,
+        occurred_at=e.occurred_at,
+        actor=e.actor,
+        **public.text_facts("reason", None if is_erased(e) else e.reason),
+    )
+    return _outgoing(e, payload, e.tenant, e.organization, e.traceparent)
+
+
+@to_public.register
+def _(e: events.Classified) -> Outgoing:
+    # on the triage's subject (who classified it); the completed identity stays with intake
+    payload = public.CaseClassified(
+        case_id=str(e.originator_id),
+        reference=e.reference,
+        occurred_at=e.occurred_at,
+        actor=e.actor,
+        kind=public.Kind(e.kind),
+        category=e.category,
+        previous_category=e.previous_category,
+        identity_completed=e.citizen is not None,
+    )
+    return _outgoing(e, payload, e.tenant, e.organization, e.traceparent)
+
+
+@to_public.register
+def _(e: Noted) -> None:  # noqa: ARG001
+    """The staff's notes stay inside: not the citizen's, nor any other service's."""
+    return None
+
+
+@to_public.register
+def _(e: events.LifecycleEvent) -> Outgoing:
     common = {
         "case_id": str(e.originator_id),
         "reference": e.reference,
@@ -92,29 +128,54 @@ def _(e: Case.LifecycleEvent) -> Outgoing:
     return _outgoing(e, payload, e.tenant, e.organization, e.traceparent)
 
 
-def _lifecycle_payload(e: Case.LifecycleEvent, common: dict[str, Any]) -> EventPayload:
+def _lifecycle_payload(e: events.LifecycleEvent, common: dict[str, Any]) -> EventPayload:
     match e:
-        case Case.Rejected():
-            return public.CaseRejected(**common, reason=e.reason)
-        case Case.TakenInCharge():
+        case events.Rejected():
+            merged = isinstance(e, Merged)
+            facts = public.text_facts("reason", e.reason)
+            return public.CaseRejected(
+                **common, **facts, duplicate_of=e.duplicate_of, merged=merged
+            )
+        case DuplicateMerged():
+            return acts.CaseDuplicateMerged(
+                **common, duplicate_reference=e.duplicate, duplicate_case_id=e.duplicate_case_id
+            )
+        case Transferred():
+            return acts.CaseTransferred(**common, to=e.to)
+        case Consulted():
+            facts = public.text_facts("question", e.question)
+            return acts.CaseConsulted(**common, **facts, **public.text_facts("answer", e.answer))
+        case CallbackScheduled():
+            return acts.CaseCallbackScheduled(**common, **public.text_facts("note", e.note))
+        case CallbackDone():
+            return acts.CaseCallbackDone(
+                **common, means=e.means, **public.text_facts("note", e.note)
+            )
+        case CitizenUpdated():
+            return acts.CaseCitizenUpdated(**common, **public.text_facts("message", e.message))
+        case events.TakenInCharge():
             return public.CaseTakenInCharge(
                 **common, organization=e.organization or UNASSIGNED, operator=e.actor
             )
-        case Case.CitizenContacted():
-            return public.CaseCitizenContacted(**common, means=e.means, note=e.note)
-        case Case.WaitingForCitizen():
-            return public.CaseWaitingForCitizen(**common, request=e.request)
-        case Case.Resumed():
+        case events.CitizenContacted():
+            return public.CaseCitizenContacted(
+                **common, means=e.means, **public.text_facts("note", e.note)
+            )
+        case events.WaitingForCitizen():
+            return public.CaseWaitingForCitizen(**common, **public.text_facts("request", e.request))
+        case events.Resumed():
             return public.CaseResumed(**common)
-        case Case.Resolved():
-            return public.CaseResolved(**common, outcome=e.outcome)
-        case Case.Closed():
-            return public.CaseClosed(**common, outcome=e.outcome)
-        case Case.Reopened():
-            return public.CaseReopened(**common, reason=e.reason)
-        case Case.ReassignmentRequested():
+        case events.Resolved():
+            return public.CaseResolved(**common, **public.text_facts("outcome", e.outcome))
+        case events.Closed():
+            return public.CaseClosed(**common, **public.text_facts("outcome", e.outcome))
+        case events.Reopened():
+            return public.CaseReopened(**common, **public.text_facts("reason", e.reason))
+        case events.ReassignmentRequested():
             return public.CaseReassignmentRequested(
-                **common, organization=e.organization or UNASSIGNED, reason=e.reason
+                **common,
+                organization=e.organization or UNASSIGNED,
+                **public.text_facts("reason", e.reason),
             )
     raise TypeError(f"no public form for {type(e).__name__}")
 

@@ -1,7 +1,9 @@
 """Open311 API keys: one per client platform and tenant, kept as SHA-256 digests only.
 
 The file (`OPEN311_KEYS_FILE`, else `<SPORTELLO_DATA_DIR>/open311/api-keys.json`) is a JSON list
-of `{"client": "…", "tenant": "…", "sha256": "…"}`. Keys are long random tokens, so a plain
+of `{"client": "…", "tenant": "…", "sha256": "…"}`, each with an optional `sees` (a
+`sportello_shared.privacy.Grant`: `categories` (a list or "*"), `description`, `location`): what
+the client may read beyond the tenant's public listing. Keys are long random tokens, so a plain
 digest is enough and intake never holds a key in clear. The file is re-read when it changes:
 issuing or revoking a key needs no restart.
 """
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sportello_shared.privacy import Grant
 
 KEYS_FILE_NAME = Path("open311") / "api-keys.json"
 
@@ -37,6 +40,7 @@ class ApiClient(BaseModel):
     client: str = Field(min_length=1, max_length=100)
     tenant: str = Field(min_length=1, max_length=63)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    sees: Grant | None = None
 
 
 _CLIENTS = TypeAdapter(list[ApiClient])

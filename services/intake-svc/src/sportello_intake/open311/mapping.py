@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, ValidationError
-from sportello_shared.contracts.cases import Channel, Kind
+from sportello_contracts.cases import Channel, Kind
 from sportello_shared.tenants import Category, Tenant
 
 from ..application import RegisterCase
@@ -35,25 +35,6 @@ KINDS = {
     Kind.RICHIESTA_INTERVENTO: "Richiesta di intervento",
 }
 KIND_ATTRIBUTE = "kind"
-
-# What the citizen reads as `status_notes`, by the last step on the case's timeline.
-NOTES = {
-    "received": "Ricevuta",
-    "assigned": "Assegnata all'ufficio competente",
-    "routing_failed": "In smistamento presso l'ufficio di primo contatto",
-    "taken_in_charge": "Presa in carico",
-    "citizen_contacted": "Il cittadino è stato ricontattato",
-    "waiting_for_citizen": "In attesa di informazioni dal cittadino",
-    "resumed": "Ripresa in carico",
-    "resolved": "Risolta, in attesa di chiusura",
-    "closed": "Chiusa",
-    "reopened": "Riaperta",
-    "reassignment_requested": "In riassegnazione a un altro ufficio",
-    "rejected": "Non accolta",
-}
-# Only these details are written for the citizen; contact notes and internal reasons are not.
-PUBLIC_DETAIL = {"closed": "outcome", "rejected": "reason"}
-
 
 # --- discovery and services -----------------------------------------------------------------
 
@@ -158,6 +139,11 @@ def describe(error: Mapping[str, Any], skip: int = 0) -> str:
     return f"{field}: {error['msg']}"
 
 
+def submitter(client: str) -> str:
+    """The actor an Open311 platform registers as, and so reads back its own requests as."""
+    return f"open311:{client}"
+
+
 def registration(
     submission: Submission,
     tenant: Tenant,
@@ -188,7 +174,7 @@ def registration(
         citizen={k: v for k, v in citizen.items() if v is not None},
         location={k: v for k, v in location.items() if v is not None},
         attachments=_attachments(submission),
-        actor=f"open311:{client}",
+        actor=submitter(client),
         # scoped to the client: two platforms may well pick the same key
         idempotency_key=f"open311/{client}/{idempotency_key}" if idempotency_key else None,
         traceparent=traceparent,
@@ -253,44 +239,6 @@ def receipt(case: Case, account_id: str | None) -> dict[str, Any]:
 
 
 # --- GET requests -----------------------------------------------------------------------------
-
-
-def service_request(case: Case, tenant: Tenant) -> dict[str, Any]:
-    category = tenant.category(case.category)
-    location = case.location or {}
-    return {
-        "service_request_id": case.reference,
-        "status": "open" if case.is_open else "closed",
-        "status_notes": status_notes(case),
-        "service_name": category.name if category else case.category,
-        "service_code": case.category,
-        "description": case.description,
-        "agency_responsible": case.organization_name,
-        "service_notice": None,
-        "requested_datetime": w3c(case.received_at, tenant),
-        "updated_datetime": w3c(case.updated_at, tenant),
-        "expected_datetime": w3c(case.expected_at, tenant),
-        "address": location.get("address"),
-        "address_id": None,
-        "zipcode": None,
-        "lat": location.get("lat"),
-        "long": location.get("lon"),
-        "media_url": case.attachments[0]["uri"] if case.attachments else None,
-    }
-
-
-def status_notes(case: Case) -> str:
-    last = case.timeline[-1]
-    note = NOTES.get(last["event"], last["event"])
-    detail = last.get(PUBLIC_DETAIL.get(last["event"], ""))
-    return f"{note}: {detail}" if detail else note
-
-
-def w3c(moment: datetime | None, tenant: Tenant) -> str | None:
-    """The spec's date-time: ISO 8601 with an offset, here the city's own."""
-    if moment is None:
-        return None
-    return moment.astimezone(ZoneInfo(tenant.timezone)).isoformat(timespec="seconds")
 
 
 def window(

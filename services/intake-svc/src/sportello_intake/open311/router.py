@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -12,18 +12,30 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
-from sportello_shared.contracts.cases import Channel
-from sportello_shared.tenants import Category, Tenant
+from sportello_contracts.cases import Channel
+from sportello_shared import outages
+from sportello_shared.edge import ServiceEdge
+from sportello_shared.privacy import PublicationView
+from sportello_shared.tenants import Tenant
 from sportello_shared.tracing import child_traceparent
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from ..application import CaseNotFound, IdempotencyConflict, IntakeApplication, Registration
+from ..application import (
+    CaseNotFound,
+    IdempotencyConflict,
+    IntakeApplication,
+    LateEntryNeedsReason,
+    Registration,
+)
+from ..contacts import ContactUnusable
 from ..domain import Case
+from ..recent import cases_by_reference
 from ..search import CaseQuery, CaseRow
-from . import mapping
+from . import mapping, showing
 from .formats import Format, Open311Error, render, render_error
 from .keys import ApiClient, api_keys
+from .listing import RequestsAsked, category_of, requests_listed
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 MAX_FIELDS = 100
@@ -51,15 +63,14 @@ class Open311Route(APIRoute):
 router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
 
 
-class Open311:
+class Open311(ServiceEdge[IntakeApplication]):
     """The application and its registration queue, as these handlers see them."""
 
     def __init__(self, request: Request) -> None:
-        runtime = request.app.state.runtime
-        self.app: IntakeApplication = runtime.app
+        super().__init__(request)
         # the same group-commit queue as every other registration: one transaction for many
-        self.registrations = runtime.batcher("registrations", self.app.register_cases)
-        self.production: bool = runtime.settings.environment == "production"
+        self.registrations = self.runtime.batcher("registrations", self.app.register_cases)
+        self.production: bool = self.runtime.settings.environment == "production"
         self.traceparent = child_traceparent(request.headers.get("traceparent"))
 
     def tenant(self, jurisdiction_id: str | None) -> Tenant:
@@ -71,14 +82,16 @@ class Open311:
         return tenant
 
     async def search(self, query: CaseQuery) -> list[CaseRow]:
-        rows, _ = await asyncio.to_thread(self.app.search_cases, query)
+        rows, _ = await outages.read(self.app.search_cases, query)
         return rows
+
+    async def by_reference(self, tenant: Tenant, references: Sequence[str]) -> list[Case]:
+        """Indexed or not yet: a reference just given to the client reads back at once."""
+        return await outages.read(cases_by_reference, self.app, tenant.id, references)
 
     async def cases(self, rows: Sequence[CaseRow]) -> list[Case]:
         # Reads only, off the writer thread: a long listing never holds up registrations.
-        return await asyncio.to_thread(
-            lambda: [self.app.get_case(UUID(row.case_id)) for row in rows]
-        )
+        return await outages.read(lambda: [self.app.get_case(UUID(row.case_id)) for row in rows])
 
 
 def output_format(format: str) -> Format:  # the spec's `.{format}` suffix
@@ -94,16 +107,24 @@ def jurisdiction(
     return o311.tenant(jurisdiction_id)
 
 
-def category_of(tenant: Tenant, service_code: str) -> Category:
-    category = tenant.category(service_code)
-    if category is None:
-        raise Open311Error(404, f"service_code {service_code} was not found")
-    return category
+def reader(
+    tenant: Annotated[Tenant, Depends(jurisdiction)],
+    api_key: Annotated[str | None, Query(max_length=200)] = None,
+) -> PublicationView:
+    """What the caller may read: the tenant's public listing, or what its valid key is granted."""
+    if api_key is None:
+        return PublicationView.public(tenant.privacy)
+    client = _client(api_key)
+    if client.tenant != tenant.id:
+        raise Open311Error(403, f"this api_key may not read requests of {tenant.id}")
+    granted = PublicationView.granted(tenant.privacy, client.sees)
+    return replace(granted, submitter=mapping.submitter(client.client))
 
 
 FormatDep = Annotated[Format, Depends(output_format)]
 TenantDep = Annotated[Tenant, Depends(jurisdiction)]
 Open311Dep = Annotated[Open311, Depends(Open311)]
+ReaderDep = Annotated[PublicationView, Depends(reader)]
 
 
 @router.get("/discovery.{format}")
@@ -144,6 +165,8 @@ async def post_request(
         registration: Registration = await o311.registrations.submit(command)
     except IdempotencyConflict as exc:
         raise Open311Error(400, f"Idempotency-Key: {exc}") from exc
+    except (ContactUnusable, LateEntryNeedsReason) as exc:  # the door rules, in the spec's shape
+        raise Open311Error(400, f"{exc.problem_extra()['field']}: {exc}") from exc
     body = [mapping.receipt(registration.case, submission.account_id)]
     return render(fmt, "service_requests", body, status=201 if registration.created else 200)
 
@@ -153,39 +176,29 @@ async def get_requests(
     fmt: FormatDep,
     tenant: TenantDep,
     o311: Open311Dep,
+    view: ReaderDep,
     service_request_id: Annotated[str | None, Query(max_length=20_000)] = None,
     service_code: Annotated[str | None, Query(max_length=2_000)] = None,
     start_date: datetime | None = None,
     end_date: datetime | None = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    references = mapping.listed(service_request_id, "service_request_id")
-    if references:  # the spec: a list of ids overrides every other argument
-        rows = await o311.search(
-            CaseQuery(tenant=tenant.id, references=references, limit=mapping.MAX_ROWS)
-        )
-    else:
-        codes = mapping.listed(service_code, "service_code")
-        for code in codes:
-            category_of(tenant, code)
-        statuses = set(mapping.listed(status, "status", {"open", "closed"}))
-        start, end = mapping.window(start_date, end_date, datetime.now(UTC), tenant)
-        queries = mapping.requests_queries(tenant, codes, statuses, start, end)
-        found = [row for q in queries for row in await o311.search(q)]
-        rows = sorted(found, key=lambda r: (-r.received_us, r.case_id))[: mapping.MAX_ROWS]
-    cases = await o311.cases(rows)
-    return render(fmt, "service_requests", [mapping.service_request(c, tenant) for c in cases])
+    asked = RequestsAsked(service_request_id, service_code, start_date, end_date, status)
+    shown = await requests_listed(o311, tenant, view, asked, datetime.now(UTC))
+    return render(fmt, "service_requests", shown)
 
 
 @router.get("/requests/{service_request_id}.{format}")
 async def get_request(
-    service_request_id: str, fmt: FormatDep, tenant: TenantDep, o311: Open311Dep
+    service_request_id: str, fmt: FormatDep, tenant: TenantDep, o311: Open311Dep, view: ReaderDep
 ) -> Response:
-    rows = await o311.search(CaseQuery(tenant=tenant.id, references=[service_request_id], limit=1))
-    if not rows:
+    cases = await o311.by_reference(tenant, [service_request_id])
+    if not cases:
         raise Open311Error(404, f"service_request_id {service_request_id} was not found")
-    cases = await o311.cases(rows)
-    return render(fmt, "service_requests", [mapping.service_request(cases[0], tenant)])
+    shown = showing.shown(cases[:1], tenant, view)
+    if not shown:  # a case the caller may not see is not found: references are sequential
+        raise Open311Error(404, f"service_request_id {service_request_id} was not found")
+    return render(fmt, "service_requests", shown)
 
 
 @router.get("/tokens/{token}.{format}")
@@ -202,7 +215,7 @@ async def _case_of_token(o311: Open311, token: str) -> Case | None:
     except ValueError:
         return None
     try:
-        return await asyncio.to_thread(o311.app.get_case, case_id)
+        return await outages.read(o311.app.get_case, case_id)
     except CaseNotFound:
         return None
 

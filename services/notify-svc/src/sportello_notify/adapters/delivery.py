@@ -41,6 +41,9 @@ class OutgoingMessage:
     subject: str
     body: str
     language: str
+    sender_name: str = ""  # the Comune's name, shown as the mail's sender
+    in_reply_to: str = ""  # the citizen's message this mail answers (In-Reply-To, References)
+    account: str = ""  # the tenant's account it leaves from ("pec"), else the service's own
 
 
 class Sender(Protocol):

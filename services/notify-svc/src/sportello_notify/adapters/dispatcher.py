@@ -31,46 +31,34 @@ honours it closes this window for SMS and webhooks.
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
 from prometheus_client import Counter
-from sportello_shared.application import Writer
 from sportello_shared.bus.leases import Lease
 from sportello_shared.follower import Batch, LogFollower
 from sportello_shared.logging import get_logger
+from sportello_shared.writer import Writer
 
 from ..application import NotificationNotFound, NotifyApplication
 from ..domain import Channel, Notification, NotificationError, Status
+from ..messages import IN_REPLY_TO, REPLY_VIA
 from .delivery import OutgoingMessage, PermanentFailure, Sender, TemporaryFailure
+from .dispatch_plan import Backoff, lanes_by_case
 from .rendering import RenderingFailed, TemplateRenderer
 
+__all__ = ["DISPATCH_POSITION", "Backoff", "Dispatcher", "Interrupted"]  # Backoff: dispatch_plan.py
+
 DISPATCH_POSITION = "smtp-dispatch"
-DISPATCHED = (Notification.Requested, Notification.ResendRequested)
 
 log = get_logger(__name__)
 
 DELIVERIES = Counter(
     "sportello_notify_deliveries_total", "Deliveries by channel and outcome", ["channel", "outcome"]
 )
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Bounded exponential backoff with jitter between tries of one message."""
-
-    max_attempts: int = 5
-    base: float = 1.0
-    cap: float = 60.0
-
-    def delay(self, failed_attempts: int) -> float:
-        ceiling = min(self.cap, self.base * 2 ** (failed_attempts - 1))
-        return random.uniform(ceiling / 2, ceiling)  # jitter, not cryptography
 
 
 class Interrupted(Exception):
@@ -188,6 +176,11 @@ class Dispatcher(LogFollower):
         if hold is not None:
             await self._postpone(notification, hold)
             return
+        withdrawn = self._notify.withdrawal_reason(notification)
+        if withdrawn is not None:
+            log.info("dispatcher.withdrawn", reason=withdrawn, **_log_context(notification))
+            await self._save(self._notify.withdraw, notification.id, withdrawn, self._clock())
+            return
         message = await self._message(notification)
         if message is not None:
             await self._deliver(notification, message)
@@ -201,11 +194,13 @@ class Dispatcher(LogFollower):
 
     async def _message(self, notification: Notification) -> OutgoingMessage | None:
         try:
+            context = self._notify.message_context(notification)
             rendered = self._renderer.render(
                 notification.template,
                 notification.language,
-                notification.context,
+                context,
                 notification.channel.value,
+                notification.tenant,
             )
         except RenderingFailed as exc:
             log.error("dispatcher.rendering_failed", error=str(exc), **_log_context(notification))
@@ -222,6 +217,9 @@ class Dispatcher(LogFollower):
             subject=rendered.subject,
             body=rendered.body,
             language=notification.language,
+            sender_name=context.get("sender_name", ""),
+            in_reply_to=context.get(IN_REPLY_TO, ""),
+            account=context.get(REPLY_VIA, ""),
         )
 
     async def _deliver(self, notification: Notification, message: OutgoingMessage) -> None:
@@ -291,22 +289,6 @@ class Dispatcher(LogFollower):
         except TimeoutError:
             return False
         return True
-
-
-def lanes_by_case(batch: Batch) -> list[list[UUID]]:
-    """The notifications to dispatch, grouped by case in log order. A resend carries no case id:
-    it joins its notification's lane when that was requested in the same batch, else its own
-    (a notification is never in two lanes, so it is never sent twice concurrently)."""
-    lane_of: dict[UUID, str] = {}
-    lanes: dict[str, list[UUID]] = {}
-    for _, domain_event in batch:
-        if not isinstance(domain_event, DISPATCHED):
-            continue
-        notification_id = UUID(str(domain_event.originator_id))
-        case_id = getattr(domain_event, "case_id", None)
-        lane = lane_of.setdefault(notification_id, case_id or str(notification_id))
-        lanes.setdefault(lane, []).append(notification_id)
-    return list(lanes.values())
 
 
 def _log_context(notification: Notification) -> dict[str, str]:

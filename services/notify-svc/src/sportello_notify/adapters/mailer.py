@@ -7,10 +7,11 @@ and worth retrying.
 from __future__ import annotations
 
 import email.policy
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr, parseaddr
 
 import aiosmtplib
 
@@ -23,9 +24,13 @@ class SmtpConfig:
     port: int = 1025
     sender: str = "Sportello <noreply@sportello.example>"
     starttls: bool = False
+    tls: bool = False  # implicit TLS from the first byte (465), as PEC providers offer
     username: str | None = None
     password: str | None = None
     timeout: float = 30.0
+
+
+MESSAGE_ID = re.compile(r"<[^<>\s]{1,900}>")
 
 
 def message_id(message_key: str) -> str:
@@ -38,13 +43,23 @@ def message_id(message_key: str) -> str:
 MAIL_POLICY = email.policy.default.clone(max_line_length=998)
 
 
+def with_display_name(sender: str, name: str) -> str:
+    """The configured address under the Comune's name ("Comune di Pisa <noreply@...>")."""
+    if not name:
+        return sender
+    return formataddr((name, parseaddr(sender)[1]))
+
+
 def build_message(mail: OutgoingMessage, sender: str, at: datetime) -> EmailMessage:
     message = EmailMessage(policy=MAIL_POLICY)
-    message["From"] = sender
+    message["From"] = with_display_name(sender, mail.sender_name)
     message["To"] = mail.recipient
     message["Subject"] = mail.subject
     message["Date"] = format_datetime(at)
     message["Message-ID"] = message_id(mail.message_key)
+    if MESSAGE_ID.fullmatch(mail.in_reply_to):  # the citizen wrote by mail: this answers it
+        message["In-Reply-To"] = mail.in_reply_to
+        message["References"] = mail.in_reply_to
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this
     message.set_content(mail.body, charset="utf-8", cte="quoted-printable")
     message["Content-Language"] = mail.language  # after set_content, which clears Content-*
@@ -65,6 +80,7 @@ class SmtpMailer:
                 hostname=config.host,
                 port=config.port,
                 start_tls=config.starttls,
+                use_tls=config.tls,
                 username=config.username,
                 password=config.password,
                 timeout=config.timeout,

@@ -5,14 +5,14 @@ from __future__ import annotations
 from functools import singledispatch
 from typing import Any
 
-from sportello_shared.bus.relay import Outgoing, outgoing_for
-from sportello_shared.contracts import EventPayload
-from sportello_shared.contracts.notifications import (
+from sportello_contracts import EventPayload
+from sportello_contracts.notifications import (
     NotificationFailed,
     NotificationSent,
     SurveyAnswered,
 )
-from sportello_shared.contracts.subjects import notification_subject
+from sportello_contracts.subjects import notification_subject
+from sportello_shared.bus.relay import Outgoing, outgoing_for
 
 from ..domain import Notification, Survey
 

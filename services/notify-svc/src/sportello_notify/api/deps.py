@@ -8,8 +8,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
-from fastapi.exceptions import RequestValidationError
-from sportello_shared.application import Writer
+from sportello_shared.edge import ServiceEdge, invalid
 from sportello_shared.tenants import Tenant
 
 from ..adapters.rendering import TemplateRenderer
@@ -21,30 +20,25 @@ def renderer() -> TemplateRenderer:
     return TemplateRenderer()
 
 
-class Notify:
-    """The application and its writer, as the HTTP handlers see them."""
+class Notify(ServiceEdge[NotifyApplication]):
+    """The application, its writer and the template renderer, as the HTTP handlers see them."""
 
     def __init__(self, request: Request) -> None:
-        runtime = request.app.state.runtime
-        self.app: NotifyApplication = runtime.app
-        self.writer: Writer = runtime.writer
-        self.renderer = renderer()
+        super().__init__(request)
+        # main.build's, with the tenants' own wording; the global templates otherwise
+        self.renderer: TemplateRenderer = getattr(request.app.state, "renderer", None) or renderer()
 
     def tenant(self, tenant_id: str, field: str = "tenant") -> Tenant:
         tenant = self.app.tenants.get(tenant_id)
         if tenant is None:
-            raise invalid(field, f"unknown tenant {tenant_id!r}")
+            # a query field naming no tenant
+            invalid(
+                field, it=f"ente sconosciuto: {tenant_id!r}", en=f"unknown tenant {tenant_id!r}"
+            )
         return tenant
 
 
 NotifyDep = Annotated[Notify, Depends(Notify)]
-
-
-def invalid(field: str, message: str) -> RequestValidationError:
-    """A 422 naming the query field, like FastAPI's own validation errors."""
-    return RequestValidationError(
-        [{"loc": ("query", field), "msg": message, "type": "value_error"}]
-    )
 
 
 def start_of(day: date, tenant: Tenant) -> datetime:

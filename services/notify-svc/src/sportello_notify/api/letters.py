@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
+from sportello_shared.auth import ACTOR_NOTE, Actor, CurrentPrincipal, require_act
 
 from ..domain import Notification
 from .deps import NotifyDep
@@ -30,7 +31,7 @@ class LetterView(BaseModel):
 class PostedRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    actor: str = Field(min_length=1, max_length=200, description="who posted it")
+    actor: str | None = Field(default=None, min_length=1, max_length=200, description=ACTOR_NOTE)
 
 
 router = APIRouter(tags=["letters"])
@@ -45,14 +46,24 @@ async def pending_letters(tenant: str, notify: NotifyDep) -> list[LetterView]:
 
 @router.post("/notifications/{notification_id}/letter-posted")
 async def letter_posted(
-    notification_id: UUID, body: PostedRequest, notify: NotifyDep
+    notification_id: UUID,
+    body: PostedRequest,
+    notify: NotifyDep,
+    principal: CurrentPrincipal,
+    actor: Actor,
 ) -> NotificationView:
-    notification = await notify.writer.call(notify.app.post_letter, notification_id, body.actor)
+    letter = await notify.writer.call(notify.app.get_notification, notification_id)
+    case_file = await notify.writer.call(notify.app.get_case_file, letter.case_id)
+    require_act(principal, case_file.tenant, case_file.organization)
+    notification = await notify.writer.call(
+        notify.app.post_letter, notification_id, actor, body.actor
+    )
     return NotificationView.of(notification)
 
 
 def _view(letter: Notification, notify: NotifyDep) -> LetterView:
-    text = notify.renderer.render(letter.template, letter.language, letter.context)
+    context = notify.app.message_context(letter)
+    text = notify.renderer.render(letter.template, letter.language, context, tenant=letter.tenant)
     return LetterView(
         notification_id=letter.id,
         case_id=letter.case_id,

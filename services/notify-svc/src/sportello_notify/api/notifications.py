@@ -7,7 +7,14 @@ from uuid import UUID
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from sportello_shared.auth import CurrentPrincipal, Principal, require_act, require_read
+from sportello_shared.auth import (
+    ACTOR_NOTE,
+    Actor,
+    CurrentPrincipal,
+    Principal,
+    require_act,
+    require_read,
+)
 
 from ..domain import Attempt, CaseFile, Notification, Resend, Skipped
 from .deps import NotifyDep
@@ -101,7 +108,7 @@ class SkippedView(BaseModel):
 class ResendRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    actor: str = Field(min_length=1, max_length=200, description="who asks: kept in the audit")
+    actor: str | None = Field(default=None, min_length=1, max_length=200, description=ACTOR_NOTE)
     reason: str = Field(min_length=1, max_length=1000)
 
 
@@ -137,15 +144,17 @@ async def get_notification(
 
 @router.post("/notifications/{notification_id}/resend", status_code=202)
 async def resend(
-    notification_id: UUID, body: ResendRequest, notify: NotifyDep, principal: CurrentPrincipal
+    notification_id: UUID,
+    body: ResendRequest,
+    notify: NotifyDep,
+    principal: CurrentPrincipal,
+    actor: Actor,
 ) -> NotificationView:
     """Deliver a settled notification once more; the dispatcher picks it up from the log."""
     settled = await notify.writer.call(notify.app.get_notification, notification_id)
     case_file = await _case_visible(notify, principal, settled.case_id)
     require_act(principal, case_file.tenant, case_file.organization)
-    notification = await notify.writer.call(
-        notify.app.resend, notification_id, body.actor, body.reason
-    )
+    notification = await notify.writer.call(notify.app.resend, notification_id, actor, body.reason)
     return NotificationView.of(notification)
 
 

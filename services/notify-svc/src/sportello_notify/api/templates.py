@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from ..domain import Template
-from ..messages import sample_context
+from ..messages import rendering_context, sample_context
 from .deps import NotifyDep
 
 
@@ -32,8 +32,10 @@ async def preview(
     lang: Literal["it", "en"] = "it",
     channel: Literal["email", "sms", "letter", "webhook"] = "email",
 ) -> Preview:
-    context = sample_context(notify.tenant(tenant))
-    rendered = notify.renderer.render(name.value, lang, context, channel)
+    known = notify.tenant(tenant)
+    policy = notify.app.tenant_policy(known.id)
+    context = rendering_context(sample_context(known), lang, known, policy)
+    rendered = notify.renderer.render(name.value, lang, context, channel, known.id)
     return Preview(
         template=name.value,
         tenant=tenant,

@@ -1,28 +1,39 @@
 """notify-svc's domain: what it knows of each case, each message, each survey. Pure, no I/O."""
 
-from .case_file import (
-    DEFAULT_LANGUAGE,
-    LANGUAGES,
-    CaseFile,
-    Contact,
-    Skipped,
-    case_file_id,
-)
-from .letters import LetterTray, letter_tray_id
-from .notification import (
+from .case_file import DEFAULT_LANGUAGE, LANGUAGES, CaseFile, case_file_id
+from .contact import Contact, Skipped
+from .delivery_terms import (
     AlreadySettled,
     Attempt,
     Audience,
     Channel,
-    Notification,
     NotificationError,
     NotSettled,
     Resend,
     Status,
-    Template,
     notification_id_for,
 )
-from .policy import NotifyPolicy, QuietHours, SurveyPolicy, Triggers, Webhook
+from .letters import LetterTray, letter_tray_id
+from .notification import Notification, Template
+from .on_call import (
+    AlreadyAcknowledged,
+    NoAlert,
+    OnCallAlert,
+    OnCallBoard,
+    OnCallPerson,
+    OnCallRota,
+    on_call_alert_id,
+    on_call_board_id,
+)
+from .policy import (
+    LIVE_CHANNELS,
+    Acknowledgment,
+    NotifyPolicy,
+    QuietHours,
+    SurveyPolicy,
+    Triggers,
+    Webhook,
+)
 from .survey import (
     InvalidRating,
     Satisfaction,
@@ -37,6 +48,9 @@ from .survey import (
 __all__ = [
     "DEFAULT_LANGUAGE",
     "LANGUAGES",
+    "LIVE_CHANNELS",
+    "Acknowledgment",
+    "AlreadyAcknowledged",
     "AlreadySettled",
     "Attempt",
     "Audience",
@@ -45,10 +59,15 @@ __all__ = [
     "Contact",
     "InvalidRating",
     "LetterTray",
+    "NoAlert",
     "NotSettled",
     "Notification",
     "NotificationError",
     "NotifyPolicy",
+    "OnCallAlert",
+    "OnCallBoard",
+    "OnCallPerson",
+    "OnCallRota",
     "QuietHours",
     "Resend",
     "Satisfaction",
@@ -65,6 +84,8 @@ __all__ = [
     "case_file_id",
     "letter_tray_id",
     "notification_id_for",
+    "on_call_alert_id",
+    "on_call_board_id",
     "satisfaction_by_office",
     "survey_id_for",
 ]

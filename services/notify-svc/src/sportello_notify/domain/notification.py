@@ -5,15 +5,22 @@ Pure: no I/O, and every time is passed in by the caller.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
-from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-NOTIFICATION_NAMESPACE = UUID("2c394dd6-f044-4a23-bb27-4a6f5f5ceac6")
+from .delivery_terms import (
+    AlreadySettled,
+    Attempt,
+    Audience,
+    Channel,
+    NotSettled,
+    Resend,
+    Status,
+    notification_id_for,
+)
 
 
 class Template(StrEnum):
@@ -22,77 +29,18 @@ class Template(StrEnum):
     RECEIVED = "received"
     TAKEN_IN_CHARGE = "taken_in_charge"
     CLOSED = "closed"
+    CITIZEN_UPDATED = "citizen_updated"  # the office's free-text update (issue 18)
+    MERGED = "merged"  # to a duplicate's citizen: followed on the original
+    DUPLICATE_MERGED = "duplicate_merged"  # to the original's: someone reported the same
+    WAITING_FOR_CITIZEN = "waiting_for_citizen"  # what the office asks, how and by when
+    WAITING_REMINDER = "waiting_reminder"  # the same, a few days before the pause runs out
+    UNDER_REVIEW = "under_review"  # nobody could take the case: the URP is looking at it
     ASSIGNED = "assigned"
     SLA_WARNING = "sla_warning"
     SLA_BREACHED = "sla_breached"
     DELIVERY_FAILED = "delivery_failed"
-
-
-class Channel(StrEnum):
-    EMAIL = "email"
-    SMS = "sms"
-    WEBHOOK = "webhook"
-    LETTER = "letter"  # a task for the office: print and post it
-
-
-class Audience(StrEnum):
-    CITIZEN = "citizen"
-    ORGANIZATION = "organization"  # the office or partner handling the case
-    URP = "urp"  # the tenant's URP / triage office
-
-
-class Status(StrEnum):
-    REQUESTED = "requested"
-    SENT = "sent"
-    FAILED = "failed"
-
-
-class NotificationError(Exception):
-    """Base of what a Notification refuses."""
-
-
-class AlreadySettled(NotificationError):
-    def __init__(self, notification_id: UUID, status: Status) -> None:
-        super().__init__(f"notification {notification_id} is already {status.value}")
-
-
-class NotSettled(NotificationError):
-    def __init__(self, notification_id: UUID) -> None:
-        super().__init__(f"notification {notification_id} is still being delivered")
-
-
-def notification_id_for(
-    case_id: str,
-    template: str,
-    trigger_event_id: str,
-    audience: Audience = Audience.CITIZEN,
-    channel: Channel | None = None,
-) -> UUID:
-    """One notification per (case, template, triggering event) and recipient: the same event
-    never mails twice, while a second closing of a reopened case (a new event) gets its own."""
-    key = f"{case_id}/{template}/{trigger_event_id}"
-    if audience is not Audience.CITIZEN:
-        key += f"/{audience.value}"
-    if channel is Channel.WEBHOOK:
-        key += "/webhook"  # an office may get the same news by mail and by webhook
-    return uuid5(NOTIFICATION_NAMESPACE, key)
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One try at the provider, as the ops API shows it."""
-
-    delivery: int  # 1 for the first delivery, 2 for the first resend, ...
-    at: datetime
-    outcome: str  # accepted | temporary_failure | permanent_failure | posted
-    reply: str
-
-
-@dataclass(frozen=True)
-class Resend:
-    actor: str
-    reason: str
-    at: datetime
+    ROUTING_FAILED = "routing_failed"  # to the URP: nobody took the case
+    ON_CALL_ALERT = "on_call_alert"  # an urgent case out of office hours: the on-call rota
 
 
 class Notification(Aggregate):
@@ -290,6 +238,21 @@ class Notification(Aggregate):
     ) -> None:
         self.attempts.append(Attempt(self.delivery, at, "permanent_failure", reason))
         self.status = Status.FAILED
+        self.failure_reason = reason
+        self.settled_at = at
+
+    def withdraw(self, reason: str, at: datetime) -> None:
+        """Not sent because it no longer applies when due; kept, with why, for the ops API."""
+        self._check_requested()
+        self._withdrawn(reason=reason, at=at)
+
+    class Withdrawn(Aggregate.Event):
+        reason: str
+        at: datetime
+
+    @event(Withdrawn)
+    def _withdrawn(self, reason: str, at: datetime) -> None:
+        self.status = Status.WITHDRAWN
         self.failure_reason = reason
         self.settled_at = at
 

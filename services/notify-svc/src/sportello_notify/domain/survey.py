@@ -7,7 +7,7 @@ from the token (uuid5 is a one-way hash), so the token itself is needed to find 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from statistics import mean
@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
+from sportello_shared.worded import Worded
 
 SURVEY_NAMESPACE = UUID("0d8f7f3c-4f5e-4a57-8d55-6a6e2b2f9c11")
 RATINGS = range(1, 6)  # Designers Italia's 1-5 rating
@@ -36,8 +37,8 @@ class SurveyAlreadyAnswered(SurveyError):
     pass
 
 
-class InvalidRating(SurveyError, ValueError):
-    pass
+class InvalidRating(SurveyError, Worded):
+    """A rating outside 1-5, said in both languages."""
 
 
 class Survey(Aggregate):
@@ -68,6 +69,7 @@ class Survey(Aggregate):
         self.rating: int | None = None
         self.comment: str | None = None
         self.answered_at: datetime | None = None
+        self.reasons: list[str] = []
 
     @classmethod
     def offer(
@@ -92,9 +94,14 @@ class Survey(Aggregate):
             expires_at=expires_at,
         )
 
-    def answer(self, rating: int, comment: str | None, at: datetime) -> None:
+    def answer(
+        self, rating: int, comment: str | None, at: datetime, reasons: Sequence[str] = ()
+    ) -> None:
+        """`reasons`: Designers Italia's follow-up, what went well (4-5) or wrong (1-3)."""
         if rating not in RATINGS:
-            raise InvalidRating(f"rating must be 1 to 5, not {rating}")
+            raise InvalidRating(
+                f"rating must be 1 to 5, not {rating}", it=f"il voto va da 1 a 5, non {rating}"
+            )
         if self.answered_at is not None:
             raise SurveyAlreadyAnswered("this survey has already been answered")
         if at > self.expires_at:
@@ -106,9 +113,13 @@ class Survey(Aggregate):
             rating=rating,
             comment=comment or None,
             at=at,
+            reasons=list(reasons),
         )
 
     class Answered(Aggregate.Event):
+        """v2 added `reasons`."""
+
+        class_version = 2
         personal_data: ClassVar[dict[str, Any]] = {"comment": None}  # the citizen's own words
         personal_data_subject: ClassVar[str] = "case_id"
 
@@ -118,6 +129,11 @@ class Survey(Aggregate):
         rating: int
         comment: str | None
         at: datetime
+        reasons: list[str]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["reasons"] = []
 
     @event(Answered)
     def _answered(
@@ -128,7 +144,9 @@ class Survey(Aggregate):
         rating: int,
         comment: str | None,
         at: datetime,
+        reasons: list[str],
     ) -> None:
+        self.reasons = reasons
         self.rating = rating
         self.comment = comment
         self.answered_at = at

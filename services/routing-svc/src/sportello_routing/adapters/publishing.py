@@ -5,10 +5,10 @@ from __future__ import annotations
 from functools import singledispatch
 from typing import Any
 
+from sportello_contracts import EventPayload
+from sportello_contracts.cases import CaseAssigned, CaseRoutingFailed, text_facts
+from sportello_contracts.subjects import case_subject
 from sportello_shared.bus.relay import Outgoing, outgoing_for
-from sportello_shared.contracts import EventPayload
-from sportello_shared.contracts.cases import CaseAssigned, CaseRoutingFailed
-from sportello_shared.contracts.subjects import case_subject
 
 from ..domain import Assignment
 
@@ -32,6 +32,7 @@ def _(e: Assignment.Assigned) -> Outgoing:
         rule_id=e.rule_id,
         rule_version=e.rule_version,
         reasons=e.reasons,
+        **text_facts("reason", e.note),  # an operator's own words stay in routing
     )
     return _outgoing(e, payload)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
+from sportello_shared.problems import validation_errors
 from sportello_shared.tenants import TenantCatalogue
 
 from ..domain import Problem, RoutingDocument
@@ -25,13 +26,24 @@ def load(text: str) -> RoutingDocument:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise InvalidDocument([Problem("document", f"not YAML: {exc}")]) from exc
+        problem = Problem("document", f"not YAML: {exc}", f"non è YAML: {exc}")
+        raise InvalidDocument([problem]) from exc
     if not isinstance(data, dict):
-        raise InvalidDocument([Problem("document", "expected a mapping with tenant and rules")])
+        problem = Problem(
+            "document",
+            "expected a mapping with tenant and rules",
+            "atteso un oggetto con tenant e rules",
+        )
+        raise InvalidDocument([problem])
     try:
         return RoutingDocument.model_validate(data)
     except ValidationError as exc:
-        problems = [Problem(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]
+        english = validation_errors(exc.errors(), None, "en")
+        italian = validation_errors(exc.errors(), None, "it")
+        problems = [
+            Problem(en["field"], en["message"], it["message"])
+            for en, it in zip(english, italian, strict=True)
+        ]
         raise InvalidDocument(problems) from exc
 
 
@@ -51,9 +63,12 @@ def seed_documents(tenants_dir: Path, tenants: TenantCatalogue) -> list[RoutingD
         try:
             document = load(path.read_text(encoding="utf-8"))
         except InvalidDocument as exc:
-            problems = [Problem(f"{path}: {p.field}", p.message) for p in exc.problems]
+            problems = [Problem(f"{path}: {p.field}", p.message, p.it) for p in exc.problems]
             raise InvalidDocument(problems) from exc
         if document.tenant != tenant.id:
-            raise InvalidDocument([Problem(f"{path}: tenant", f"expected {tenant.id!r}")])
+            expected = Problem(
+                f"{path}: tenant", f"expected {tenant.id!r}", f"atteso {tenant.id!r}"
+            )
+            raise InvalidDocument([expected])
         documents.append(document)
     return documents

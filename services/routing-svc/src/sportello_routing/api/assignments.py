@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from sportello_shared.auth import CurrentPrincipal, require_act, require_read
+from sportello_shared.auth import ACTOR_NOTE, Actor, CurrentPrincipal, require_act, require_read
 
 from ..domain import Assignment
 from ..domain.rules import SLUG
@@ -37,7 +37,7 @@ class AssignmentView(BaseModel):
 
 class ReassignRequest(Body):
     organization: str = Field(pattern=SLUG)
-    actor: str = Field(min_length=1, max_length=200, description="the operator")
+    actor: str | None = Field(default=None, min_length=1, max_length=200, description=ACTOR_NOTE)
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -52,11 +52,15 @@ async def get_assignment(
 
 @router.post("/assignments/{case_id}/reassign")
 async def reassign(
-    case_id: str, body: ReassignRequest, routing: RoutingDep, principal: CurrentPrincipal
+    case_id: str,
+    body: ReassignRequest,
+    routing: RoutingDep,
+    principal: CurrentPrincipal,
+    actor: Actor,
 ) -> AssignmentView:
     current = await routing.call(routing.app.assignment_for, case_id)
     require_act(principal, current.tenant, current.organization)
     assignment = await routing.call(
-        routing.app.reassign, case_id, body.organization, body.actor, body.reason
+        routing.app.reassign, case_id, body.organization, actor, body.reason
     )
     return AssignmentView.of(assignment)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Response
 from pydantic import EmailStr, Field
+from sportello_shared.auth import ACTOR_NOTE, Actor, claimed_actor
 from sportello_shared.tenants import SLUG, OpeningSpan, Organization
 
 from .deps import Body, RoutingDep
@@ -19,7 +20,7 @@ class OrganizationRequest(Body):
     email: EmailStr
     accepts_cases: bool = True
     hours: list[OpeningSpan] = Field(default_factory=list)
-    actor: str = Field(default="ops", min_length=1, max_length=200)
+    actor: str = Field(default="ops", min_length=1, max_length=200, description=ACTOR_NOTE)
 
     def organization(self, organization_id: str) -> Organization:
         return Organization.model_validate(
@@ -44,19 +45,24 @@ async def put_organization(
     tenant: str,
     body: OrganizationRequest,
     routing: RoutingDep,
+    actor: Actor,
     organization_id: str = OrganizationId,
 ) -> Organization:
     organization = body.organization(organization_id)
-    await routing.call(routing.app.put_organization, tenant, organization, body.actor)
+    await routing.call(routing.app.put_organization, tenant, organization, actor)
     return organization
 
 
-@router.delete("/directory/{tenant}/organizations/{organization_id}", status_code=204)
+@router.delete(
+    "/directory/{tenant}/organizations/{organization_id}",
+    status_code=204,
+    dependencies=[Depends(claimed_actor)],
+)
 async def remove_organization(
     tenant: str,
     organization_id: str,
     routing: RoutingDep,
-    actor: str = Query(default="ops", min_length=1, max_length=200),
+    actor: Actor,
 ) -> Response:
     await routing.call(routing.app.remove_organization, tenant, organization_id, actor)
     return Response(status_code=204)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from sportello_shared.contracts.cases import Channel, Kind, Location
+from sportello_contracts.cases import Channel, Kind, Location
 
 from ..domain import CaseFacts, Explanation
 from .deps import Body, RoutingDep
@@ -38,6 +38,7 @@ class RuleVerdictView(BaseModel):
     rule_id: str
     organization: str
     matched: bool
+    won: bool = Field(description="this rule decided: the first match whose office can take it")
     reasons: list[str]
 
 
@@ -65,6 +66,7 @@ class ExplanationView(BaseModel):
                     rule_id=v.rule_id,
                     organization=v.organization,
                     matched=v.matched,
+                    won=v.won,
                     reasons=list(v.reasons),
                 )
                 for v in explanation.verdicts

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
+from sportello_shared.auth import ACTOR_NOTE, Actor, claimed_actor
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from ..adapters import routing_yaml
@@ -18,7 +19,7 @@ YAML = "application/yaml"
 
 
 class PublishRulesRequest(RulesDocument):
-    actor: str = Field(default="ops", min_length=1, max_length=200)
+    actor: str = Field(default="ops", min_length=1, max_length=200, description=ACTOR_NOTE)
     based_on: int | None = Field(
         default=None, ge=1, description="the version edited: refused if rules changed since"
     )
@@ -79,7 +80,8 @@ async def _uploaded(request: Request) -> str:
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         upload = (await request.form()).get("file")
         if not isinstance(upload, StarletteUpload):
-            raise routing_yaml.InvalidDocument([Problem("file", "upload the YAML as 'file'")])
+            missing = Problem("file", "upload the YAML as 'file'", "carichi il YAML come 'file'")
+            raise routing_yaml.InvalidDocument([missing])
         data = await upload.read()
     else:
         data = await request.body()
@@ -107,10 +109,10 @@ async def check_rules(tenant: str, body: RulesDocument, routing: RoutingDep) -> 
 
 @router.put("/rules/{tenant}")
 async def publish_rules(
-    tenant: str, body: PublishRulesRequest, routing: RoutingDep
+    tenant: str, body: PublishRulesRequest, routing: RoutingDep, actor: Actor
 ) -> PublicationView:
     publication = await routing.call(
-        routing.app.publish_rules, tenant, body.document(), body.actor, body.based_on
+        routing.app.publish_rules, tenant, body.document(), actor, body.based_on
     )
     return PublicationView.of(publication)
 
@@ -121,16 +123,20 @@ async def export(tenant: str, routing: RoutingDep) -> Response:
     return Response(routing_yaml.dump(document), media_type=YAML)
 
 
-@router.post("/routing/{tenant}/import")
+@router.post("/routing/{tenant}/import", dependencies=[Depends(claimed_actor)])
 async def import_document(
     tenant: str,
     request: Request,
     routing: RoutingDep,
-    actor: str = Query(default="ops", min_length=1, max_length=200),
+    actor: Actor,
 ) -> PublicationView:
     document = routing_yaml.load(await _uploaded(request))
     if document.tenant != tenant:
-        problem = Problem("tenant", f"the document is for {document.tenant!r}, not {tenant!r}")
+        problem = Problem(
+            "tenant",
+            f"the document is for {document.tenant!r}, not {tenant!r}",
+            f"il documento è per {document.tenant!r}, non per {tenant!r}",
+        )
         raise routing_yaml.InvalidDocument([problem])
     publication = await routing.call(routing.app.import_document, document, actor)
     return PublicationView.of(publication)

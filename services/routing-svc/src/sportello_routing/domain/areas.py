@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from shapely.geometry import MultiPolygon, Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
+from sportello_shared.worded import Worded
 
 AREA_ID = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
@@ -29,11 +30,17 @@ class AreaFeature(BaseModel):
         try:
             parsed = shape(geometry)
         except Exception as exc:  # shapely raises several types for malformed GeoJSON
-            raise ValueError(f"not a GeoJSON geometry: {exc}") from exc
+            raise Worded(
+                f"not a GeoJSON geometry: {exc}", it=f"non è una geometria GeoJSON: {exc}"
+            ) from exc
         if not isinstance(parsed, Polygon | MultiPolygon):
-            raise ValueError(f"an area must be a Polygon or MultiPolygon, not {parsed.geom_type}")
+            raise Worded(
+                f"an area must be a Polygon or MultiPolygon, not {parsed.geom_type}",
+                it=f"un'area deve essere un Polygon o un MultiPolygon, non {parsed.geom_type}",
+            )
         if not parsed.is_valid:
-            raise ValueError(f"invalid polygon: {explain_validity(parsed)}")
+            why = explain_validity(parsed)  # shapely's words ("Self-intersection[...]")
+            raise Worded(f"invalid polygon: {why}", it=f"poligono non valido: {why}")
         return geometry
 
     @property

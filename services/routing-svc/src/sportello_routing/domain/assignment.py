@@ -20,6 +20,12 @@ class Assignment(Aggregate):
     """Who handles one case now, who declined it, and every decision with its rule and version."""
 
     class Decided(Aggregate.Event):
+        """`note` is an operator's own words on a manual reassignment: sealed under the case's
+        key like the description (it may name the citizen), erased with it, never published."""
+
+        personal_data: ClassVar[dict[str, Any]] = {"note": ERASED_TEXT}
+        personal_data_subject: ClassVar[str] = "case_id"
+
         tenant: str
         case_id: str
         reference: str
@@ -32,6 +38,7 @@ class Assignment(Aggregate):
         traceparent: str | None
         actor: str | None
         cause: str
+        note: str = ""
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Assignment)
@@ -44,7 +51,9 @@ class Assignment(Aggregate):
                     "organization_name": self.organization_name,
                     "rule_id": self.rule_id,
                     "rule_version": self.rule_version,
-                    "reasons": self.reasons,
+                    "reasons": [*self.reasons, self.note]
+                    if self.note and self.cause == "manual"
+                    else self.reasons,
                     "actor": self.actor,
                     "occurred_at": self.occurred_at.isoformat(),
                 }
@@ -120,6 +129,18 @@ class Assignment(Aggregate):
     def facts(self) -> CaseFacts:
         return CaseFacts(**self.facts_record)
 
+    @event("Reclassified")
+    def reclassify(self, kind: str, category: str, occurred_at: datetime) -> None:
+        """The triage said what the case is about: the next decisions are taken on that."""
+        self.facts_record = self.facts_record | {"kind": kind, "category": category}
+        self.history.append(
+            {
+                "outcome": "classified",
+                "reasons": [f"classified as {category} ({kind})"],
+                "occurred_at": occurred_at.isoformat(),
+            }
+        )
+
     @event("Declined")
     def decline(self, organization: str, reason: str, occurred_at: datetime) -> None:
         """An organization said the case is not theirs: routing never sends it back there."""
@@ -134,6 +155,21 @@ class Assignment(Aggregate):
             }
         )
 
+    @property
+    def is_assigned(self) -> bool:
+        """An organization has the case (its last decision assigned it, not a failure)."""
+        return bool(self.history) and self.history[-1].get("outcome") == "assigned"
+
+    def reassign(
+        self, decision: Decision, occurred_at: datetime, actor: str, note: str = ""
+    ) -> bool:
+        """An operator's reassignment; the same one again (a double click, a retry) changes
+        nothing: one event, one mail. Returns whether anything was recorded."""
+        if self.is_assigned and self.organization == decision.organization:
+            return False
+        self.record(decision, occurred_at, cause="manual", actor=actor, note=note)
+        return True
+
     def record(
         self,
         decision: Decision,
@@ -142,6 +178,7 @@ class Assignment(Aggregate):
         cause: str,
         traceparent: str | None = None,
         actor: str | None = None,
+        note: str = "",
     ) -> None:
         self.trigger_event(
             self.RoutingFailed if decision.failed else self.Assigned,
@@ -157,4 +194,5 @@ class Assignment(Aggregate):
             traceparent=traceparent,
             actor=actor,
             cause=cause,
+            note=note,
         )

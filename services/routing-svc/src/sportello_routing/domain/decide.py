@@ -37,23 +37,33 @@ def decide(
     organizations: Mapping[str, Organization],
     excluded: Collection[str] = (),
 ) -> Explanation:
-    """Rules in order; a match whose organization declined or takes no cases is passed over."""
+    """Rules in order; a match whose organization declined or takes no cases is passed over.
+
+    Every rule is judged, also after the winner, so an explanation shows each one that matched
+    and why the first available one won (rules are tried in their order)."""
     verdicts: list[Verdict] = []
+    decision: Decision | None = None
     for rule in rules.rules:
         verdict = rule.evaluate(facts, rules.areas)
         if verdict.matched:
             unavailable = _unavailable(rule.organization, organizations, excluded)
-            if unavailable is None:
-                verdicts.append(verdict)
+            if unavailable is not None:
+                verdict = replace(verdict, matched=False, reasons=(*verdict.reasons, unavailable))
+            elif decision is None:
                 organization = organizations[rule.organization]
                 reasons = (*verdict.reasons, f"{organization.name} is competent")
-                return Explanation(
-                    Decision(organization.id, organization.name, rule.id, version, reasons),
-                    tuple(verdicts),
-                )
-            verdict = Verdict(rule.id, rule.organization, False, (*verdict.reasons, unavailable))
+                decision = Decision(organization.id, organization.name, rule.id, version, reasons)
+                verdict = replace(verdict, won=True, reasons=(*verdict.reasons, FIRST))
+            else:
+                later = f"matched too, but rule {decision.rule_id!r} comes first"
+                verdict = replace(verdict, reasons=(*verdict.reasons, later))
         verdicts.append(verdict)
-    return Explanation(_to_triage(facts, rules, version, organizations, excluded), tuple(verdicts))
+    if decision is None:
+        decision = _to_triage(facts, rules, version, organizations, excluded)
+    return Explanation(decision, tuple(verdicts))
+
+
+FIRST = "the first matching rule whose organization can take the case: it decides"
 
 
 def back_to_last(last: Organization | None, version: int, otherwise: Decision) -> Decision:

@@ -7,7 +7,8 @@ import unicodedata
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sportello_shared.contracts.cases import Channel, Kind
+from sportello_contracts.cases import Channel, Kind
+from sportello_shared.worded import Worded
 
 from .areas import Areas
 
@@ -31,12 +32,14 @@ class CaseFacts:
 
 @dataclass(frozen=True)
 class Verdict:
-    """How one rule judged a case: matched or not, and the reasons in words."""
+    """How one rule judged a case: matched or not, and the reasons in words; `won` for the one
+    that decided."""
 
     rule_id: str
     organization: str
     matched: bool
     reasons: tuple[str, ...]
+    won: bool = False
 
 
 def normalise(text: str) -> str:
@@ -68,12 +71,17 @@ class Rule(BaseModel):
     categories: tuple[str, ...] = ()
     keywords: tuple[str, ...] = Field(default=(), description="any of them in the description")
     areas: tuple[str, ...] = Field(default=(), description="the case's location in any of them")
+    overrides_category: bool = Field(
+        default=False,
+        description="keywords without categories take a case away from the category chosen for "
+        "it: allowed only when a rule says so on purpose",
+    )
 
     @field_validator("keywords")
     @classmethod
     def _keywords_are_words(cls, keywords: tuple[str, ...]) -> tuple[str, ...]:
         if any(not normalise(k) for k in keywords):
-            raise ValueError("a keyword cannot be blank")
+            raise Worded("a keyword cannot be blank", it="una parola chiave non può essere vuota")
         return keywords
 
     @property

@@ -10,7 +10,7 @@ import yaml
 from sportello_shared.tenants import load_tenants
 
 from ..calendars import TenantCalendar, parse_month_day
-from ..catalogue import SlaCatalogue, TenantSla
+from ..catalogue import SlaCatalogue, TenantNames, TenantSla
 from ..policies import TenantPolicy
 
 
@@ -28,7 +28,19 @@ def load_catalogue(tenants_dir: Path) -> SlaCatalogue:
             zone=ZoneInfo(tenant.timezone),
         )
         hours = {org.id: org.hours for org in tenant.organizations if org.hours}
-        catalogue[policy.tenant] = TenantSla(policy, calendar, hours)
+        names = TenantNames(
+            name=tenant.name,
+            organizations={org.id: org.name for org in tenant.organizations},
+            categories={c.service_code: c.name for c in tenant.categories},
+        )
+        catalogue[policy.tenant] = TenantSla(
+            policy,
+            calendar,
+            hours,
+            names,
+            late_entry_days=tenant.late_entry_days,
+            urgent_categories=frozenset(c.service_code for c in tenant.categories if c.urgent),
+        )
     if not catalogue:
         raise FileNotFoundError(f"no sla.yaml under {tenants_dir}")
     return SlaCatalogue(catalogue)

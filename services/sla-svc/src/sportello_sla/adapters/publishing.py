@@ -5,10 +5,10 @@ from __future__ import annotations
 from functools import singledispatch
 from typing import Any
 
+from sportello_contracts import EventPayload
+from sportello_contracts.sla import SlaBreached, SlaDeadlineSet, SlaMet, SlaWarning
+from sportello_contracts.subjects import sla_subject
 from sportello_shared.bus.relay import Outgoing, outgoing_for
-from sportello_shared.contracts import EventPayload
-from sportello_shared.contracts.sla import SlaBreached, SlaDeadlineSet, SlaMet, SlaWarning
-from sportello_shared.contracts.subjects import sla_subject
 
 from ..domain import Clock
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from nats.js import JetStreamContext
-from sportello_shared.contracts import CloudEvent
-from sportello_shared.contracts.subjects import CASES_STREAM, NOTIFICATIONS_STREAM, SLA_STREAM
+from sportello_contracts import CloudEvent
+from sportello_contracts.subjects import CASES_STREAM, NOTIFICATIONS_STREAM, SLA_STREAM
 
 from ..catalogue import SlaCatalogue
 from ..replay import Replayer, ReplayResult
@@ -56,6 +56,29 @@ async def replay_streams(
         return await asyncio.to_thread(replayer.finish, as_of())
     finally:
         await asyncio.to_thread(replayer.close)
+
+
+@dataclass(frozen=True)
+class ReplayCheck:
+    """A replay of the streams and the audit of what was published: what `sportello-sla replay`
+    and `POST /admin/replay` both run, then compare with the live state's digest."""
+
+    result: ReplayResult
+    audit: BreachAudit
+
+    def matches(self, live_digest: str) -> bool:
+        return self.result.digest == live_digest
+
+
+async def replay_and_audit(
+    js: JetStreamContext,
+    catalogue: SlaCatalogue,
+    as_of: Callable[[], datetime],
+    progress: Progress | None = None,
+) -> ReplayCheck:
+    """The replay use case: rebuild the clocks, then audit the published breaches."""
+    result = await replay_streams(js, catalogue, as_of, progress)
+    return ReplayCheck(result, await audit_breaches(js))
 
 
 async def audit_breaches(js: JetStreamContext) -> BreachAudit:

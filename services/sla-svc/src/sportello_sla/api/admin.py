@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter
 from pydantic import AwareDatetime, BaseModel
 
-from ..adapters.replaying import audit_breaches, replay_streams
+from ..adapters.replaying import replay_and_audit
 from .deps import SlaDep
 
 router = APIRouter(tags=["admin"])
@@ -50,9 +50,11 @@ async def replay(sla: SlaDep, as_of: AwareDatetime | None = None) -> ReplayRepor
     Both digests are taken as of `as_of` (default: the end of the replay), so a digest recorded
     before a crash can be compared with a replay after it.
     """
-    result = await replay_streams(sla.runtime.js, sla.catalogue, lambda: as_of or datetime.now(UTC))
-    board = await sla.board()
-    audit = await audit_breaches(sla.runtime.js)
+    check = await replay_and_audit(
+        sla.runtime.js, sla.catalogue, lambda: as_of or datetime.now(UTC)
+    )
+    result, audit = check.result, check.audit
+    live_digest = (await sla.board()).digest(result.as_of)
     return ReplayReport(
         events=result.events,
         seconds=round(result.seconds, 3),
@@ -61,8 +63,8 @@ async def replay(sla: SlaDep, as_of: AwareDatetime | None = None) -> ReplayRepor
         clocks=result.clocks,
         as_of=result.as_of,
         digest=result.digest,
-        live_digest=board.digest(result.as_of),
-        matches=result.digest == board.digest(result.as_of),
+        live_digest=live_digest,
+        matches=check.matches(live_digest),
         skipped=result.skipped,
         deferred_unresolved=result.deferred_unresolved,
         breaches_published=audit.published,

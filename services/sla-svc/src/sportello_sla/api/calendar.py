@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
+from sportello_shared.edge import invalid
 
-from .deps import SlaDep, invalid
+from .deps import SlaDep
 
 router = APIRouter(tags=["calendar"])
 MAX_DAYS = 366
@@ -52,9 +53,13 @@ async def calendar(
     first = from_ or date.today()
     last = to or first + timedelta(days=30)
     if last < first:
-        invalid("query", "to", "must not be before from")
+        invalid("to", it="non può essere prima di from", en="must not be before from")
     if (last - first).days >= MAX_DAYS:
-        invalid("query", "to", f"at most {MAX_DAYS} days after from")
+        invalid(
+            "to",
+            it=f"al massimo {MAX_DAYS} giorni dopo from",
+            en=f"at most {MAX_DAYS} days after from",
+        )
     cal = config.calendar
     days = [
         Day(

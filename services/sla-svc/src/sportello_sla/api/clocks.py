@@ -9,11 +9,14 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sportello_shared.auth import CurrentPrincipal, require_read, visible_scope
+from sportello_shared.edge import invalid
 
+from ..breaches import Breach, Which
+from ..breaches import breaches as open_breaches
 from ..calendars import ROME
 from ..catalogue import UnknownStandard
 from ..domain import Clock
-from .deps import SlaDep, invalid
+from .deps import SlaDep
 
 router = APIRouter(tags=["clocks"])
 
@@ -72,6 +75,19 @@ class BreachView(BaseModel):
     stopped_at: datetime | None
     overdue_hours: float
 
+    @classmethod
+    def of(cls, breach: Breach) -> BreachView:
+        return cls(
+            case_id=breach.case_id,
+            tenant=breach.tenant,
+            organization=breach.organization,
+            standard=breach.standard,
+            started_at=rome(breach.started_at),
+            deadline=rome(breach.deadline),
+            stopped_at=rome(breach.stopped_at) if breach.stopped_at else None,
+            overdue_hours=breach.overdue_hours,
+        )
+
 
 @router.get("/breaches")
 async def breaches(
@@ -79,34 +95,17 @@ async def breaches(
     principal: CurrentPrincipal,
     tenant: str | None = None,
     organization: str | None = None,
-    status: Literal["open", "all"] = "open",
+    status: Which = "open",
 ) -> list[BreachView]:
     """Breached clocks, the most overdue first; `open` = the case has not been answered yet."""
     tenant, organization = visible_scope(principal, tenant, organization)
     if tenant is not None:
         sla.tenant(tenant)
     board = await sla.board()
-    now = datetime.now(UTC)
-    found = []
-    for row in board.rows():
-        if row.status_at(now).value != "breached" or (status == "open" and row.stopped_at):
-            continue
-        if (tenant and row.tenant != tenant) or (organization and row.organization != organization):
-            continue
-        until = row.stopped_at or now
-        found.append(
-            BreachView(
-                case_id=row.case_id,
-                tenant=row.tenant,
-                organization=row.organization,
-                standard=row.standard,
-                started_at=rome(row.started_at),
-                deadline=rome(row.deadline),
-                stopped_at=rome(row.stopped_at) if row.stopped_at else None,
-                overdue_hours=round((until - row.deadline).total_seconds() / 3600, 2),
-            )
-        )
-    return sorted(found, key=lambda b: b.deadline)
+    found = open_breaches(
+        board.rows(), datetime.now(UTC), tenant=tenant, organization=organization, which=status
+    )
+    return [BreachView.of(breach) for breach in found]
 
 
 class ComputeDeadline(BaseModel):
@@ -133,13 +132,9 @@ async def compute_deadline(body: ComputeDeadline, sla: SlaDep) -> ComputedDeadli
     """The arithmetic on its own: when a clock of `standard` started at `start` is due."""
     tenant = sla.tenant(body.tenant, "body")
     try:
-        rule = (
-            tenant.rule(body.standard, body.policy_version)
-            if body.policy_version
-            else tenant.rule_in_force(body.standard, body.start)
-        )
+        rule = tenant.rule_for(body.standard, body.start, body.policy_version)
     except UnknownStandard as exc:
-        invalid("body", "standard", str(exc))
+        invalid("standard", str(exc), "body", it=exc.localized("it"))
     deadline = rule.deadline(body.start)
     return ComputedDeadline(
         tenant=body.tenant,

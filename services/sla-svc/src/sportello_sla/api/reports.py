@@ -7,10 +7,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sportello_shared.edge import invalid
 
 from ..adapters.report_rendering import as_csv, as_html, as_json
-from ..reports import compliance_report
-from .deps import SlaDep, invalid
+from ..reports import compliance_report, this_year_so_far
+from .deps import SlaDep
 
 router = APIRouter(tags=["reports"])
 
@@ -26,10 +27,10 @@ async def compliance(
     """Clocks started in [from, to] (default: this year so far), per standard and organization."""
     config = sla.tenant(tenant)
     now = datetime.now(UTC)
-    first = from_ or date(now.year, 1, 1)
-    last = to or now.date()
+    default_first, default_last = this_year_so_far(now)
+    first, last = from_ or default_first, to or default_last
     if last < first:
-        invalid("query", "to", "must not be before from")
+        invalid("to", it="non può essere prima di from", en="must not be before from")
     board = await sla.board()
     report = compliance_report(tenant, board.rows(), board.ratings(), (first, last), now)
     if format == "csv":

@@ -1,0 +1,82 @@
+"""Supervisor dashboard (URP): today's volumes, open cases per office, risks, compliance."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import HTMLResponse, Response
+from sportello_web.dates import ROME
+
+from ..queues import scope
+from ..readmodel import utcnow_iso
+from ..services import Refused, Unavailable
+from .common import Console, ConsoleDep
+
+router = APIRouter()
+
+
+def supervisor(console: Console) -> None:
+    if not console.user.sees_dashboard:
+        raise HTTPException(403, "the dashboard is for the URP")
+
+
+def grouped(console: Console, column: str, extra: str = "", **params: Any) -> list[Any]:
+    where, scoped = scope(console.user)
+    sql = (
+        f"SELECT {column} AS name, COUNT(*) AS n FROM cases c WHERE {where} {extra}"
+        f" GROUP BY {column} ORDER BY n DESC, name"
+    )
+    return console.model.query(sql, {**scoped, **params})
+
+
+@router.get("/cruscotto", name="dashboard", response_class=HTMLResponse)
+async def dashboard(console: ConsoleDep) -> HTMLResponse:
+    supervisor(console)
+    midnight = datetime.combine(datetime.now(ROME).date(), time(), ROME).astimezone(UTC)
+    today = {"since": midnight.isoformat()}
+    open_cases = "AND c.status NOT IN ('closed', 'rejected')"
+    where, scoped = scope(console.user)
+    risks = console.model.query(
+        "SELECT SUM(k.state = 'warning') AS warnings, SUM(k.state = 'breached'"
+        " OR (k.state IN ('running', 'warning') AND k.deadline < :now)) AS breaches"
+        f" FROM clocks k JOIN cases c ON c.case_id = k.case_id WHERE {where} {open_cases}",
+        {**scoped, "now": utcnow_iso()},
+    )[0]
+    compliance = None
+    if console.user.tenant:
+        try:
+            compliance = await console.get("sla", "/reports/compliance", tenant=console.user.tenant)
+        except (Refused, Unavailable):
+            compliance = None
+    return console.render(
+        "dashboard.html",
+        by_channel=grouped(console, "c.channel", "AND c.received_at >= :since", **today),
+        by_category=grouped(console, "c.category", "AND c.received_at >= :since", **today),
+        by_office=grouped(console, "c.organization", open_cases),
+        warnings=risks["warnings"] or 0,
+        breaches=risks["breaches"] or 0,
+        compliance=compliance,
+    )
+
+
+@router.get("/cruscotto/conformita.csv", name="compliance_csv")
+async def compliance_csv(console: ConsoleDep) -> Response:
+    """sla-svc's compliance report as CSV, fetched with the user's token."""
+    supervisor(console)
+    if not console.user.tenant:
+        raise HTTPException(404, "choose a tenant")
+    settings = console.settings
+    response = await console.services.client.get(
+        f"{settings.sla_url}/reports/compliance",
+        params={"tenant": console.user.tenant, "format": "csv"},
+        headers={"authorization": f"Bearer {console.token}"},
+    )
+    if response.status_code != 200:
+        raise HTTPException(response.status_code, "sla-svc refused the report")
+    return Response(
+        response.content,
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": response.headers.get("content-disposition", "")},
+    )

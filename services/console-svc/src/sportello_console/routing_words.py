@@ -1,0 +1,93 @@
+"""Routing's reasons in the staff's language: routing-svc words each decision in English (the
+reasons travel on `case.assigned` and in `/routing/explain`); the console shows them in Italian
+to Italian staff. Each phrase routing can produce has its Italian pattern here; a reason none
+of them matches is shown as it came (a test runs routing's own decisions through this table, so
+a new phrase in routing-svc without its Italian fails there).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from sportello_web import language_of
+
+Wording = str | Callable[[re.Match[str]], str]
+
+_WHAT = {"kind": "il tipo", "channel": "il canale", "category": "la categoria"}
+
+_ITALIAN: tuple[tuple[re.Pattern[str], Wording], ...] = tuple(
+    (re.compile(f"^{pattern}$", re.DOTALL), wording)
+    for pattern, wording in (
+        (r"(?P<name>.+) is competent", r"\g<name> è competente"),
+        (
+            r"the first matching rule whose organization can take the case: it decides",
+            "è la prima regola che corrisponde con un ufficio che può ricevere la pratica:"
+            " decide questa",
+        ),
+        (
+            r"matched too, but rule (?P<rule>'.+') comes first",
+            r"corrisponde anche questa, ma la regola \g<rule> viene prima",
+        ),
+        (
+            r"case reopened: back to (?P<name>.+), who handled it last",
+            r"pratica riaperta: torna a \g<name>, l'ultimo ufficio che se ne è occupato",
+        ),
+        (
+            r"case reopened; who handled it last no longer takes cases",
+            "pratica riaperta; l'ultimo ufficio che se ne è occupato non riceve più pratiche",
+        ),
+        (r"(?P<org>.+) declined the case", r"\g<org> ha rifiutato la pratica"),
+        (r"(?P<org>.+) is not in the directory", r"\g<org> non è nell'elenco degli uffici"),
+        (r"(?P<name>.+) does not accept cases", r"\g<name> non riceve pratiche"),
+        (
+            r"no competent organization left after (?P<orgs>.+) declined",
+            r"nessun ufficio competente rimasto dopo il rifiuto di \g<orgs>",
+        ),
+        (
+            r"no rule routes category (?P<c>'.*') \(kind (?P<k>'.*'), channel (?P<ch>'.*')\)",
+            r"nessuna regola smista la categoria \g<c> (tipo \g<k>, canale \g<ch>)",
+        ),
+        (r"reassigned by (?P<actor>.+)", r"riassegnata da \g<actor>"),
+        (r"the description mentions none of (?P<words>.+)", r"la descrizione non cita \g<words>"),
+        (r"the description mentions (?P<words>.+)", r"la descrizione cita \g<words>"),
+        (r"the case has no location", "la pratica non indica un luogo"),
+        (
+            r"the location (?P<where>\(.*\)) is outside (?P<areas>.+)",
+            r"il luogo \g<where> è fuori da \g<areas>",
+        ),
+        (
+            r"the location is inside area (?P<area>'.+') \((?P<name>.*)\)",
+            r"il luogo è nella zona \g<area> (\g<name>)",
+        ),
+        (
+            r"(?P<what>kind|channel|category) (?P<value>'.*') is not one of (?P<allowed>.+)",
+            lambda m: f"{_WHAT[m['what']]} {m['value']} non è tra {m['allowed']}",
+        ),
+        (
+            r"(?P<what>kind|channel|category) is (?P<value>'.*')",
+            lambda m: f"{_WHAT[m['what']]} è {m['value']}",
+        ),
+    )
+)
+
+
+def staff_reason(reason: str, language: str) -> str:
+    """`reason` as routing gave it (English), in `language` ("it" or "en")."""
+    if language == "en":
+        return reason
+    for pattern, wording in _ITALIAN:
+        found = pattern.match(reason)
+        if found is not None:
+            return wording(found) if callable(wording) else found.expand(wording)
+    return reason
+
+
+@pass_context
+def routing_reasons(context: Context, reasons: Iterable[str]) -> str:
+    """For the templates: the reasons in the page's language, joined."""
+    request = context.get("request")
+    language = language_of(request) if request is not None else "it"
+    return "; ".join(staff_reason(reason, language) for reason in reasons)

@@ -1,0 +1,70 @@
+"""Routing's reasons in Italian for Italian staff: every phrase routing-svc's own decisions
+produce (the real rules of every tenant, over varied cases) has its Italian wording."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sportello_console.routing_words import staff_reason
+from sportello_routing.adapters.routing_yaml import seed_documents
+from sportello_routing.domain.decide import back_to_last, decide
+from sportello_routing.domain.rules import CaseFacts
+from sportello_shared.tenants import load_tenants
+
+TENANTS_DIR = Path(__file__).resolve().parents[4] / "deploy" / "tenants"
+TENANTS = load_tenants(TENANTS_DIR)
+DOCUMENTS = {d.tenant: d for d in seed_documents(TENANTS_DIR, TENANTS)}
+DESCRIPTIONS = ("", "Il parcometro non funziona", "Allagamento in via Roma, tombino otturato")
+PLACES = ((None, None), (43.68, 10.275), (45.07, 7.68))
+
+
+def every_reason() -> set[str]:
+    """What routing says, deciding with each tenant's rules over many cases."""
+    reasons: set[str] = set()
+    for tenant in TENANTS:
+        document = DOCUMENTS[tenant.id]
+        organizations = {o.id: o for o in tenant.organizations}
+        for category in [c.service_code for c in tenant.categories] + ["sconosciuta"]:
+            for description in DESCRIPTIONS:
+                for lat, lon in PLACES:
+                    for kind, channel in (("segnalazione", "phone"), ("reclamo", "voicemail")):
+                        facts = CaseFacts(tenant.id, kind, channel, category, description, lat, lon)
+                        first = decide(facts, document, 1, organizations)
+                        declined = {first.decision.organization}
+                        again = decide(facts, document, 1, organizations, excluded=declined)
+                        for explanation in (first, again):
+                            reasons |= set(explanation.decision.reasons)
+                            for verdict in explanation.verdicts:
+                                reasons |= set(verdict.reasons)
+                        last = organizations.get(first.decision.organization)
+                        reasons |= set(back_to_last(last, 1, again.decision).reasons)
+    reasons.add("reassigned by anna@pisa")  # a manual reassignment (routing's application)
+    return reasons
+
+
+REASONS = sorted(every_reason())
+
+
+def test_the_decisions_say_enough_different_things_to_be_worth_checking() -> None:
+    assert len(REASONS) > 40
+    starts = {r.split(" ")[0] for r in REASONS}
+    assert {"the", "category", "matched", "no", "case", "reassigned"} <= starts
+
+
+@pytest.mark.parametrize("reason", REASONS)
+def test_every_reason_routing_gives_has_its_italian_wording(reason: str) -> None:
+    italian = staff_reason(reason, "it")
+    assert italian != reason, f"no Italian for: {reason}"
+    english = re.compile(r"\b(is|the|case|rule|mentions|declined|competent|outside)\b")
+    assert not english.search(italian), (reason, italian)
+    assert staff_reason(reason, "en") == reason
+
+
+def test_names_and_values_are_kept_as_routing_gave_them() -> None:
+    assert staff_reason("Pisamo S.r.l. is competent", "it") == "Pisamo S.r.l. è competente"
+    assert staff_reason("category 'tributi' is not one of ['parcheggi']", "it") == (
+        "la categoria 'tributi' non è tra ['parcheggi']"
+    )
+    assert staff_reason("something routing says one day", "it") == "something routing says one day"

@@ -1,0 +1,1 @@
+"""Written channels that arrive by themselves: e-mail, PEC, fax, voicemail (docs/mailboxes.md)."""

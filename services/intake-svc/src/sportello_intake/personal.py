@@ -1,0 +1,115 @@
+"""Who may read which personal fields of a case: the query behind `personal.<tenant>.<requester>`
+and `GET /cases/{id}/dossier` (docs/security.md, "Personal data on the streams").
+
+The events intake publishes carry no personal data; the services and partners that need some ask
+here, and get only what their work needs:
+- `routing` the description and the location (its keyword and area rules);
+- `notify` the citizen (to write to them), the description and the address (the messages quote
+  them), the follow token (the status page's link), the office's text of one event (the
+  request to the citizen, the outcome) and, for a case that came by e-mail or PEC, the Message-ID
+  of the citizen's message (the answers are mailed as replies to it);
+- an organization the dossier of a case it handles now, and nothing of any other case.
+After an erasure the fields read as the store reads them (`[dati personali cancellati]`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sportello_contracts.personal import (
+    PersonalAnswer,
+    PersonalRefusal,
+    PersonalRequest,
+)
+
+from .domain import Case
+from .domain.corrections import Noted
+
+TEXT_FIELDS = ("note", "request", "outcome", "reason", "message")
+WRITTEN_CHANNELS = frozenset({"email", "pec"})
+
+
+class PersonalDataReader:
+    """The query; `find_case` and `event_text` read intake's store (the writer thread's)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def answer(
+        self, tenant: str, requester: str, request: PersonalRequest
+    ) -> PersonalAnswer | PersonalRefusal:
+        case = self._case(request.case_id)
+        if case is None or case.tenant != tenant:
+            return PersonalRefusal(error="not_found", detail=f"no case {request.case_id}")
+        if requester == "routing":
+            return _answer(case, description=case.description, location=case.location)
+        if requester == "notify":
+            return _answer(
+                case,
+                citizen=case.citizen,
+                description=case.description,
+                location=case.location,
+                follow_token=case.follow_token or None,
+                text=self.event_text(case, request.event_id),
+                in_reply_to=replied_message(case),
+            )
+        if case.organization != requester:
+            return PersonalRefusal(error="not_yours", detail=f"{requester} does not handle it")
+        return dossier(case)
+
+    def _case(self, case_id: str) -> Case | None:
+        try:
+            uuid = UUID(case_id)
+        except ValueError:
+            return None
+        found: Case | None = self.app.find_case(uuid)
+        return found
+
+    def event_text(self, case: Case, event_id: str | None) -> str | None:
+        """The office's text (note, request, outcome, reason) of the case's event `event_id`."""
+        if not event_id:
+            return None
+        case_id, _, version = event_id.rpartition(":")
+        if case_id != str(case.id) or not version.isdigit():
+            return None
+        position = int(version)
+        for event in self.app.events.get(case.id, gt=position - 1, lte=position):
+            if isinstance(event, Noted):
+                return None  # the staff's own: never answered, whoever asks
+            for name in TEXT_FIELDS:
+                value = vars(event).get(name)
+                if isinstance(value, str):
+                    return value
+        return None
+
+
+def replied_message(case: Case) -> str | None:
+    """The citizen's own message that made the case, if they wrote one (e-mail, PEC)."""
+    if case.channel not in WRITTEN_CHANNELS or not case.message_id:
+        return None
+    return case.message_id
+
+
+def dossier(case: Case) -> PersonalAnswer:
+    """What the organization handling the case needs to act on it, contact included."""
+    return _answer(
+        case,
+        citizen=case.citizen,
+        description=case.description,
+        location=case.location,
+        attachments=case.attachments,
+    )
+
+
+def _answer(case: Case, **fields: Any) -> PersonalAnswer:
+    location = fields.pop("location", None)
+    return PersonalAnswer(
+        case_id=str(case.id),
+        reference=case.reference,
+        tenant=case.tenant,
+        organization=case.organization,
+        erased=case.personal_data_erased_at is not None,
+        location=location or None,
+        **fields,
+    )

@@ -1,0 +1,43 @@
+"""How the dispatcher plans its work: the notifications of a log batch in lanes, one per case,
+and the backoff between the tries of one message."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from uuid import UUID
+
+from sportello_shared.follower import Batch
+
+from ..domain import Notification
+
+DISPATCHED = (Notification.Requested, Notification.ResendRequested)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Bounded exponential backoff with jitter between tries of one message."""
+
+    max_attempts: int = 5
+    base: float = 1.0
+    cap: float = 60.0
+
+    def delay(self, failed_attempts: int) -> float:
+        ceiling = min(self.cap, self.base * 2 ** (failed_attempts - 1))
+        return random.uniform(ceiling / 2, ceiling)  # jitter, not cryptography
+
+
+def lanes_by_case(batch: Batch) -> list[list[UUID]]:
+    """The notifications to dispatch, grouped by case in log order. A resend carries no case id:
+    it joins its notification's lane when that was requested in the same batch, else its own
+    (a notification is never in two lanes, so it is never sent twice concurrently)."""
+    lane_of: dict[UUID, str] = {}
+    lanes: dict[str, list[UUID]] = {}
+    for _, domain_event in batch:
+        if not isinstance(domain_event, DISPATCHED):
+            continue
+        notification_id = UUID(str(domain_event.originator_id))
+        case_id = getattr(domain_event, "case_id", None)
+        lane = lane_of.setdefault(notification_id, case_id or str(notification_id))
+        lanes.setdefault(lane, []).append(notification_id)
+    return list(lanes.values())

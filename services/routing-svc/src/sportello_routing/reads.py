@@ -1,0 +1,158 @@
+"""routing-svc's reads: the directory, the rules (any version), decisions, explanations; and
+the plumbing every use case shares (finding, caching, saving aggregates)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from datetime import UTC, datetime
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+from sportello_shared.application import RetryLater, ServiceApplication
+from sportello_shared.personal_data.store import PersonalDataStore
+from sportello_shared.tenants import Tenant, TenantCatalogue, UnknownTenant
+
+from .domain import (
+    Assignment,
+    CaseFacts,
+    Directory,
+    Explanation,
+    RoutingDocument,
+    RuleSet,
+    decide,
+)
+
+Clock = Callable[[], datetime]
+A = TypeVar("A", bound=Aggregate)
+D = TypeVar("D", Directory, RuleSet)
+
+
+class AssignmentNotFound(LookupError):
+    pass
+
+
+class VersionNotFound(LookupError):
+    pass
+
+
+class ConcurrentChange(RuntimeError):
+    """Another replica changed the same aggregate first: the caller may retry."""
+
+
+class RoutingReads(PersonalDataStore, ServiceApplication):
+    """What every routing use case reads through, and how it saves."""
+
+    name = "routing"
+
+    def __init__(
+        self,
+        tenants: TenantCatalogue,
+        env: dict[str, str] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(env)
+        self.tenants = tenants
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._latest: dict[UUID, Aggregate] = {}
+
+    # --- queries ------------------------------------------------------------------------------
+
+    def tenant(self, tenant_id: str) -> Tenant:
+        tenant = self.tenants.get(tenant_id)
+        if tenant is None:
+            raise UnknownTenant(f"unknown tenant {tenant_id!r}")
+        return tenant
+
+    def directory(self, tenant_id: str) -> Directory:
+        directory = self._current(Directory, Directory.create_id(self.tenant(tenant_id).id))
+        if directory is None:
+            raise UnknownTenant(f"no directory for tenant {tenant_id!r}")
+        return directory
+
+    def ruleset(self, tenant_id: str, version: int | None = None) -> RuleSet:
+        aggregate_id = RuleSet.create_id(self.tenant(tenant_id).id)
+        if version is None:
+            current = self._current(RuleSet, aggregate_id)
+            if current is None:
+                raise UnknownTenant(f"no rules for tenant {tenant_id!r}")
+            return current
+        try:
+            ruleset: RuleSet = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            raise UnknownTenant(f"no rules for tenant {tenant_id!r}") from None
+        if ruleset.version != version:
+            raise VersionNotFound(f"{tenant_id} has no rules version {version}")
+        return ruleset
+
+    def assignment_for(self, case_id: str) -> Assignment:
+        assignment = self._find(Assignment, Assignment.create_id(case_id))
+        if assignment is None:
+            raise AssignmentNotFound(f"no routing decision for case {case_id}")
+        return assignment
+
+    def explain(
+        self, facts: CaseFacts, excluded: Collection[str] = (), version: int | None = None
+    ) -> Explanation:
+        """Who would get this case and why, under the current (or a given) version."""
+        ruleset = self.ruleset(facts.tenant, version)
+        organizations = self.directory(facts.tenant).organizations
+        return decide(facts, ruleset.rules, ruleset.version, organizations, excluded)
+
+    def export(self, tenant_id: str) -> RoutingDocument:
+        ruleset = self.ruleset(tenant_id)
+        rules = ruleset.rules
+        return RoutingDocument(
+            tenant=tenant_id,
+            version=ruleset.version,
+            organizations=tuple(self.directory(tenant_id).organizations.values()),
+            default=rules.default,
+            areas=rules.areas,
+            rules=rules.rules,
+        )
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def _decided(self, case_id: str) -> Assignment:
+        assignment = self._find(Assignment, Assignment.create_id(case_id))
+        if assignment is None:
+            # The received event has not been routed yet (or went to the DLQ): wait for it.
+            raise RetryLater(f"case {case_id} has no routing decision yet")
+        return assignment
+
+    def _find(self, kind: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            aggregate: object = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(aggregate, kind)
+        return aggregate
+
+    def _to_change(self, kind: type[D], tenant_id: str) -> D:
+        """A fresh copy to change: the kept ones are shared by every read, never changed."""
+        aggregate = self._find(kind, kind.create_id(self.tenant(tenant_id).id))
+        if aggregate is None:
+            raise UnknownTenant(f"tenant {tenant_id!r} was never seeded")
+        return aggregate
+
+    def _current(self, kind: type[A], aggregate_id: UUID) -> A | None:
+        """Directory and rules are read by every decision: kept in memory (read-only), and read
+        again only when the store holds another version, e.g. another replica's change."""
+        last = self.recorder.select_events(aggregate_id, desc=True, limit=1)
+        if not last:
+            return None
+        kept = self._latest.get(aggregate_id)
+        if isinstance(kept, kind) and kept.version == last[0].originator_version:
+            return kept
+        aggregate = self._find(kind, aggregate_id)
+        if aggregate is not None:
+            self._latest[aggregate_id] = aggregate
+        return aggregate
+
+    def _save(self, *aggregates: Aggregate) -> None:
+        try:
+            self.save(*aggregates)
+        except IntegrityError:
+            raise ConcurrentChange("changed meanwhile by another request: retry") from None
