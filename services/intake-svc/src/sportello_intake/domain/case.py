@@ -12,6 +12,7 @@ from sportello_shared.personal_data import ERASED_TEXT, personal_fields
 from . import acts as a
 from . import corrections as c
 from . import events as e
+from . import procedures as p
 from .citizen_side import CitizenSide
 from .errors import InvalidOccurrence, TransitionNotAllowed
 from .records import LOGGED, PERSONAL_FIELDS_ERASED, TEXTS, timeline_name
@@ -88,6 +89,11 @@ class Case(CitizenSide, Aggregate):
     schedule_callback = Command("schedule_callback")
     callback_done = Command("callback_done")
     answer_on_the_spot = Command("answer_on_the_spot")
+    # --- Casale's procedures (issue 18 point 6; domain/procedures.py) ---
+    protocol = Command("protocol")
+    schedule_inspection = Command("schedule_inspection")
+    report_inspection = Command("report_inspection")
+    issue_attestation = Command("issue_attestation")
 
     @event(Registered)
     def __init__(
@@ -287,7 +293,7 @@ class Case(CitizenSide, Aggregate):
 
 # Each event of events.py, corrections.py and acts.py where its stored topic finds it
 # (`sportello_intake.domain:Case.<Name>`), e.g. `Case.Closed`.
-for _module in (e, c, a):
+for _module in (e, c, a, p):
     for _name, _event in vars(_module).items():
         if getattr(_event, "TOPIC", "") == f"{e.STORED_MODULE}:Case.{_name}":
             setattr(Case, _name, _event)
