@@ -1,5 +1,6 @@
 """Files an office adds to a case (issue 18 point 6: the inspection's report, *verbale di
-sopralluogo*): `POST /cases/{case_id}/attachments` with the file as the body.
+sopralluogo*): `POST /attachments/cases/{case_id}`, the file as multipart `file` (the shared
+edge takes forms under `/attachments/` only, and bodies within its limit).
 
 Kept in intake's attachment store (each file once, by its SHA-256, as the mailboxes' files),
 referenced by the case and erased with its citizen; the answer's `sha256` is what a step such
@@ -8,19 +9,18 @@ as `report-inspection` names.
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sportello_shared.auth import require_act
 from sportello_shared.problems import Refusal
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from .api import IntakeDep
 from .mailbox.attachments import URI_PREFIX
 
-MAX_BYTES = 10 * 1024 * 1024
 ALLOWED_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 router = APIRouter(tags=["cases"])
 
@@ -34,28 +34,31 @@ class StoredAttachment(BaseModel):
 
 
 @router.post(
-    "/cases/{case_id}/attachments",
+    "/attachments/cases/{case_id}",
     status_code=201,
-    responses={413: {"description": "too large"}, 415: {"description": "not a PDF or image"}},
+    responses={413: {"description": "over the edge's body limit"}, 415: {"description": "type"}},
 )
-async def add_attachment(
-    case_id: UUID,
-    request: Request,
-    intake: IntakeDep,
-    name: Annotated[str, Query(min_length=1, max_length=200)] = "allegato",
-    content_type: Annotated[str, Header()] = "application/octet-stream",
-) -> StoredAttachment:
-    """Store a file for the case (PDF, JPEG or PNG, up to 10 MB): its `sha256` names it."""
-    media_type = content_type.split(";")[0].strip().lower()
+async def add_attachment(case_id: UUID, request: Request, intake: IntakeDep) -> StoredAttachment:
+    """Store a file for the case (PDF, JPEG or PNG), sent as multipart `file`
+    (`curl -F file=@verbale.pdf`): its `sha256` names it in a step such as `report-inspection`.
+    The body is within the service's edge limit (64 KB unless configured)."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise Refusal(
+            415, it="invii il file come multipart 'file'", en="send it as multipart 'file'"
+        )
+    upload = (await request.form()).get("file")
+    if not isinstance(upload, StarletteUpload):
+        raise Refusal(422, it="manca il file ('file')", en="the file is missing ('file')")
+    media_type = (upload.content_type or "").split(";")[0].strip().lower()
     if media_type not in ALLOWED_TYPES:
         raise Refusal(
             415,
             it=f"tipo di file non ammesso ({media_type}): PDF, JPEG o PNG",
             en=f"file type not allowed ({media_type}): PDF, JPEG or PNG",
         )
-    data = await request.body()
-    if not data or len(data) > MAX_BYTES:
-        raise Refusal(413, it="file vuoto o oltre 10 MB", en="empty file or over 10 MB")
+    data = await upload.read()
+    if not data:
+        raise Refusal(422, it="file vuoto", en="empty file")
     case = await intake.case(case_id)
     require_act(intake.principal, case.tenant, case.organization)
     reports = intake.app.procedures.reports
@@ -64,6 +67,7 @@ async def add_attachment(
     digest = await run_in_threadpool(reports.put, data)
     if case.data_subject:
         await run_in_threadpool(reports.link, digest, case.id, case.data_subject)
+    name = (upload.filename or "allegato")[:200]
     return StoredAttachment(
         uri=URI_PREFIX + digest, sha256=digest, name=name, media_type=media_type, size=len(data)
     )

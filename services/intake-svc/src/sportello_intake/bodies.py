@@ -173,7 +173,7 @@ class InspectionScheduleRequest(OfficeCommand):
 class InspectionReportRequest(OfficeCommand):
     report: str = Field(
         pattern=SHA256,
-        description="the SHA-256 of the report, stored with POST /cases/{id}/attachments",
+        description="the SHA-256 of the report, stored with POST /attachments/cases/{id}",
     )
     finding: Literal["idoneo", "non_idoneo"]
 

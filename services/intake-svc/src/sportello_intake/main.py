@@ -141,7 +141,8 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
         ],
         public_routers=[open311_router, citizen_api.router],  # platform keys, not staff tokens
         title="Sportello intake-svc",
-        form_prefixes=("/open311/",),  # GeoReport v2 clients post form-encoded
+        # GeoReport v2 clients post form-encoded; files come as multipart (attachment_routes)
+        form_prefixes=("/open311/", "/attachments/"),
         rate_limits={"/open311/v2/requests": settings.open311_rate_per_minute},
         error_statuses={
             CaseNotFound: 404,

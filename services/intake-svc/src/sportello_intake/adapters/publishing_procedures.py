@@ -11,8 +11,12 @@ from typing import Any
 from sportello_contracts import case_procedures as public
 from sportello_contracts.cases import text_facts
 
-from ..domain.procedures import AttestationIssued, InspectionReported, InspectionScheduled
-from ..domain.procedures import Protocolled
+from ..domain.procedures import (
+    AttestationIssued,
+    InspectionReported,
+    InspectionScheduled,
+    Protocolled,
+)
 from .publishing import _outgoing, to_public
 
 
@@ -42,9 +46,7 @@ def _(e: InspectionScheduled) -> Any:
 
 @to_public.register
 def _(e: InspectionReported) -> Any:
-    payload = public.CaseInspectionReported(
-        **_common(e), report_sha256=e.report, finding=e.finding
-    )
+    payload = public.CaseInspectionReported(**_common(e), report_sha256=e.report, finding=e.finding)
     return _outgoing(e, payload, e.tenant, e.organization, e.traceparent)
 
 

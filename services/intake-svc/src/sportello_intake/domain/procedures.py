@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, ClassVar, Literal
-
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -101,7 +100,7 @@ class AttestationIssued(Resolved):
 
     def apply(self, aggregate: Aggregate) -> None:
         super().apply(aggregate)
-        case = _case(aggregate)
+        case: Any = _case(aggregate)
         facts = {
             "outcome_kind": "attestation",
             "attestation_number": self.attestation_number,

@@ -254,7 +254,7 @@ TRANSITIONS: dict[str, Transition] = {
             IN_HANDS_OF_OFFICE,
             ("report", "finding"),
             summary="The inspection's report (verbale): the SHA-256 of an attachment stored with "
-            "`POST /cases/{id}/attachments`, and what it found",
+            "`POST /attachments/cases/{id}`, and what it found",
         ),
         Transition(
             "issue_attestation",
