@@ -167,7 +167,8 @@ def test_an_idoneita_alloggiativa_from_application_to_attestation(stack: Stack) 
     assert closed["status"] == "closed" and closed["protocol"]["protocol_number"] == number
     mail = citizen_mail(stack, "chius")
     assert f"Protocollo n.: {number}" in body_of(mail)
-    assert clock(stack, cid, "attestation_30d")["stopped_at"] == met["stopped_at"]
+    after = clock(stack, cid, "attestation_30d")
+    assert after is not None and after["stopped_at"] == met["stopped_at"]
     events = [e["event"] for e in case_of(stack, cid)["timeline"]]
     assert events.index("protocolled") < events.index("inspection_scheduled")
     assert events[-4:] == [
