@@ -39,7 +39,8 @@ def citizen_context(case_file: CaseFile, tenant: Tenant | None, policy: NotifyPo
         "office": office_name(tenant, case_file.organization),
         "tenant_name": tenant.name if tenant else case_file.tenant,
         "follow_url": policy.follow_link(case_file.case_id, case_file.reference),
-        "protocol_number": case_file.protocol_number,
+        # Casale's procedures (issue 18 point 6): only once the case has one
+        **({"protocol_number": case_file.protocol_number} if case_file.protocol_number else {}),
     }
 
 
