@@ -54,9 +54,9 @@ class ProcedureSteps:
         category, status = case["category"], case["status"]
         offered: list[str] = []
         front_office = user.kind != "office"
-        if front_office and steps.protocol and category in steps.protocol:
-            if status in OPEN_STATUSES and not case.get("protocol"):
-                offered.append("protocol")
+        protocols = front_office and steps.protocol is not None and category in steps.protocol
+        if protocols and status in OPEN_STATUSES and not case.get("protocol"):
+            offered.append("protocol")
         handles = front_office or case.get("organization") == user.organization
         if not handles or status not in IN_HANDS:
             return offered

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sportello_web import require_csrf
 
+from ..procedure_forms import OPTIONAL_FIELDS, PROCEDURE_FIELDS, procedure_body
 from ..services import Refused, Unavailable
 from .common import Console, ConsoleDep
 
@@ -45,6 +46,11 @@ ACTIONS = {
     "transfer": Action("intake", "/cases/{id}/transfer", ("to",)),
     "dismiss": Action("intake", "/cases/{id}/dismiss", ("reason", "duplicate_of")),
     "merge": Action("intake", "/cases/{id}/merge", ("duplicate_of",)),
+    # Casale's procedures (issue 18 point 6; procedure_forms.py)
+    **{
+        step: Action("intake", f"/cases/{{id}}/{step}", tuple(n for n, _ in fields))
+        for step, fields in PROCEDURE_FIELDS.items()
+    },
 }
 # each act's fields as its form shows them: a text area, a line, or the means of a callback
 ACT_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -56,9 +62,10 @@ ACT_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "transfer": (("to", "line"),),
     "dismiss": (("reason", "text"), ("duplicate_of", "line")),
     "merge": (("duplicate_of", "line"),),
+    **PROCEDURE_FIELDS,
 }
 UNCLASSIFIED = "da_classificare"  # a mailbox's case, waiting for the triage to classify it
-OPTIONAL = {"note", "duplicate_of"}  # schedule-callback's note: intake says it is needed
+OPTIONAL = {"note", "duplicate_of", *OPTIONAL_FIELDS}  # intake says what it needs
 WITH_REPLIES = ("resolve", "close")  # the forms that offer the tenant's reply templates
 
 
@@ -81,6 +88,8 @@ async def act(case_id: UUID, action: str, console: ConsoleDep, request: Request)
         filled["filled"] = True
         return await show(console, case_id, failure=filled)
     missing = [f for f in command.fields if not form.get(f) and f not in OPTIONAL]
+    if action == "report-inspection":  # the verbale is a file, not a text field
+        missing = [f for f in missing if f != "report"]
     if missing:
         failure = {"action": action, "fields": missing, "detail": None, "values": form}
         return await show(console, case_id, failure=failure, status=422)
@@ -92,6 +101,13 @@ async def act(case_id: UUID, action: str, console: ConsoleDep, request: Request)
     if command.service == "routing":
         body["actor"] = console.user.actor_label
     try:
+        if action in PROCEDURE_FIELDS:
+            upload = (await request.form()).get("report")
+            tenant = console.tenants.get((await file_of(console, case_id))["tenant"])
+            zone = tenant.timezone if tenant else "Europe/Rome"
+            body = await procedure_body(
+                console.services, console.token, str(case_id), action, form, upload, zone
+            )
         await console.post(command.service, command.path.format(id=case_id), body)
     except Refused as refused:
         failure = {"action": action, "fields": [], "detail": refused.detail, "values": form}
@@ -165,7 +181,10 @@ async def show(
         status=status,
         **await around(console, case),
         actions=actions,
-        acts=user.acts(case["status"], case.get("organization")),
+        acts=[
+            *user.acts(case["status"], case.get("organization")),
+            *console.request.app.state.procedure_steps.offered(user, case),
+        ],
         ACT_FIELDS=ACT_FIELDS,
         reopen_request=reopen_request,
         erasable=user.kind == "admin" and erasable(case),
