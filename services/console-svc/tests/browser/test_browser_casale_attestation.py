@@ -77,4 +77,5 @@ def test_an_attestation_through_the_console_forms(
     shot(police, "30-casale-attestation")
     problems = accessibility_problems(police)
     assert problems == [], problems
-    assert urp.errors == [] and police.errors == [], (urp.errors, police.errors)  # type: ignore[attr-defined]
+    assert urp.errors == [], urp.errors  # type: ignore[attr-defined]
+    assert police.errors == [], police.errors  # type: ignore[attr-defined]
