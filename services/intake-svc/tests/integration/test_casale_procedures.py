@@ -23,6 +23,7 @@ APPLICATION: dict[str, Any] = REGISTRATION | {
     "category": "attestazione_idoneita_alloggiativa",
     "description": "Chiede l'attestazione di idoneità alloggiativa per il ricongiungimento",
     "location": {"address": "via Roma 3, Casale Monferrato"},
+    "citizen": {"name": "Amina Haddad", "email": "amina.haddad@example.org"},
     "received_at": None,
     "late_entry_reason": None,
 }
@@ -156,3 +157,40 @@ async def assign_and_take(
     await eventually(assigned, timeout=10)
     taken = await client.post(f"/cases/{cid}/take-in-charge", json={"operator": "pl.rossi"})
     assert taken.status_code == 200, taken.text
+
+
+async def casale_steps_by_token(
+    client: httpx.AsyncClient, nats_url: str, headers: dict[str, str], subject: str, seq: int
+) -> set[tuple[str, str]]:
+    """Casale's procedure steps with a token (test_actor.py): each recorded as the token's
+    subject, whoever the body names; the routes it covered. `seq`: the assignment's position
+    after the others the store has tracked."""
+    created = await client.post("/cases", json=APPLICATION, headers=headers)
+    assert created.status_code == 201, created.text
+    case = created.json()
+    cid = case["case_id"]
+    await assign(nats_url, case, "polizia-locale", seq)
+
+    async def assigned() -> bool:
+        view = (await client.get(f"/cases/{cid}", headers=headers)).json()
+        return bool(view["status"] == "assigned")
+
+    await eventually(assigned)
+    files = {"file": ("verbale.pdf", REPORT, "application/pdf")}
+    stored = await client.post(f"/attachments/cases/{cid}", files=files, headers=headers)
+    assert stored.status_code == 201, stored.text
+    steps = [
+        ("protocol", {}),
+        ("take-in-charge", {"operator": "mallory"}),
+        ("schedule-inspection", {"scheduled_for": "2026-12-15T09:30:00+01:00", "inspector": "x"}),
+        ("report-inspection", {"report": stored.json()["sha256"], "finding": "idoneo"}),
+        ("issue-attestation", {"attestation_number": "IA-1", "issued_on": "2026-12-04"}),
+    ]
+    for step, body in steps:
+        done = await client.post(
+            f"/cases/{cid}/{step}", json=body | {"actor": "mallory"}, headers=headers
+        )
+        assert done.status_code == 200, (step, done.text)
+    timeline = (await client.get(f"/cases/{cid}", headers=headers)).json()["timeline"]
+    assert {e["actor"] for e in timeline if e["event"] != "assigned"} == {subject}, timeline
+    return {("POST", f"/cases/{{case_id}}/{step}") for step, _ in steps}
