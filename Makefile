@@ -31,6 +31,7 @@ $(STAMP): $(UV) requirements.lock
 	touch $@
 
 install: $(STAMP)
+	@test -d node_modules/bootstrap-italia || npm ci --silent --no-audit --no-fund  # wiped by hand
 
 run: install
 	$(VENV)/bin/sportello-dev run
@@ -132,10 +133,6 @@ cluster: install
 
 cluster-down: install
 	$(VENV)/bin/sportello-dev cluster-down
-
-# SIGKILL, leader loss, PostgreSQL crash, network cut: zero lost, zero duplicated (docs/reliability.md).
-test-faults: install
-	$(PY) -m pytest tests/faults $(PYTEST_ARGS)
 
 .PHONY: chromium
 # Debian's Chromium for the console's browser tests (Playwright drives it; no browser download).
