@@ -1,4 +1,5 @@
-"""The wording of the triage's corrections and of the on-call alert on the case page."""
+"""The wording of the triage's corrections and of the on-call alert on the case page, and the
+names of issue 18's messages in the case's list of messages sent (notify's templates)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ IT = {
     "scadenze sono ricalcolate.",
     "action.reject": "Respingi all'ingresso",
     "done.reject": "Respinta all'ingresso.",
+    "reject.hint": "Solo per una pratica appena registrata, non ancora smistata: per esempio "
+    "un'emergenza da passare al 112 o una richiesta che il Comune non tratta. Il motivo resta "
+    "sul fascicolo.",
     "action.on-call-acknowledge": "Presa in carico dal reperibile",
     "done.on-call-acknowledge": "Presa in carico dal reperibile registrata: nessun altro "
     "della reperibilità verrà chiamato.",
@@ -25,6 +29,11 @@ IT = {
     "Riprova tra poco.",
     "oncall.unreachable": "Il servizio notifiche non risponde: presa in carico non registrata, "
     "riprova tra poco.",
+    "msg.t.on_call_alert": "Allerta al reperibile",
+    "msg.t.citizen_updated": "Aggiornamento al cittadino",
+    "msg.t.merged": "Unita a un'altra pratica",
+    "msg.t.duplicate_merged": "Duplicato unito",
+    "msg.a.on_call": "Reperibile",
 }
 
 EN = {
@@ -36,6 +45,8 @@ EN = {
     "are recomputed.",
     "action.reject": "Reject at the door",
     "done.reject": "Rejected at the door.",
+    "reject.hint": "Only for a case just registered, not yet routed: e.g. an emergency for the "
+    "112 or a request the municipality does not handle. The reason stays on the file.",
     "action.on-call-acknowledge": "Taken in charge by the on-call person",
     "done.on-call-acknowledge": "Acknowledged: nobody else on the rota will be called.",
     "oncall.title": "On-call alert",
@@ -49,6 +60,11 @@ EN = {
     "Try again shortly.",
     "oncall.unreachable": "The notification service does not answer: not acknowledged, try "
     "again shortly.",
+    "msg.t.on_call_alert": "On-call alert",
+    "msg.t.citizen_updated": "Update to the citizen",
+    "msg.t.merged": "Merged into another case",
+    "msg.t.duplicate_merged": "Duplicate merged",
+    "msg.a.on_call": "On call",
 }
 
 TRIAGE_MESSAGES = {"it": IT, "en": EN}

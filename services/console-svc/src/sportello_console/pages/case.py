@@ -64,7 +64,6 @@ OPTIONAL = {"note", "duplicate_of"}  # schedule-callback's note: intake says it 
 WITH_REPLIES = ("resolve", "close")  # the forms that offer the tenant's reply templates
 # the triage's corrections and the on-call acknowledgment (pages/triage.py)
 ACTIONS.update({name: Action(*spec) for name, spec in triage.TRIAGE_ACTIONS.items()})
-ACT_FIELDS.update(triage.TRIAGE_FIELDS)
 OPTIONAL |= triage.TRIAGE_OPTIONAL
 
 

@@ -16,8 +16,6 @@ TRIAGE_ACTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "reject": ("intake", "/cases/{id}/reject", ("reason",)),
     "on-call-acknowledge": ("notify", "/cases/{id}/on-call/acknowledge", ()),
 }
-# reject's reason as a text area, like the other acts with a reason
-TRIAGE_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {"reject": (("reason", "text"),)}
 TRIAGE_OPTIONAL = {"kind"}  # none: the case keeps its kind
 # the kinds of a case, as intake's contract names them (sportello_contracts.cases.Kind)
 KINDS = (
