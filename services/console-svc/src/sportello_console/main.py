@@ -17,6 +17,7 @@ from .feed import Broadcaster, Feed, Projection
 from .messages import MESSAGES
 from .messages_case import CASE_MESSAGES
 from .messages_reports import REPORT_MESSAGES
+from .messages_triage import TRIAGE_MESSAGES
 from .pages import annual, anomalies, anomaly, case, dashboard, erasure, find, new_case, queues
 from .readmodel import ReadModel
 from .replies import load_replies
@@ -57,7 +58,7 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
             model.close()
 
     app = FastAPI(title="Sportello console", lifespan=lifespan, docs_url=None, redoc_url=None)
-    catalogue = Catalogue(MESSAGES, REPORT_MESSAGES, CASE_MESSAGES)
+    catalogue = Catalogue(MESSAGES, REPORT_MESSAGES, CASE_MESSAGES, TRIAGE_MESSAGES)
     templates = make_templates([TEMPLATES], catalogue, BRAND)
     templates.env.globals["routing_reasons"] = routing_reasons
     secret = settings.session_secret.get_secret_value()
