@@ -18,6 +18,7 @@ from .messages import MESSAGES
 from .messages_case import CASE_MESSAGES
 from .messages_procedures import PROCEDURE_MESSAGES
 from .messages_reports import REPORT_MESSAGES
+from .messages_triage import TRIAGE_MESSAGES
 from .pages import annual, anomalies, anomaly, case, dashboard, erasure, find, new_case, queues
 from .procedure_forms import load_procedure_steps
 from .readmodel import ReadModel
@@ -59,7 +60,9 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
             model.close()
 
     app = FastAPI(title="Sportello console", lifespan=lifespan, docs_url=None, redoc_url=None)
-    catalogue = Catalogue(MESSAGES, REPORT_MESSAGES, CASE_MESSAGES, PROCEDURE_MESSAGES)
+    catalogue = Catalogue(
+        MESSAGES, REPORT_MESSAGES, CASE_MESSAGES, TRIAGE_MESSAGES, PROCEDURE_MESSAGES
+    )
     templates = make_templates([TEMPLATES], catalogue, BRAND)
     templates.env.globals["routing_reasons"] = routing_reasons
     secret = settings.session_secret.get_secret_value()

@@ -17,10 +17,10 @@ import httpx
 import yaml
 from starlette.datastructures import UploadFile
 
+from .identity import IN_OFFICE_HANDS as IN_HANDS
 from .identity import OPEN_STATUSES, StaffUser
 from .services import Refused, Services, Unavailable, _check
 
-IN_HANDS = frozenset({"taken_in_charge", "citizen_contacted"})
 # each step's form fields, as `_action.html` draws them
 PROCEDURE_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "protocol": (("protocol_number", "line"),),

@@ -13,7 +13,9 @@ from sportello_web import require_csrf
 
 from ..procedure_forms import OPTIONAL_FIELDS, PROCEDURE_FIELDS, procedure_body
 from ..services import Refused, Unavailable
+from . import triage
 from .common import Console, ConsoleDep
+from .on_call import on_call_panel
 
 router = APIRouter()
 
@@ -67,6 +69,9 @@ ACT_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
 UNCLASSIFIED = "da_classificare"  # a mailbox's case, waiting for the triage to classify it
 OPTIONAL = {"note", "duplicate_of", *OPTIONAL_FIELDS}  # intake says what it needs
 WITH_REPLIES = ("resolve", "close")  # the forms that offer the tenant's reply templates
+# the triage's corrections and the on-call acknowledgment (pages/triage.py)
+ACTIONS.update({name: Action(*spec) for name, spec in triage.TRIAGE_ACTIONS.items()})
+OPTIONAL |= triage.TRIAGE_OPTIONAL
 
 
 @router.get("/segnalazioni/{case_id}", name="case", response_class=HTMLResponse)
@@ -100,6 +105,7 @@ async def act(case_id: UUID, action: str, console: ConsoleDep, request: Request)
         body["operator"] = console.user.actor_label
     if command.service == "routing":
         body["actor"] = console.user.actor_label
+    body = triage.triage_body(action, body)
     try:
         if action in PROCEDURE_FIELDS:
             upload = (await request.form()).get("report")
@@ -112,6 +118,11 @@ async def act(case_id: UUID, action: str, console: ConsoleDep, request: Request)
     except Refused as refused:
         failure = {"action": action, "fields": [], "detail": refused.detail, "values": form}
         return await show(console, case_id, failure=failure, status=refused.status)
+    except Unavailable:
+        if action != triage.ON_CALL_ACTION:
+            raise
+        failure = {"action": action, "fields": [], "detail": None, "values": form}
+        return await show(console, case_id, failure=failure, status=503)
     return RedirectResponse(f"/segnalazioni/{case_id}?fatto={action}", status_code=303)
 
 
@@ -175,15 +186,18 @@ async def show(
         for a in user.actions(case["status"], case.get("organization"))
         if not (reopen_request and a == "reopen")
         and (a != "classify" or case["category"] == UNCLASSIFIED)
+        and (a != "recategorise" or case["category"] != UNCLASSIFIED)
     ]
+    procedure_steps = console.request.app.state.procedure_steps.offered(user, case)
     return console.render(
         "case.html",
         status=status,
         **await around(console, case),
         actions=actions,
         acts=[
-            *user.acts(case["status"], case.get("organization")),
-            *console.request.app.state.procedure_steps.offered(user, case),
+            a
+            for a in user.acts(case["status"], case.get("organization"))
+            if a not in PROCEDURE_FIELDS or a in procedure_steps  # by procedures.yaml
         ],
         ACT_FIELDS=ACT_FIELDS,
         reopen_request=reopen_request,
@@ -191,6 +205,8 @@ async def show(
         replies=console.replies.for_case(case["tenant"], case["category"]),
         organizations=tenant.organizations if tenant else (),
         categories=tenant.categories if tenant else (),
+        kinds=triage.KINDS,
+        on_call=await on_call_panel(console, case),
         failure=failure,
         registered=console.request.query_params.get("registrata") == "1",
         done=console.request.query_params.get("fatto"),
