@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from . import acts as a
 from . import corrections as c
 from . import events as e
-from . import procedures as p
 from .status import IN_HANDS_OF_OFFICE, OPEN, Status
 
 if TYPE_CHECKING:
@@ -223,52 +222,13 @@ TRANSITIONS: dict[str, Transition] = {
             route=False,
             summary="An information call answered while the citizen was on the line",
         ),
-        # --- Casale's procedures (issue 18 point 6): protocol, inspection, attestation --------
-        # Which categories need them: deploy/tenants/<t>/procedures.yaml (application layer).
-        Transition(
-            "protocol",
-            "protocol",
-            "protocol",
-            p.Protocolled,
-            OPEN,
-            ("protocol_number",),
-            CONTACT_CENTRE,
-            backdated=False,
-            summary="Register the application in the Comune's protocol: the number is drawn "
-            "from the tenant's register (or given, `protocol_number`, when it is kept elsewhere)",
-        ),
-        Transition(
-            "schedule_inspection",
-            "schedule-inspection",
-            "schedule the inspection of",
-            p.InspectionScheduled,
-            IN_HANDS_OF_OFFICE,
-            ("scheduled_for", "inspector"),
-            summary="Fix the site inspection (sopralluogo): when and by whom; the citizen is told",
-        ),
-        Transition(
-            "report_inspection",
-            "report-inspection",
-            "report the inspection of",
-            p.InspectionReported,
-            IN_HANDS_OF_OFFICE,
-            ("report", "finding"),
-            summary="The inspection's report (verbale): the SHA-256 of an attachment stored with "
-            "`POST /attachments/cases/{id}`, and what it found",
-        ),
-        Transition(
-            "issue_attestation",
-            "issue-attestation",
-            "issue the attestation of",
-            p.AttestationIssued,
-            IN_HANDS_OF_OFFICE,
-            ("outcome", "attestation_number", "issued_on"),
-            summary="The attestation is issued: the case is resolved with it as its outcome "
-            "(its number and date); this stops the legal 30-day clock",
-        ),
-        # --- end of Casale's procedures ---------------------------------------------------------
     )
 }
+
+# Casale's procedures (issue 18 point 6): their rows live in `procedure_rows.py`
+from .procedure_rows import PROCEDURE_ROWS  # noqa: E402 (they use `Transition`, above)
+
+TRANSITIONS.update({t.command: t for t in PROCEDURE_ROWS})
 
 # Each step (as refusals name it) and the statuses it may start from, in the order a refusal
 # lists the possible ones; erasure is not a lifecycle step but is refused the same way.
