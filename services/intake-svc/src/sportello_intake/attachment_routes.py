@@ -1,6 +1,6 @@
 """Files an office adds to a case (issue 18 point 6: the inspection's report, *verbale di
 sopralluogo*): `POST /attachments/cases/{case_id}`, the file as multipart `file` (the shared
-edge takes forms under `/attachments/` only, and bodies within its limit).
+edge takes forms under `/attachments/` only, and bodies there up to `MAX_FILE_BYTES`).
 
 Kept in intake's attachment store (each file once, by its SHA-256, as the mailboxes' files),
 referenced by the case and erased with its citizen; the answer's `sha256` is what a step such
@@ -21,6 +21,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from .api import IntakeDep
 from .mailbox.attachments import URI_PREFIX
 
+MAX_FILE_BYTES = 20 * 1024 * 1024  # a scanned report of some pages; as a mailbox's default
 ALLOWED_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 router = APIRouter(tags=["cases"])
 
@@ -41,7 +42,7 @@ class StoredAttachment(BaseModel):
 async def add_attachment(case_id: UUID, request: Request, intake: IntakeDep) -> StoredAttachment:
     """Store a file for the case (PDF, JPEG or PNG), sent as multipart `file`
     (`curl -F file=@verbale.pdf`): its `sha256` names it in a step such as `report-inspection`.
-    The body is within the service's edge limit (64 KB unless configured)."""
+    Files up to 20 MB; a larger body gets 413 before it is read."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise Refusal(
             415, it="invii il file come multipart 'file'", en="send it as multipart 'file'"

@@ -143,6 +143,7 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
         title="Sportello intake-svc",
         # GeoReport v2 clients post form-encoded; files come as multipart (attachment_routes)
         form_prefixes=("/open311/", "/attachments/"),
+        larger_bodies={"/attachments/": attachment_routes.MAX_FILE_BYTES},  # a scanned verbale
         rate_limits={"/open311/v2/requests": settings.open311_rate_per_minute},
         error_statuses={
             CaseNotFound: 404,
