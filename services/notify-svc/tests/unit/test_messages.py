@@ -14,7 +14,8 @@ from uuid import UUID
 
 import pytest
 from sportello_notify.adapters.delivery import OutgoingMessage
-from sportello_notify.adapters.mailer import build_message
+from sportello_notify.adapters.mail_wire import wire_bytes
+from sportello_notify.adapters.mailer import build_message, message_id
 from sportello_notify.adapters.policies import load_policies
 from sportello_notify.adapters.rendering import RenderedMessage, TemplateRenderer
 from sportello_notify.domain import NotifyPolicy, Template
@@ -182,15 +183,21 @@ def test_every_subject_is_valid_rfc_2047_and_the_sender_is_the_comune(
         language=language,
         sender_name=context["sender_name"],
     )
-    raw = build_message(mail, "Sportello <noreply@sportello.example>", _AT).as_bytes()
-    headers = raw.split(b"\n\n", 1)[0].decode("ascii")
-    assert "=?utf-8?q??=" not in headers.lower()
-    subject_line = next(line for line in headers.split("\n") if line.startswith("Subject:"))
-    assert subject_line.removeprefix("Subject:").strip(), "a subject folded to start blank"
-    parsed = message_from_bytes(raw)
-    assert str(make_header(decode_header(parsed["Subject"]))) == message.subject
-    sender = str(make_header(decode_header(parsed["From"])))
-    assert sender == f"{tenant.name} <noreply@sportello.example>"
+    account = "Sportello <noreply@sportello.example>"
+    written = wire_bytes(
+        mail, account, _AT, message_id=message_id(mail.message_key), in_reply_to=""
+    )
+    assert written is not None, "written directly, not through `email`"
+    for raw in (build_message(mail, account, _AT).as_bytes(), written.replace(b"\r\n", b"\n")):
+        headers = raw.split(b"\n\n", 1)[0].decode("ascii")
+        assert "=?utf-8?q??=" not in headers.lower()
+        subject_line = next(line for line in headers.split("\n") if line.startswith("Subject:"))
+        assert subject_line.removeprefix("Subject:").strip(), "a subject folded to start blank"
+        parsed = message_from_bytes(raw)
+        unfolded = parsed["Subject"].replace("\n", "")
+        assert str(make_header(decode_header(unfolded))) == message.subject
+        sender = str(make_header(decode_header(parsed["From"].replace("\n", ""))))
+        assert sender == f"{tenant.name} <noreply@sportello.example>"
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -16,6 +16,7 @@ from email.utils import format_datetime, formataddr, parseaddr
 import aiosmtplib
 
 from .delivery import DeliveryError, OutgoingMessage, PermanentFailure, TemporaryFailure, redact
+from .mail_wire import wire_bytes
 
 
 @dataclass(frozen=True)
@@ -50,14 +51,20 @@ def with_display_name(sender: str, name: str) -> str:
     return formataddr((name, parseaddr(sender)[1]))
 
 
+def reply_to(mail: OutgoingMessage) -> str:
+    """The citizen's Message-ID this mail answers, if it is one ("" otherwise)."""
+    return mail.in_reply_to if MESSAGE_ID.fullmatch(mail.in_reply_to) else ""
+
+
 def build_message(mail: OutgoingMessage, sender: str, at: datetime) -> EmailMessage:
+    """The message through the `email` package: for what `mail_wire` does not write itself."""
     message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = with_display_name(sender, mail.sender_name)
     message["To"] = mail.recipient
     message["Subject"] = mail.subject
     message["Date"] = format_datetime(at)
     message["Message-ID"] = message_id(mail.message_key)
-    if MESSAGE_ID.fullmatch(mail.in_reply_to):  # the citizen wrote by mail: this answers it
+    if reply_to(mail):  # the citizen wrote by mail: this answers it
         message["In-Reply-To"] = mail.in_reply_to
         message["References"] = mail.in_reply_to
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this
@@ -74,9 +81,18 @@ class SmtpMailer:
         """Returns the server's reply once it accepted the message; raises DeliveryError."""
         config = self._config
         try:
-            message = build_message(mail, config.sender, at)
+            raw = wire_bytes(
+                mail, config.sender, at, message_id=message_id(mail.message_key),
+                in_reply_to=reply_to(mail),
+            )  # fmt: skip
+            # Not the plain shape (e.g. an address that needs SMTPUTF8): `email` builds it, and
+            # aiosmtplib reads the envelope from its headers, as before.
+            message = build_message(mail, config.sender, at) if raw is None else raw
+            plain = raw is not None
             _, reply = await aiosmtplib.send(
                 message,
+                sender=parseaddr(config.sender)[1] if plain else None,
+                recipients=[mail.recipient] if plain else None,
                 hostname=config.host,
                 port=config.port,
                 start_tls=config.starttls,
