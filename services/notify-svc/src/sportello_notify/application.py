@@ -1,6 +1,7 @@
-"""notify-svc use cases: settle each message, resend on request, post letters, take survey answers.
+"""notify-svc use cases: settle each message, resend on request, post letters.
 
-The reactions to public events (which message each event asks for) are in `reactions.py`.
+The reactions to public events (which message each event asks for) are in `reactions.py`, the
+survey's answers in `surveying.py`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.utils import get_topic
+from sportello_shared.prefetch import prefetched
 from sportello_shared.public_site import DEFAULT_PUBLIC_SITE_URL
 from sportello_shared.tenants import TenantCatalogue
 
@@ -21,18 +22,16 @@ from .domain import (
     Channel,
     LetterTray,
     Notification,
+    NotificationError,
     NotifyPolicy,
-    Satisfaction,
-    Survey,
     Template,
     case_file_id,
     letter_tray_id,
     notification_id_for,
-    satisfaction_by_office,
-    survey_id_for,
 )
 from .messages import rendering_context
 from .reactions import Reactions
+from .surveying import Surveying
 from .wording import CHANNEL_NAMES, MESSAGE_NAMES, failure_cause
 
 Clock = Callable[[], datetime]
@@ -52,15 +51,11 @@ class NotificationNotFound(LookupError):
     pass
 
 
-class SurveyNotFound(LookupError):
-    pass
-
-
 class NotALetter(ValueError):
     pass
 
 
-class NotifyApplication(Reactions):
+class NotifyApplication(Reactions, Surveying):
     name = "notify"
 
     def __init__(
@@ -94,6 +89,28 @@ class NotifyApplication(Reactions):
         notification.mark_sent(reply, at)
         self.save(notification)
         return notification
+
+    def mark_all_sent(
+        self, accepted: Sequence[tuple[UUID, str, datetime]]
+    ) -> list[Notification | Exception]:
+        """Messages the providers accepted, recorded sent in one transaction (the dispatcher's
+        group commit): read in one query; one that cannot be marked gets its error, not the rest."""
+        found: dict[UUID, Notification] = {}
+        outcomes: list[Notification | Exception] = []
+        with prefetched(self.recorder, self.mapper, [i for i, _, _ in accepted]):
+            for notification_id, reply, at in accepted:
+                try:
+                    notification = found.get(notification_id) or self.get_notification(
+                        notification_id
+                    )
+                    notification.mark_sent(reply, at)  # twice in one call: AlreadySettled
+                except (NotificationError, NotificationNotFound) as exc:
+                    outcomes.append(exc)
+                else:
+                    outcomes.append(found.setdefault(notification_id, notification))
+        if found:
+            self.save(*found.values())
+        return outcomes
 
     def mark_failed(self, notification_id: UUID, reason: str, at: datetime) -> Notification:
         """Failed for good: published as notification.failed, and the URP is told in the same
@@ -186,42 +203,6 @@ class NotifyApplication(Reactions):
         tray = tray or LetterTray.for_tenant(notification.tenant)
         tray.add(notification.id)
         return tray
-
-    # --- surveys --------------------------------------------------------------------------------
-
-    def survey(self, token: str) -> Survey:
-        """The survey behind a closing message's link (the rating page shows its state)."""
-        survey = self._find(Survey, survey_id_for(token))
-        if survey is None:
-            raise SurveyNotFound("no survey for this link")
-        return survey
-
-    def answer_survey(
-        self, token: str, rating: int, comment: str | None, reasons: Sequence[str] = ()
-    ) -> Survey:
-        survey = self.survey(token)
-        survey.answer(rating, comment, self.clock(), reasons)
-        self.save(survey)
-        return survey
-
-    def survey_summary(self, tenant: str, start: datetime, end: datetime) -> list[Satisfaction]:
-        """Satisfaction per office for answers given in [start, end).
-
-        Reads the answers off the log, filtered by topic: answers are few next to everything else.
-        """
-        topics = [get_topic(Survey.Answered)]
-        answers: list[tuple[str | None, int]] = []
-        position = 0
-        while page := self.recorder.select_notifications(
-            start=position, limit=500, topics=topics, inclusive_of_start=False
-        ):
-            for stored in page:
-                answered = self.mapper.to_domain_event(stored)
-                assert isinstance(answered, Survey.Answered)
-                if answered.tenant == tenant and start <= answered.at < end:
-                    answers.append((answered.organization, answered.rating))
-            position = page[-1].id
-        return satisfaction_by_office(answers)
 
     # --- reads ----------------------------------------------------------------------------------
 

@@ -36,7 +36,6 @@ from .application import (
     NotALetter,
     NotificationNotFound,
     NotifyApplication,
-    SurveyNotFound,
 )
 from .domain import (
     AlreadyAcknowledged,
@@ -49,6 +48,7 @@ from .domain import (
     SurveyAlreadyAnswered,
     SurveyExpired,
 )
+from .surveying import SurveyNotFound
 
 ON_CALL_LEASE = "on-call"
 

@@ -264,6 +264,38 @@ def test_a_resend_is_audited_and_refused_while_still_delivering(app: NotifyAppli
     assert app.get_notification(taken.id).message_key == f"{taken.id}.2"
 
 
+def test_messages_accepted_together_are_recorded_sent_in_one_transaction(
+    app: NotifyApplication,
+) -> None:
+    stories = [case_story(), case_story(first_notification_id=10)]
+    for story in stories:
+        live(app, story, count=3)
+    first, second = (by_template(app, s)["taken_in_charge"][0] for s in stories)
+    settled = by_template(app, stories[0])["received"][0]
+    app.mark_sent(settled.id, "250 earlier", NOW)
+    unknown = notification_id_for("nobody", "received", "e0", Audience.CITIZEN)
+    head = app.recorder.max_notification_id()
+
+    outcomes = app.mark_all_sent(
+        [
+            (first.id, "250 one", NOW),
+            (settled.id, "250 again", NOW),  # settled already: its error, the others go on
+            (unknown, "250 ?", NOW),
+            (second.id, "250 two", NOW),
+            (first.id, "250 twice", NOW),  # the same message twice in one call: refused
+        ]
+    )
+
+    assert [type(o).__name__ for o in outcomes] == [
+        "Notification", "AlreadySettled", "NotificationNotFound", "Notification", "AlreadySettled"
+    ]  # fmt: skip
+    for notification, reply in ((first, "250 one"), (second, "250 two"), (settled, "250 earlier")):
+        again = app.get_notification(notification.id)
+        assert (again.status, again.provider_reply) == (Status.SENT, reply)
+    new = app.recorder.select_notifications(start=head, limit=10, inclusive_of_start=False)
+    assert [n.topic.rsplit(".", 1)[1] for n in new] == ["Sent", "Sent"]
+
+
 def test_the_survey_is_answered_once_published_and_summarised_per_office(
     app: NotifyApplication,
 ) -> None:

@@ -4,6 +4,7 @@ webhooks), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -256,7 +257,7 @@ async def test_a_stop_during_retries_leaves_the_notification_to_the_next_run(
     assert app.recorder.max_tracking_id(DISPATCH_POSITION) is None  # read again on restart
 
 
-async def test_known_window_a_crash_after_the_server_accepted_before_mark_sent_resends(
+async def test_known_window_a_crash_after_the_server_accepted_before_it_is_recorded_resends(
     app: NotifyApplication,
     dispatcher_for: Callable[[int], Dispatcher],
     mail_sink: SmtpServer,
@@ -264,7 +265,7 @@ async def test_known_window_a_crash_after_the_server_accepted_before_mark_sent_r
 ) -> None:
     """The one known window (adapters/dispatcher.py): documented here, not hidden.
 
-    The server has the message, the process dies before `mark_sent` commits: the notification
+    The server has the message, the process dies before `mark_all_sent` commits: the notification
     is still `requested`, and the restarted dispatcher sends it again, with the same Message-ID.
     """
     story = received_story(app, closed=False)
@@ -272,7 +273,7 @@ async def test_known_window_a_crash_after_the_server_accepted_before_mark_sent_r
     def die(*_: object) -> None:
         raise ProcessDied
 
-    monkeypatch.setattr(app, "mark_sent", die)
+    monkeypatch.setattr(app, "mark_all_sent", die)
     with pytest.raises(ProcessDied):
         await dispatch_all(dispatcher_for(mail_sink.port))
     (notification,) = app.notifications_for(story.case_id)
@@ -288,6 +289,46 @@ async def test_known_window_a_crash_after_the_server_accepted_before_mark_sent_r
     assert len(mails) == 2  # the duplicate this window allows...
     assert mails[0]["Message-ID"] == mails[1]["Message-ID"] == f"<{notification.id}@sportello>"
     assert len(settled_events(app)) == 1  # ...while the notification is recorded sent once
+
+
+async def test_lanes_record_sent_together_and_each_waits_for_its_own_record(
+    app: NotifyApplication,
+    dispatcher_for: Callable[[int], Dispatcher],
+    mail_sink: SmtpServer,
+    writer: Writer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Group commit of the `sent` records: lanes accepted at about the same time share one
+    transaction, and no lane sends its next message before its last one is recorded (at most
+    one message per lane in the known window, as with one transaction per message)."""
+    stories = [case_story(first_notification_id=10 * i) for i in range(1, 5)]
+    for story in stories:
+        for event in story.events:  # taken in charge and closed: two messages in each lane
+            app.process_incoming(event.incoming, event.tracking)
+    sizes: list[int] = []
+    mark_all_sent = app.mark_all_sent
+
+    def counted(accepted: list[tuple[Any, ...]]) -> list[Any]:
+        sizes.append(len(accepted))
+        return mark_all_sent(accepted)
+
+    monkeypatch.setattr(app, "mark_all_sent", counted)
+    gate = threading.Event()
+    held = asyncio.create_task(writer.call(gate.wait, 20))  # the writer busy: nothing commits
+    dispatching = asyncio.create_task(dispatch_all(dispatcher_for(mail_sink.port)))
+    await eventually(lambda: len(mail_sink.mails()) == len(stories))
+    await asyncio.sleep(0.3)
+    assert len(mail_sink.mails()) == len(stories)  # each lane waits for its first record
+    assert sizes == []
+
+    gate.set()
+    await held
+    await dispatching
+    assert len(mail_sink.mails()) == 2 * len(stories)
+    assert sum(sizes) == 2 * len(stories) and len(sizes) < 2 * len(stories), sizes
+    for story in stories:
+        assert [n.status for n in app.notifications_for(story.case_id)] == [Status.SENT] * 2
+    assert len(settled_events(app)) == 2 * len(stories)
 
 
 async def test_a_crash_after_mark_sent_before_the_position_is_recorded_sends_nothing_again(

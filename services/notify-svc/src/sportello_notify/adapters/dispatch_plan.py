@@ -1,14 +1,17 @@
 """How the dispatcher plans its work: the notifications of a log batch in lanes, one per case,
-and the backoff between the tries of one message."""
+the backoff between the tries of one message, and the postponed messages to come back to."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
 from sportello_shared.follower import Batch
 
+from ..application import NotifyApplication
 from ..domain import Notification
 
 DISPATCHED = (Notification.Requested, Notification.ResendRequested)
@@ -41,3 +44,29 @@ def lanes_by_case(batch: Batch) -> list[list[UUID]]:
         lane = lane_of.setdefault(notification_id, case_id or str(notification_id))
         lanes.setdefault(lane, []).append(notification_id)
     return list(lanes.values())
+
+
+def postponements(app: NotifyApplication) -> dict[UUID, datetime]:
+    """Every postponement ever recorded (read by topic); those since settled are skipped when
+    due."""
+    recorder, topics = app.recorder, [get_topic(Notification.Postponed)]
+    postponed: dict[UUID, datetime] = {}
+    position = 0
+    while page := recorder.select_notifications(
+        start=position, limit=500, topics=topics, inclusive_of_start=False
+    ):
+        for stored in page:
+            event = app.mapper.to_domain_event(stored)
+            assert isinstance(event, Notification.Postponed)
+            postponed[UUID(str(event.originator_id))] = event.until
+        position = page[-1].id
+    return postponed
+
+
+def log_context(notification: Notification) -> dict[str, str]:
+    return {
+        "notification_id": str(notification.id),
+        "case_id": notification.case_id,
+        "template": notification.template,
+        "channel": notification.channel.value,
+    }

@@ -14,8 +14,11 @@ Exactly once, and its one known gap
 A notification is marked sent only after the provider accepted the message, and it is sent only
 while it is still `requested` (checked against the aggregate before sending, so re-reading the log
 after a crash never sends a settled notification again). The one window left: the process dies
-after the server said 250 and before `mark_sent` committed. The notification is then still
-`requested`, and the restarted dispatcher sends it a second time. The copy carries the same
+after the server said 250 and before its `sent` record committed. The notification is then still
+`requested`, and the restarted dispatcher sends it a second time. (Lanes that finish at about the
+same time commit their `sent` records in one transaction, `mark_all_sent` behind a group commit;
+each lane waits for its own commit before its next message, so at most one message per lane is
+ever in this window, as with one transaction per message.) The copy carries the same
 Message-ID `<message key@sportello>` (the notification id, plus the round after a resend), so
 mail systems and clients that de-duplicate by Message-ID show it once; others show it twice.
 SMTP has no idempotent submission, so the choice is between this (at least once in that window)
@@ -31,13 +34,14 @@ honours it closes this window for SMS and webhooks.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
 from prometheus_client import Counter
+from sportello_shared.batching import Batcher
 from sportello_shared.bus.leases import Lease
 from sportello_shared.follower import Batch, LogFollower
 from sportello_shared.logging import get_logger
@@ -47,7 +51,7 @@ from ..application import NotificationNotFound, NotifyApplication
 from ..domain import Channel, Notification, NotificationError, Status
 from ..messages import IN_REPLY_TO, REPLY_VIA
 from .delivery import OutgoingMessage, PermanentFailure, Sender, TemporaryFailure
-from .dispatch_plan import Backoff, lanes_by_case
+from .dispatch_plan import Backoff, lanes_by_case, log_context, postponements
 from .rendering import RenderingFailed, TemplateRenderer
 
 __all__ = ["DISPATCH_POSITION", "Backoff", "Dispatcher", "Interrupted"]  # Backoff: dispatch_plan.py
@@ -91,6 +95,10 @@ class Dispatcher(LogFollower):
         self._clock = clock or app.clock
         self._concurrency = concurrency
         self._stop = asyncio.Event()
+        # Lanes that finish sending at about the same time record "sent" in one transaction.
+        self._sent: Batcher[tuple[UUID, str, datetime], Notification] = Batcher(
+            "notify-sent", writer, app.mark_all_sent
+        )
         self._postponed: dict[UUID, datetime] | None = None  # loaded on the first round
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -99,6 +107,8 @@ class Dispatcher(LogFollower):
             await super().run(stop)
         except Interrupted:
             log.info("dispatcher.interrupted")
+        finally:
+            await self._sent.close()
 
     async def follow_once(self) -> int:
         await self._send_due()
@@ -131,27 +141,12 @@ class Dispatcher(LogFollower):
 
     async def _send_due(self) -> None:
         if self._postponed is None:
-            self._postponed = await asyncio.to_thread(self._load_postponed)
+            self._postponed = await asyncio.to_thread(postponements, self._notify)
         now = self._clock()
         for notification_id, until in list(self._postponed.items()):
             if until <= now:
                 del self._postponed[notification_id]
                 await self._dispatch(notification_id)
-
-    def _load_postponed(self) -> dict[UUID, datetime]:
-        """Every postponement ever recorded; those since settled are skipped when due."""
-        recorder, topics = self._notify.recorder, [get_topic(Notification.Postponed)]
-        postponed: dict[UUID, datetime] = {}
-        position = 0
-        while page := recorder.select_notifications(
-            start=position, limit=500, topics=topics, inclusive_of_start=False
-        ):
-            for stored in page:
-                event = self._notify.mapper.to_domain_event(stored)
-                assert isinstance(event, Notification.Postponed)
-                postponed[UUID(str(event.originator_id))] = event.until
-            position = page[-1].id
-        return postponed
 
     # --- one notification -----------------------------------------------------------------------
 
@@ -178,7 +173,7 @@ class Dispatcher(LogFollower):
             return
         withdrawn = self._notify.withdrawal_reason(notification)
         if withdrawn is not None:
-            log.info("dispatcher.withdrawn", reason=withdrawn, **_log_context(notification))
+            log.info("dispatcher.withdrawn", reason=withdrawn, **log_context(notification))
             await self._save(self._notify.withdraw, notification.id, withdrawn, self._clock())
             return
         message = await self._message(notification)
@@ -203,7 +198,7 @@ class Dispatcher(LogFollower):
                 notification.tenant,
             )
         except RenderingFailed as exc:
-            log.error("dispatcher.rendering_failed", error=str(exc), **_log_context(notification))
+            log.error("dispatcher.rendering_failed", error=str(exc), **log_context(notification))
             await self._fail(notification, f"rendering failed: {exc}")
             return None
         return OutgoingMessage(
@@ -227,7 +222,7 @@ class Dispatcher(LogFollower):
         if sender is None:
             await self._fail(notification, f"no {notification.channel} channel configured")
             return
-        context = _log_context(notification)
+        context = log_context(notification)
         attempt = notification.tries_this_delivery()  # tries before a restart count too
         while True:
             attempt += 1
@@ -252,8 +247,12 @@ class Dispatcher(LogFollower):
                 continue
             # The provider has the message; only now is it sent. Dying before this commit is the
             # one known window (see the module docstring): the message would go out again.
+            # Group commit: the lane waits for its own commit before its next message, so each
+            # lane still has at most one accepted message not yet recorded (the fault suite's
+            # bound), while lanes that finish together share one transaction.
             DELIVERIES.labels(notification.channel.value, "sent").inc()
-            await self._save(self._notify.mark_sent, notification.id, reply, self._clock())
+            accepted = (notification.id, reply, self._clock())
+            await self._record(notification.id, partial(self._sent.submit, accepted))
             log.info("dispatcher.sent", attempt=attempt, **context)
             return
 
@@ -263,10 +262,15 @@ class Dispatcher(LogFollower):
 
     async def _save(self, use_case: Callable[..., Any], notification_id: UUID, *args: Any) -> None:
         """Record an outcome on the writer; a passing database error is retried, never the send."""
+        await self._record(
+            notification_id, partial(self._writer.call, use_case, notification_id, *args)
+        )
+
+    async def _record(self, notification_id: UUID, write: Callable[[], Awaitable[Any]]) -> None:
         delay = 0.1
         while True:
             try:
-                await self._writer.call(use_case, notification_id, *args)
+                await write()
                 return
             except (NotificationError, NotificationNotFound) as exc:
                 log.error(
@@ -289,12 +293,3 @@ class Dispatcher(LogFollower):
         except TimeoutError:
             return False
         return True
-
-
-def _log_context(notification: Notification) -> dict[str, str]:
-    return {
-        "notification_id": str(notification.id),
-        "case_id": notification.case_id,
-        "template": notification.template,
-        "channel": notification.channel.value,
-    }
