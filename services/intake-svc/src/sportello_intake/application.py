@@ -14,6 +14,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Recording
 from sportello_shared.application import ServiceApplication
 from sportello_shared.personal_data.store import PersonalDataStore
 from sportello_shared.tenants import TenantCatalogue, UnknownTenant
@@ -33,6 +34,7 @@ from .forgetting import (
     NothingToErase,
     erase_personal_data,
 )
+from .fresh_cases import FreshCases
 from .procedures import Procedures, prepare
 from .reactions import STATUS_REPORTED, Reactions, report_status
 from .registration import (
@@ -85,6 +87,7 @@ class IntakeApplication(Reactions, PersonalDataStore, ServiceApplication):
         clock: Clock | None = None,
         procedures: Procedures | None = None,
     ) -> None:
+        self.fresh_cases = FreshCases()  # before any save can drop from it
         super().__init__(env)
         self.procedures = procedures or Procedures()  # Casale's protocol, inspection, attestation
         self.tenants = tenants
@@ -95,6 +98,11 @@ class IntakeApplication(Reactions, PersonalDataStore, ServiceApplication):
     def close(self) -> None:
         self.index.close()
         super().close()
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        """After each commit: what it changed is no longer fresh as registered."""
+        self.fresh_cases.drop(r.domain_event.originator_id for r in recordings)
+        super()._notify(recordings)
 
     def search_cases(self, query: CaseQuery) -> tuple[list[CaseRow], int]:
         return self.index.search(query)
@@ -174,6 +182,7 @@ class IntakeApplication(Reactions, PersonalDataStore, ServiceApplication):
         traceparent: str | None,
         closed_before: datetime | None = None,
     ) -> ErasureReport:
+        self.fresh_cases.clear()  # before any key is deleted
         return erase_personal_data(self, request, actor, traceparent, closed_before)
 
     # --- reading ---------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ After an erasure the fields read as the store reads them (`[dati personali cance
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
@@ -22,9 +23,11 @@ from sportello_contracts.personal import (
     PersonalRefusal,
     PersonalRequest,
 )
+from sportello_shared.personal_data.vault.interface import Erased
 
 from .domain import Case
 from .domain.corrections import Noted
+from .fresh_cases import FreshCase
 
 TEXT_FIELDS = ("note", "request", "outcome", "reason", "message")
 WRITTEN_CHANNELS = frozenset({"email", "pec"})
@@ -39,7 +42,8 @@ class PersonalDataReader:
     def answer(
         self, tenant: str, requester: str, request: PersonalRequest
     ) -> PersonalAnswer | PersonalRefusal:
-        case = self._case(request.case_id)
+        fresh = self._fresh(request)
+        case, held = (fresh.case, fresh.events) if fresh else (self._case(request.case_id), {})
         if case is None or case.tenant != tenant:
             return PersonalRefusal(error="not_found", detail=f"no case {request.case_id}")
         if requester == "routing":
@@ -51,12 +55,28 @@ class PersonalDataReader:
                 description=case.description,
                 location=case.location,
                 follow_token=case.follow_token or None,
-                text=self.event_text(case, request.event_id),
+                text=self.event_text(case, request.event_id, held),
                 in_reply_to=replied_message(case),
             )
         if case.organization != requester:
             return PersonalRefusal(error="not_yours", detail=f"{requester} does not handle it")
         return dossier(case)
+
+    def _fresh(self, request: PersonalRequest) -> FreshCase | None:
+        """The case as registered, if it is still fresh (fresh_cases.py), its citizen's key not
+        erased, and it holds the event asked about; None: read the store."""
+        try:
+            fresh: FreshCase | None = self.app.fresh_cases.get(UUID(request.case_id))
+        except ValueError:
+            return None
+        if fresh is None:
+            return None
+        if isinstance(self.app.vault.key(fresh.case.data_subject, create=False), Erased):
+            return None
+        position = _version(fresh.case, request.event_id)
+        if position is not None and position not in fresh.events:
+            return None  # an event newer than what is held: the case changed elsewhere
+        return fresh
 
     def _case(self, case_id: str) -> Case | None:
         try:
@@ -66,15 +86,17 @@ class PersonalDataReader:
         found: Case | None = self.app.find_case(uuid)
         return found
 
-    def event_text(self, case: Case, event_id: str | None) -> str | None:
-        """The office's text (note, request, outcome, reason) of the case's event `event_id`."""
-        if not event_id:
+    def event_text(
+        self, case: Case, event_id: str | None, held: Mapping[int, Any] | None = None
+    ) -> str | None:
+        """The office's text (note, request, outcome, reason) of the case's event `event_id`
+        (`held`: the fresh case's events, else the store is read)."""
+        position = _version(case, event_id)
+        if position is None:
             return None
-        case_id, _, version = event_id.rpartition(":")
-        if case_id != str(case.id) or not version.isdigit():
-            return None
-        position = int(version)
-        for event in self.app.events.get(case.id, gt=position - 1, lte=position):
+        event = (held or {}).get(position)
+        events = [event] if event else self.app.events.get(case.id, gt=position - 1, lte=position)
+        for event in events:
             if isinstance(event, Noted):
                 return None  # the staff's own: never answered, whoever asks
             for name in TEXT_FIELDS:
@@ -82,6 +104,16 @@ class PersonalDataReader:
                 if isinstance(value, str):
                     return value
         return None
+
+
+def _version(case: Case, event_id: str | None) -> int | None:
+    """The version of the case's event `event_id` ("<case id>:<version>"), if it names one."""
+    if not event_id:
+        return None
+    case_id, _, version = event_id.rpartition(":")
+    if case_id != str(case.id) or not version.isdigit():
+        return None
+    return int(version)
 
 
 def replied_message(case: Case) -> str | None:

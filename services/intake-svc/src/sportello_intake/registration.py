@@ -154,8 +154,9 @@ def register_cases(
         try:
             if batch.aggregates:
                 ensure_data_keys(app, batch)
-                app.save(*batch.aggregates)
+                recordings = app.save(*batch.aggregates)
                 app.counters.committed(batch.counters.values())
+                app.fresh_cases.keep(batch.cases.values(), [r.domain_event for r in recordings])
         except IntegrityError as exc:
             # Another replica drew from the same reference counter: draw again, after a
             # random pause so that the replicas stop colliding in step.
