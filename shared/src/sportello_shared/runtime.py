@@ -105,7 +105,12 @@ class Runtime(Generic[A]):
         for spec in self.parts.consumers:
             personal = PersonalDataClient(self.nc, spec.requester) if spec.personal_data else None
             runner = ConsumerRunner(
-                self.js, spec, processor, self.settings.consumer_long_poll, personal
+                self.js,
+                spec,
+                processor,
+                self.settings.consumer_long_poll,
+                personal,
+                linger=self.settings.consumer_linger,
             )
             self._spawn(f"consumer:{spec.durable}", runner.run)
         for worker in self.parts.workers:

@@ -47,6 +47,11 @@ class ServiceSettings(BaseSettings):
     consumer_long_poll: float = Field(
         default=1.0, gt=0, le=30, validation_alias=_env("CONSUMER_LONG_POLL")
     )
+    # How long a consumer waits to top up a fetch that came back short (bus/consumer.py): under
+    # load, bigger batches, so fewer transactions per message; each hop is that much later.
+    consumer_linger: float = Field(
+        default=0.01, ge=0, le=1, validation_alias=_env("CONSUMER_LINGER")
+    )
     # the longest a request waits for the store before answering 503 (outages.py)
     store_wait_s: float = Field(default=5.0, gt=0, le=60, validation_alias=_env("STORE_WAIT_S"))
     cipher_key: SecretStr | None = Field(default=None, validation_alias=_env("CIPHER_KEY"))

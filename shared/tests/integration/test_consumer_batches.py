@@ -7,6 +7,7 @@ so one fetch sees every message: what the batches look like is then deterministi
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
@@ -21,6 +22,7 @@ from nats.js import JetStreamContext
 from prometheus_client import REGISTRY
 from sportello_contracts import EventPayload, wrap
 from sportello_contracts.cases import CaseReceived
+from sportello_devstack.testing import eventually
 from sportello_shared.application import Incoming, Rejected, RetryLater
 from sportello_shared.bus import headers
 from sportello_shared.bus.consumer import ConsumerRunner, ConsumerSpec
@@ -372,6 +374,46 @@ async def test_a_batch_of_distinct_cases_commits_once(
     assert app.tracked([Tracking("intake", n) for n in range(1, 21)]) == {
         Tracking("intake", n) for n in range(1, 21)
     }
+    writer.shutdown()
+
+
+@pytest.mark.parametrize("linger", [0.0, 3.0])
+async def test_a_short_fetch_is_topped_up_after_the_linger(
+    make_app: Callable[[type[BusTestApplication]], BusTestApplication],
+    js: JetStreamContext,
+    linger: float,
+) -> None:
+    """A message alone, then two more while the consumer lingers: one transaction for the three
+    (without the linger, the first is committed alone)."""
+    app = make_app(BusTestApplication)
+    writer = Writer("test")
+    metrics = Metrics()
+    await publish(js, "case-1", 1)
+    spec = dataclasses.replace(SPEC, ack_wait=30)  # not redelivered while the consumer lingers
+    runner = ConsumerRunner(js, spec, ApplicationProcessor(app, writer), linger=linger)
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+
+    async def delivered() -> bool:  # fetched by the runner (and perhaps done)
+        try:
+            info = await js.consumer_info("CASES", "bustest")
+        except nats.js.errors.NotFoundError:
+            return False  # not subscribed yet
+        return bool(info.delivered.consumer_seq == 1)
+
+    await eventually(delivered)
+    for n in (2, 3):
+        await publish(js, f"case-{n}", n)
+    try:
+        await eventually(lambda: app.echoes() == 3)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    batches = metrics.delta()["batches"]
+    assert (batches, metrics.delta()["batched"]) == ((1, 3) if linger else (batches, 3)), (
+        metrics.delta()
+    )
+    assert linger or batches >= 2
     writer.shutdown()
 
 

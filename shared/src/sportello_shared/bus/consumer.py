@@ -1,19 +1,21 @@
 """The consumer runner: one durable pull consumer, one sequential worker, exactly-once effects.
 
-A fetch returns up to `batch` messages. Each is parsed (the oversized, the malformed and those
-that break the contract are dead-lettered at once, unknown types acked and ignored); the
-tracking rows of the rest are checked in one query (already processed: ack, no effect). The rest
-are committed in batches: one call of `ServiceApplication.process_batch` on the writer thread,
-i.e. every message's policy in order, then their effects and one tracking row per message in one
-transaction, and only after that commit the acks. A batch holds at most one message per case
-(CloudEvent `subject`) and per tracking record: the next one for the same case starts a new batch,
-so one case's events keep their order and each sees the effects of the one before. A message
-whose policy failed (Rejected, RetryLater, an error) is dead-lettered or nak'ed on its own while
-the others commit; one that read what an earlier message of its batch changed is deferred to the
-next batch (application.py's docstring gives the reasoning). If the batched transaction fails as
-a whole (an integrity error: a concurrent replica, a duplicate; or anything else), its messages
-are processed one at a time through the per-message path, which is the behaviour of one
-transaction per message: nothing is lost, nothing happens twice.
+A fetch returns up to `batch` messages; one that came back short is topped up once after a short
+linger (CONSUMER_LINGER), so that under load a batch takes in what arrived meanwhile. Each is
+parsed (the oversized, the malformed and those that break the contract are dead-lettered at once,
+unknown types acked and ignored); the tracking rows of the rest are checked in one query (already
+processed: ack, no effect). The rest are committed in batches: one call of
+`ServiceApplication.process_batch` on the writer thread, i.e. every message's policy in order, then
+their effects and one tracking row per message in one transaction, and only after that commit the
+acks. A batch holds at most one message per case (CloudEvent `subject`) and per tracking record:
+the next one for the same case starts a new batch, so one case's events keep their order and each
+sees the effects of the one before. A message whose policy failed (Rejected, RetryLater, an error)
+is dead-lettered or nak'ed on its own while the others commit; one that read what an earlier
+message of its batch changed is deferred to the next batch (application.py's docstring gives the
+reasoning). If the batched transaction fails as a whole (an integrity error: a concurrent replica,
+a duplicate; or anything else), its messages are processed one at a time through the per-message
+path, which is the behaviour of one transaction per message: nothing is lost, nothing happens
+twice.
 
 Personal data (docs/security.md): a reaction that needs some (`ConsumerSpec.personal_data`) gets
 it from intake before its policy runs (`personal.py`; intake silent: nak with a delay); a stream
@@ -61,12 +63,14 @@ class ConsumerRunner(Settling):
         processor: Processor,
         long_poll: float = 1.0,
         personal: PersonalDataClient | None = None,
+        linger: float = 0.0,
     ) -> None:
         self._js = js
         self._spec = spec
         self._processor = processor
         self._personal = personal
         self._long_poll = long_poll  # also how long a stop waits for the loop to notice
+        self._linger = linger
         self._label = f"{spec.service}:{spec.durable}"
         self._stop = asyncio.Event()  # run()'s, once it runs
 
@@ -75,7 +79,7 @@ class ConsumerRunner(Settling):
         subscription = await self._subscribe()
         while not stop.is_set():
             try:
-                messages = await subscription.fetch(self._spec.batch, timeout=self._long_poll)
+                messages = await self._fetch(subscription)
             except (nats.errors.TimeoutError, TimeoutError):
                 continue  # nothing new within the long poll
             except (nats.errors.Error, OSError) as exc:
@@ -83,6 +87,21 @@ class ConsumerRunner(Settling):
                 await asyncio.sleep(1.0)
                 continue
             await self.handle_batch(messages)
+
+    async def _fetch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
+        """A fetch; one that came back short is topped up once, `linger` seconds later, with what
+        arrived meanwhile (the top-up waits at most `linger` more for the server's answer; a
+        message delivered after it gave up waits in the subscription for the next fetch). Under
+        load: bigger batches, so fewer transactions per message; idle: each hop twice `linger`
+        later."""
+        messages: list[Msg] = await subscription.fetch(self._spec.batch, timeout=self._long_poll)
+        if self._linger <= 0 or len(messages) >= self._spec.batch or self._stop.is_set():
+            return messages
+        await asyncio.sleep(self._linger)
+        with contextlib.suppress(nats.errors.TimeoutError, TimeoutError):
+            more = self._spec.batch - len(messages)
+            messages += await subscription.fetch(more, timeout=self._linger)
+        return messages
 
     async def _subscribe(self) -> JetStreamContext.PullSubscription:
         while True:
