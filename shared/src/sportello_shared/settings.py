@@ -48,9 +48,10 @@ class ServiceSettings(BaseSettings):
         default=1.0, gt=0, le=30, validation_alias=_env("CONSUMER_LONG_POLL")
     )
     # How long a consumer waits to top up a fetch that came back short (bus/consumer.py): under
-    # load, bigger batches, so fewer transactions per message; each hop is that much later.
+    # load, bigger batches, so fewer transactions per message; each hop is that much later. Off
+    # by default: measured, it is not a sure win (docs/benchmarks.md); 0.01 under sustained load.
     consumer_linger: float = Field(
-        default=0.01, ge=0, le=1, validation_alias=_env("CONSUMER_LINGER")
+        default=0.0, ge=0, le=1, validation_alias=_env("CONSUMER_LINGER")
     )
     # the longest a request waits for the store before answering 503 (outages.py)
     store_wait_s: float = Field(default=5.0, gt=0, le=60, validation_alias=_env("STORE_WAIT_S"))
