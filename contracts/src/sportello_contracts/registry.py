@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import case_acts, cases, ingest, notifications, sla
+from . import case_acts, case_triage, cases, ingest, notifications, sla
 from .envelope import CloudEvent, EventPayload
 from .upcasting import BY_V1_TYPE, scrub, upcast
 
@@ -30,6 +30,9 @@ PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
     case_acts.CaseConsulted,
     case_acts.CaseCallbackScheduled,
     case_acts.CaseCallbackDone,
+    # the triage-first workflow (issue 18, point 2)
+    case_triage.CaseForwarded,
+    case_triage.CaseOfficeAnswered,
     sla.SlaDeadlineSet,
     sla.SlaWarning,
     sla.SlaBreached,

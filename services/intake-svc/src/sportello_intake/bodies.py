@@ -150,6 +150,23 @@ class CallbackDoneRequest(OfficeCommand):
     note: str = Field(default="", max_length=4000, description="what they were told")
 
 
+# --- the triage-first workflow (issue 18, point 2) -------------------------------------------
+
+
+class ForwardRequest(OfficeCommand):
+    to: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9-]{0,62}$",
+        description="the competent office's id; none: the one routing's rules choose",
+    )
+
+
+class OfficeAnswerRequest(OfficeCommand):
+    answer: str = Field(
+        min_length=1, max_length=4000, description="for the front office (staff only)"
+    )
+
+
 # the body each command of the transition table takes (its fields are the command's)
 BODIES: dict[str, type[OfficeCommand]] = {
     "reject": ReasonRequest,
@@ -170,4 +187,7 @@ BODIES: dict[str, type[OfficeCommand]] = {
     "schedule_callback": CallbackRequest,
     "callback_done": CallbackDoneRequest,
     "answer_on_the_spot": OutcomeRequest,  # no route: `answer` at registration
+    # the triage-first workflow
+    "forward": ForwardRequest,
+    "record_office_answer": OfficeAnswerRequest,
 }

@@ -12,6 +12,7 @@ from sportello_shared.personal_data import ERASED_TEXT, personal_fields
 from . import acts as a
 from . import corrections as c
 from . import events as e
+from . import triage as tf
 from .citizen_side import CitizenSide
 from .errors import InvalidOccurrence, TransitionNotAllowed
 from .records import LOGGED, PERSONAL_FIELDS_ERASED, TEXTS, timeline_name
@@ -88,6 +89,9 @@ class Case(CitizenSide, Aggregate):
     schedule_callback = Command("schedule_callback")
     callback_done = Command("callback_done")
     answer_on_the_spot = Command("answer_on_the_spot")
+    forward = Command("forward")
+    record_office_answer = Command("record_office_answer")
+    front_office: str | None = None  # triage-first: who forwarded it gets the answer back
 
     @event(Registered)
     def __init__(
@@ -287,7 +291,7 @@ class Case(CitizenSide, Aggregate):
 
 # Each event of events.py, corrections.py and acts.py where its stored topic finds it
 # (`sportello_intake.domain:Case.<Name>`), e.g. `Case.Closed`.
-for _module in (e, c, a):
+for _module in (e, c, a, tf):
     for _name, _event in vars(_module).items():
         if getattr(_event, "TOPIC", "") == f"{e.STORED_MODULE}:Case.{_name}":
             setattr(Case, _name, _event)
