@@ -16,15 +16,16 @@ ANSWERED = "office-answered"
 
 
 def to_front_office(front: Organization, rules_choice: Decision) -> Decision:
-    """A new case goes to the front office; what the rules would choose is said with it."""
-    first = f"workflow triage-first: {front.name} takes every case in charge first"
+    """A new case goes to the front office; what the rules would choose is said with it. A
+    case no rule routes fails to triage as in a direct tenant (the URP is alerted, the citizen
+    told it is being looked at; the triage classifies it, and it comes back here)."""
     if rules_choice.failed:
-        then = "no rule routes it: the front office finds the competent office"
-    else:
-        then = (
-            f"then the rules would choose {rules_choice.organization_name} "
-            f"(rule {rules_choice.rule_id!r})"
-        )
+        return rules_choice
+    first = f"workflow triage-first: {front.name} takes every case in charge first"
+    then = (
+        f"then the rules would choose {rules_choice.organization_name} "
+        f"(rule {rules_choice.rule_id!r})"
+    )
     return Decision(front.id, front.name, TRIAGE_FIRST, rules_choice.rule_version, (first, then))
 
 
