@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import IntegrityError
-from sportello_contracts import EventPayload, case_acts
+from sportello_contracts import EventPayload, case_acts, case_triage
 from sportello_contracts import cases as case_events
 from sportello_contracts.notifications import NotificationSent, SurveyAnswered
 from sportello_shared.application import Incoming, RetryLater, ServiceApplication
@@ -47,6 +47,9 @@ _LIFECYCLE = (
     case_acts.CaseConsulted,
     case_acts.CaseCallbackScheduled,
     case_acts.CaseCallbackDone,
+    # the triage-first workflow (issue 18): a forwarding standard stops on `forwarded`
+    case_triage.CaseForwarded,
+    case_triage.CaseOfficeAnswered,
 )
 
 
