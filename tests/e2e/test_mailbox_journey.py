@@ -103,6 +103,7 @@ def test_a_voicemail_starts_the_callback_clock_at_its_own_time(stack: Stack) -> 
         timeout=10,
     )
     assert classified.status_code == 200, classified.text
+
     # Torino is triage-first: the Contact Center keeps it, takes it in charge, forwards it
     def classified_and_routed() -> dict[str, Any] | None:
         now = with_organization("contact-center")

@@ -23,9 +23,11 @@ OPEN_STATUSES = frozenset(
         "resolved",
         "reopened",
         "reassignment_requested",
+        "forwarded",  # triage-first: with the competent office
+        "office_answered",  # triage-first: back with the front office
     }
 )
-IN_HANDS = frozenset({"taken_in_charge", "citizen_contacted"})
+IN_HANDS = frozenset({"taken_in_charge", "citizen_contacted", "office_answered"})
 
 # The case commands, as intake-svc's state machine allows them.
 ACTIONS_BY_STATUS: dict[str, frozenset[str]] = {
@@ -39,7 +41,11 @@ ACTIONS_BY_STATUS: dict[str, frozenset[str]] = {
     "reassign": frozenset({"assigned", "routing_failed", "reassignment_requested", "received"}),
     "reopen": frozenset({"resolved", "closed"}),
     # only a case registered `da_classificare` (the case page checks its category)
-    "classify": frozenset({"received", "assigned", "routing_failed"}) | IN_HANDS,
+    "classify": frozenset({"received", "assigned", "routing_failed"})
+    | (IN_HANDS - {"office_answered"}),
+    # the triage-first workflow: the front office forwards, the office answers it
+    "forward": IN_HANDS | {"forwarded"},
+    "office-answer": frozenset({"forwarded"}),
 }
 
 
@@ -134,7 +140,8 @@ class StaffUser:
         offered = [a for a, statuses in ACTIONS_BY_STATUS.items() if status in statuses]
         if self.kind == "office":
             mine = organization == self.organization
-            return [a for a in offered if mine and a not in ("reassign", "reopen", "classify")]
+            kept = ("reassign", "reopen", "classify", "forward")  # the front office's
+            return [a for a in offered if mine and a not in kept]
         if self.kind == "call_taker":
             return [a for a in offered if a not in ("reassign",)]
         return offered

@@ -36,6 +36,8 @@ ACTIONS = {
     "reassign": Action("routing", "/assignments/{id}/reassign", ("organization", "reason")),
     "decline-reopen": Action("intake", "/cases/{id}/reopen-request/decline", ("reason",)),
     "classify": Action("intake", "/cases/{id}/classify", ("category",)),
+    "forward": Action("intake", "/cases/{id}/forward", ("to",)),
+    "office-answer": Action("intake", "/cases/{id}/office-answer", ("answer",)),
     # the other acts (identity.ACTS_BY_STATUS)
     "note": Action("intake", "/cases/{id}/note", ("note",)),
     "update-citizen": Action("intake", "/cases/{id}/update-citizen", ("message",)),
@@ -58,7 +60,11 @@ ACT_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "merge": (("duplicate_of", "line"),),
 }
 UNCLASSIFIED = "da_classificare"  # a mailbox's case, waiting for the triage to classify it
-OPTIONAL = {"note", "duplicate_of"}  # schedule-callback's note: intake says it is needed
+OPTIONAL = {
+    "note",
+    "duplicate_of",
+    "to",
+}  # forward's `to`: none, the rules' office  # schedule-callback's note: intake says it is needed
 WITH_REPLIES = ("resolve", "close")  # the forms that offer the tenant's reply templates
 
 
@@ -87,6 +93,8 @@ async def act(case_id: UUID, action: str, console: ConsoleDep, request: Request)
     body: dict[str, Any] = {f: form.get(f, "") for f in command.fields}
     if action == "dismiss" and not body["duplicate_of"]:
         del body["duplicate_of"]  # out of scope, not a duplicate
+    if action == "forward" and not body["to"]:
+        del body["to"]  # the office routing's rules choose
     if action == "take-in-charge":
         body["operator"] = console.user.actor_label
     if command.service == "routing":

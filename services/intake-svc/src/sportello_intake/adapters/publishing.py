@@ -10,9 +10,8 @@ from __future__ import annotations
 from functools import singledispatch
 from typing import Any
 
-from sportello_contracts import EventPayload
+from sportello_contracts import EventPayload, case_triage
 from sportello_contracts import case_acts as acts
-from sportello_contracts import case_triage
 from sportello_contracts import cases as public
 from sportello_contracts.subjects import UNASSIGNED, case_subject
 from sportello_shared.bus.relay import Outgoing, outgoing_for

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sportello_shared.personal_data import ERASED_TEXT
-
 from eventsourcing.domain import Aggregate
+from sportello_shared.personal_data import ERASED_TEXT
 
 from .events import STORED_MODULE, LifecycleEvent, _case
 from .status import Status
