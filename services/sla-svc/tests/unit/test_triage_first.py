@@ -122,3 +122,58 @@ def test_a_late_taking_in_charge_breaches_the_first_contact_not_the_reparto_s_wo
         lifecycle(CaseOfficeAnswered, case_id, rome(2026, 9, 15, 9), has_answer=True),
     )
     assert clocks(app, case_id)["first_contact_5wd"].status is ClockStatus.BREACHED
+
+
+# Rescaldina's U.R.P. forwards within 48 hours (policy version 2, triage-first, from 2026-12-05).
+RESCALDINA_RECEIVED = rome(2026, 12, 9, 11)  # Wednesday 11:00
+
+
+def test_rescaldinas_48_hours_stop_on_the_urp_s_forwarding_not_on_its_own_assignment(
+    app: SlaApplication,
+) -> None:
+    case_id = str(uuid4())
+    process(
+        app,
+        "rescaldina",
+        received(case_id, RESCALDINA_RECEIVED, category="strade_segnaletica"),
+        assigned(case_id, RESCALDINA_RECEIVED + timedelta(minutes=1), "urp"),
+    )
+    forwarding = clocks(app, case_id)["assignment_48h"]
+    assert (forwarding.status, forwarding.policy_version) == (ClockStatus.RUNNING, 2)
+    assert forwarding.deadline == rome(2026, 12, 11, 11)  # 48 hours, Friday 11:00
+    process(
+        app,
+        "rescaldina",
+        lifecycle(CaseForwarded, case_id, rome(2026, 12, 11, 9), to=None),
+        assigned(case_id, rome(2026, 12, 11, 9, 1), "area-tecnica"),
+    )
+    done = clocks(app, case_id)
+    assert done["assignment_48h"].status is ClockStatus.MET
+    assert done["assignment_48h"].stopped_at == rome(2026, 12, 11, 9)
+    assert (done["answer_30d"].status, done["answer_30d"].organization) == (
+        ClockStatus.RUNNING,
+        "area-tecnica",
+    )
+
+
+def test_rescaldinas_urp_forwarding_late_breaches_the_48_hours(app: SlaApplication) -> None:
+    case_id = str(uuid4())
+    process(
+        app,
+        "rescaldina",
+        received(case_id, RESCALDINA_RECEIVED),
+        assigned(case_id, RESCALDINA_RECEIVED + timedelta(minutes=1), "urp"),
+    )
+    breached = app.sweep(rome(2026, 12, 11, 11, 1))
+    assert [(b.standard, b.organization) for b in breached] == [("assignment_48h", "urp")]
+
+
+def test_before_the_triage_first_version_the_assignment_stopped_the_48_hours(
+    app: SlaApplication,
+) -> None:
+    """A case received under version 1 keeps it: routing's assignment stops its 48 hours."""
+    case_id = str(uuid4())
+    at = rome(2026, 11, 30, 10)
+    process(app, "rescaldina", received(case_id, at), assigned(case_id, at, "area-tecnica"))
+    clock = clocks(app, case_id)["assignment_48h"]
+    assert (clock.status, clock.policy_version) == (ClockStatus.MET, 1)
