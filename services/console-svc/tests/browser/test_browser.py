@@ -16,6 +16,8 @@ from sportello_devstack.mailsink import read_mails
 from sportello_devstack.stack import Stack
 from sportello_devstack.testing import eventually_sync as eventually
 
+# Torino as deployed: triage-first (the other console tests run it `direct`, conftest.py)
+TORINO_AS_DEPLOYED = True
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 ROOT = Path(__file__).resolve().parents[4]
