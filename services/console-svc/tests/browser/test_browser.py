@@ -124,7 +124,10 @@ def test_torino_voicemail_complaint_from_call_to_closing(
     reparto.fill("#office-answer-answer", "Sentito l'agente: verbale confermato")
     shot(reparto, "03c-office-answer-form")
     reparto.click("#action-office-answer button")
-    expect(reparto.locator("#case-status")).to_contain_text("Risposta dall'ufficio")
+    # back with the Contact Center: the Reparto is told on its queue, where the case is gone
+    expect(reparto.locator("#done")).to_contain_text("la pratica torna al front office")
+    expect(reparto.locator("tr", has_text=reference)).to_have_count(0)
+    shot(reparto, "03d-office-answered")
     caller.reload()
     expect(caller.locator("#timeline")).to_contain_text("Sentito l'agente: verbale confermato")
     caller.fill("#close-outcome", "Abbiamo verificato con il Reparto: il verbale è confermato.")

@@ -104,6 +104,9 @@ async def act(case_id: UUID, action: str, console: ConsoleDep, request: Request)
     except Refused as refused:
         failure = {"action": action, "fields": [], "detail": refused.detail, "values": form}
         return await show(console, case_id, failure=failure, status=refused.status)
+    if action == "office-answer" and console.user.kind == "office":
+        # answered: the case is the front office's again, no longer this office's to see
+        return RedirectResponse(f"/code/to_take?fatto={action}", status_code=303)
     return RedirectResponse(f"/segnalazioni/{case_id}?fatto={action}", status_code=303)
 
 
