@@ -130,7 +130,8 @@ def test_torino_contact_center_then_reparto_then_the_citizen(stack: Stack) -> No
         lambda: (c := case(stack, cid))["organization"] == "pm-reparto-6" and c
     )
     assert with_reparto["status"] == "forwarded"  # the Reparto answers, it does not close
-    eventually(lambda: mails_to(stack, "pm-reparto-6@torino.sportello.example"))
+    (to_reparto,) = eventually(lambda: mails_to(stack, "pm-reparto-6@torino.sportello.example"))
+    assert f"Ve la inoltra {CONTACT_CENTER}" in body_of(to_reparto)  # to answer, not to close
     refused = httpx.post(
         f"{stack.url('intake')}/cases/{cid}/close", json={"outcome": "x"}, timeout=10
     )
@@ -143,6 +144,15 @@ def test_torino_contact_center_then_reparto_then_the_citizen(stack: Stack) -> No
     back = eventually(lambda: (r := routed(stack, cid))["organization"] == "contact-center" and r)
     assert [h["cause"] for h in back["history"]] == ["received", "forwarded", "office_answered"]
     assert clocks(stack, cid)["complaint_answer_30d"]["status"] == "running"  # across stages
+    contact_center_mails = eventually(
+        lambda: [
+            m
+            for m in mails_to(stack, "contactcenterpm@comune.torino.it")
+            if "risposto" in body_of(m)
+        ]
+    )
+    assert "comunicate l'esito al cittadino" in body_of(contact_center_mails[0])
+    assert ANSWER not in body_of(contact_center_mails[0])  # the answer is read in the file
 
     # 5. the Contact Center closes it with the outcome: the citizen's mail, from the Contact Center
     post(stack, f"/cases/{cid}/close", {"outcome": OUTCOME, "actor": "cc.marco"})
