@@ -101,6 +101,11 @@ def test_a_published_event_validates_against_its_json_schema() -> None:
         "consulted",
         "callback_scheduled",
         "callback_done",
+        # Casale's procedures (issue 18 point 6)
+        "protocolled",
+        "inspection_scheduled",
+        "inspection_reported",
+        "attestation_issued",
         "forwarded",
         "office_answered",
     ],

@@ -109,6 +109,7 @@ def create_service_app(
     error_statuses: Mapping[type[Exception], int] | None = None,
     form_prefixes: Sequence[str] = (),
     max_body_bytes: int = 64 * 1024,
+    larger_bodies: Mapping[str, int] | None = None,
     public_routers: Sequence[APIRouter] = (),
     rate_limits: Mapping[str, float] | None = None,
 ) -> FastAPI:
@@ -129,7 +130,12 @@ def create_service_app(
 
     app = FastAPI(title=title, lifespan=lifespan)
     app.state.token_verifier = TokenVerifier(auth) if auth.enabled else None
-    app.add_middleware(EdgeLimits, max_body_bytes=max_body_bytes, form_prefixes=form_prefixes)
+    app.add_middleware(
+        EdgeLimits,
+        max_body_bytes=max_body_bytes,
+        form_prefixes=form_prefixes,
+        larger_bodies=larger_bodies,
+    )
     if rate_limits:
         app.add_middleware(RateLimits, per_minute=dict(rate_limits))
     app.add_middleware(Outages, store_wait_s=parts.settings.store_wait_s)  # outermost: 503s

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -39,15 +39,28 @@ class BodyTooLarge(Exception):
 class EdgeLimits:
     """413 for bodies over `max_body_bytes` (declared or streamed), 415 for non-JSON bodies.
 
-    Paths under `form_prefixes` (Open311 speaks form-encoded) may also send forms.
+    Paths under `form_prefixes` (Open311 speaks form-encoded) may also send forms; paths under
+    a prefix of `larger_bodies` (file uploads) have that prefix's limit instead.
     """
 
     def __init__(
-        self, app: ASGIApp, max_body_bytes: int = 64 * 1024, form_prefixes: Sequence[str] = ()
+        self,
+        app: ASGIApp,
+        max_body_bytes: int = 64 * 1024,
+        form_prefixes: Sequence[str] = (),
+        larger_bodies: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.form_prefixes = tuple(form_prefixes)
+        self.larger_bodies = dict(larger_bodies or {})
+
+    def limit_for(self, path: str) -> int:
+        """The body limit of `path`: its prefix's in `larger_bodies`, else the service's."""
+        for prefix, limit in self.larger_bodies.items():
+            if path.startswith(prefix):
+                return limit
+        return self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
@@ -55,7 +68,8 @@ class EdgeLimits:
             return
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+        limit = self.limit_for(scope["path"])
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._too_large(send, scope)
             return
         if not self._acceptable(scope["path"], headers.get(b"content-type", b""), declared):
@@ -93,7 +107,7 @@ class EdgeLimits:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > self.limit_for(scope["path"]):
                     too_large = True
                     raise BodyTooLarge
             return message
@@ -111,7 +125,7 @@ class EdgeLimits:
             await self._too_large(send, scope)
 
     async def _too_large(self, send: Send, scope: Scope) -> None:
-        limit = self.max_body_bytes
+        limit = self.limit_for(scope["path"])
         await _problem(
             send,
             scope,

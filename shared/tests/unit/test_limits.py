@@ -54,3 +54,35 @@ async def test_a_flood_on_a_public_endpoint_gets_429_with_retry_after() -> None:
         limited = await client.post("/open311/v2/requests.json", json={})
         assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
         assert (await client.post("/cases", json={})).status_code == 200  # not rate limited
+
+
+async def test_an_upload_prefix_has_its_own_larger_limit() -> None:
+    app = FastAPI()
+
+    @app.post("/attachments/cases/1")
+    async def upload() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    @app.post("/cases")
+    async def post_case() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    app.add_middleware(
+        EdgeLimits,
+        max_body_bytes=100,
+        form_prefixes=("/attachments/",),
+        larger_bodies={"/attachments/": 1000},
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        form = {"content-type": "application/x-www-form-urlencoded"}
+        body = b"a=" + b"x" * 500
+        assert (
+            await client.post("/attachments/cases/1", content=body, headers=form)
+        ).status_code == 200
+        assert (await client.post("/cases", json={"x": "y" * 500})).status_code == 413
+        too_large = await client.post(
+            "/attachments/cases/1", content=b"a=" + b"x" * 1000, headers=form
+        )
+        assert too_large.status_code == 413
+        assert "1000" in too_large.json()["detail"]

@@ -47,12 +47,22 @@ ACTIONS_BY_STATUS: dict[str, frozenset[str]] = {
     "forward": IN_HANDS | {"forwarded"},
     "office-answer": frozenset({"forwarded"}),
 }
+# The triage's corrections (issue 18): intake lets only operator and admin do them. Reject
+# refuses a case at the door (as registered only); recategorise corrects a classified case's
+# kind or category where intake may classify (the case page checks it is classified).
+TRIAGE_ACTIONS_BY_STATUS: dict[str, frozenset[str]] = {
+    "reject": frozenset({"received"}),
+    "recategorise": frozenset({"received", "assigned", "routing_failed"})
+    | (IN_HANDS - {"office_answered"}),
+}
+ACTIONS_BY_STATUS.update(TRIAGE_ACTIONS_BY_STATUS)
 
 
 # The case's other acts (issue 18): corrections, communication, the contact centre's acts on a
 # call; offered apart from the lifecycle's steps. Offices get those of their own cases in
 # OFFICE_ACTS; the contact centre's (transfer, consult, callback, dismiss, merge) are its own.
 AFTER_REGISTRATION = OPEN_STATUSES - {"received", "resolved"}
+IN_OFFICE_HANDS = frozenset({"taken_in_charge", "citizen_contacted"})
 ACTS_BY_STATUS: dict[str, frozenset[str]] = {
     "note": OPEN_STATUSES | {"closed", "rejected"},
     "update-citizen": OPEN_STATUSES,
@@ -62,8 +72,17 @@ ACTS_BY_STATUS: dict[str, frozenset[str]] = {
     "transfer": OPEN_STATUSES,
     "dismiss": AFTER_REGISTRATION,
     "merge": AFTER_REGISTRATION,
+    # Casale's procedures (issue 18 point 6): only where the tenant's procedures.yaml says
+    # (procedure_forms.ProcedureSteps filters them on the case page)
+    "protocol": OPEN_STATUSES,
+    "schedule-inspection": IN_OFFICE_HANDS,
+    "report-inspection": IN_OFFICE_HANDS,
+    "issue-attestation": IN_OFFICE_HANDS,
 }
-OFFICE_ACTS = frozenset({"note", "update-citizen", "callback-done"})
+OFFICE_ACTS = frozenset(
+    {"note", "update-citizen", "callback-done"}
+    | {"schedule-inspection", "report-inspection", "issue-attestation"}
+)
 
 
 @dataclass(frozen=True)
@@ -119,6 +138,20 @@ class StaffUser:
         return self.kind in ("call_taker", "supervisor", "admin")
 
     @property
+    def may_act_on_any_case(self) -> bool:
+        """Operators and admins act on every case of their tenant; offices on their own."""
+        return self.role in ("operator", "admin")
+
+    def may_act_on(self, organization: str | None) -> bool:
+        """As the services' `require_act` (tenant checked by them): not an auditor; an office
+        on its own organization's cases."""
+        if self.kind == "auditor":
+            return False
+        return self.may_act_on_any_case or (
+            organization is not None and organization == self.organization
+        )
+
+    @property
     def actor_label(self) -> str:
         """How the user appears on a case: Torino's operators by their operator code."""
         return f"{self.name} ({self.operator_code})" if self.operator_code else self.name
@@ -140,8 +173,8 @@ class StaffUser:
         offered = [a for a, statuses in ACTIONS_BY_STATUS.items() if status in statuses]
         if self.kind == "office":
             mine = organization == self.organization
-            kept = ("reassign", "reopen", "classify", "forward")  # the front office's
-            return [a for a in offered if mine and a not in kept]
+            theirs = ("reassign", "reopen", "classify", "forward", *TRIAGE_ACTIONS_BY_STATUS)
+            return [a for a in offered if mine and a not in theirs]
         if self.kind == "call_taker":
             return [a for a in offered if a not in ("reassign",)]
         return offered

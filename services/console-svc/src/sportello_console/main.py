@@ -16,8 +16,11 @@ from sportello_web import Catalogue, WebSettings, install_web, make_templates, r
 from .feed import Broadcaster, Feed, Projection
 from .messages import MESSAGES
 from .messages_case import CASE_MESSAGES
+from .messages_procedures import PROCEDURE_MESSAGES
 from .messages_reports import REPORT_MESSAGES
+from .messages_triage import TRIAGE_MESSAGES
 from .pages import annual, anomalies, anomaly, case, dashboard, erasure, find, new_case, queues
+from .procedure_forms import load_procedure_steps
 from .readmodel import ReadModel
 from .replies import load_replies
 from .routing_words import routing_reasons
@@ -57,7 +60,9 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
             model.close()
 
     app = FastAPI(title="Sportello console", lifespan=lifespan, docs_url=None, redoc_url=None)
-    catalogue = Catalogue(MESSAGES, REPORT_MESSAGES, CASE_MESSAGES)
+    catalogue = Catalogue(
+        MESSAGES, REPORT_MESSAGES, CASE_MESSAGES, TRIAGE_MESSAGES, PROCEDURE_MESSAGES
+    )
     templates = make_templates([TEMPLATES], catalogue, BRAND)
     templates.env.globals["routing_reasons"] = routing_reasons
     secret = settings.session_secret.get_secret_value()
@@ -72,6 +77,7 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
     app.state.broadcaster = broadcaster
     app.state.tenants = load_tenants(settings.tenants_dir)
     app.state.replies = load_replies(settings.tenants_dir)
+    app.state.procedure_steps = load_procedure_steps(settings.tenants_dir)  # Casale's (issue 18)
     app.include_router(signin_router(settings, make_oauth(settings)))
     for pages in (queues, new_case, erasure, case, find, dashboard):
         app.include_router(pages.router)

@@ -33,6 +33,7 @@ from .forgetting import (
     NothingToErase,
     erase_personal_data,
 )
+from .procedures import Procedures, prepare
 from .reactions import STATUS_REPORTED, Reactions, report_status
 from .registration import (
     AnsweredNeedsItsMode,
@@ -82,8 +83,10 @@ class IntakeApplication(Reactions, PersonalDataStore, ServiceApplication):
         index: CaseIndex,
         env: dict[str, str] | None = None,
         clock: Clock | None = None,
+        procedures: Procedures | None = None,
     ) -> None:
         super().__init__(env)
+        self.procedures = procedures or Procedures()  # Casale's protocol, inspection, attestation
         self.tenants = tenants
         self.index = index
         self.counters = CounterCache(self.repository)
@@ -116,6 +119,7 @@ class IntakeApplication(Reactions, PersonalDataStore, ServiceApplication):
             raise TransitionNotAllowed(transition.action, case.status)
         details, original = linked(self, case, transition.command, command.details)
         now = self.clock()
+        details = prepare(self.procedures, case, transition.command, details, now)
         at = command.occurred_at if transition.backdated and command.occurred_at else now
         case.perform(transition, command.actor, at, now, traceparent(), **details)
         if original is not None:

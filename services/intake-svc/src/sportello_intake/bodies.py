@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from sportello_contracts.cases import Channel, Citizen, HandlingMode, Kind, Location
 from sportello_shared.auth import ACTOR_NOTE
 
@@ -150,6 +150,47 @@ class CallbackDoneRequest(OfficeCommand):
     note: str = Field(default="", max_length=4000, description="what they were told")
 
 
+# --- Casale's procedures (issue 18 point 6) ----------------------------------------------------
+
+SHA256 = r"^[0-9a-f]{64}$"
+
+
+class ProtocolRequest(OfficeCommand):
+    protocol_number: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=50,
+        description="the number the Comune's protocol gave, when kept outside Sportello; "
+        "none: drawn from the tenant's protocol register (procedures.yaml)",
+    )
+
+
+class InspectionScheduleRequest(OfficeCommand):
+    scheduled_for: AwareDatetime = Field(description="when the inspection takes place")
+    inspector: str = Field(min_length=1, max_length=200, description="who inspects")
+
+
+class InspectionReportRequest(OfficeCommand):
+    report: str = Field(
+        pattern=SHA256,
+        description="the SHA-256 of the report, stored with POST /attachments/cases/{id}",
+    )
+    finding: Literal["idoneo", "non_idoneo"]
+
+
+class AttestationRequest(OfficeCommand):
+    attestation_number: str = Field(min_length=1, max_length=50)
+    issued_on: date
+    outcome: str = Field(
+        default="L'attestazione è stata rilasciata: può ritirarla presso l'ufficio indicato.",
+        min_length=1,
+        max_length=4000,
+        description="what the citizen will read",
+    )
+
+
+# --- end of Casale's procedures -----------------------------------------------------------------
+
 # --- the triage-first workflow (issue 18, point 2) -------------------------------------------
 
 
@@ -187,6 +228,11 @@ BODIES: dict[str, type[OfficeCommand]] = {
     "schedule_callback": CallbackRequest,
     "callback_done": CallbackDoneRequest,
     "answer_on_the_spot": OutcomeRequest,  # no route: `answer` at registration
+    # Casale's procedures (issue 18 point 6)
+    "protocol": ProtocolRequest,
+    "schedule_inspection": InspectionScheduleRequest,
+    "report_inspection": InspectionReportRequest,
+    "issue_attestation": AttestationRequest,
     # the triage-first workflow
     "forward": ForwardRequest,
     "record_office_answer": OfficeAnswerRequest,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid5
+from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate, event
 from sportello_shared.tenants import Tenant
@@ -39,6 +40,11 @@ CITIZEN_STEPS: dict[str, str | None] = {
     "merged": "duplicate_of",  # the original's reference: the citizen follows it there
     "duplicate_merged": None,  # someone else reported the same (not who)
     "citizen_updated": "message",
+    # Casale's procedures (issue 18 point 6)
+    "protocolled": "protocol_number",
+    "inspection_scheduled": "scheduled_for",  # shown in the tenant's time
+    "inspection_reported": None,  # the verbale stays with the office
+    "attestation_issued": "attestation_number",
     # never "noted": the staff's notes are not the citizen's to read
 }
 
@@ -126,6 +132,9 @@ def _step(entry: dict[str, Any], tenant: Tenant) -> Step | None:
     if what == "assigned" and detail:
         org = tenant.organization(detail)
         detail = org.name if org else None
+    if what == "inspection_scheduled" and detail:
+        when = datetime.fromisoformat(detail).astimezone(ZoneInfo(tenant.timezone))
+        detail = when.strftime("%d/%m/%Y %H:%M")
     return Step(what, datetime.fromisoformat(entry["occurred_at"]), detail)
 
 

@@ -17,12 +17,21 @@ from sportello_shared.bus.consumer import ConsumerSpec
 from sportello_shared.http import create_service_app, serve
 from sportello_shared.runtime import ServiceParts
 from sportello_shared.settings import ServiceSettings
-from sportello_shared.tenants import load_tenants
+from sportello_shared.tenants import TenantCatalogue, load_tenants
 
-from . import api, citizen_api, command_routes, dossier_api, erasure_api, staff_api
+from . import (
+    api,
+    attachment_routes,
+    citizen_api,
+    command_routes,
+    dossier_api,
+    erasure_api,
+    staff_api,
+)
 from .adapters.case_index import PostgresCaseIndex, SQLiteCaseIndex
 from .adapters.indexing import index_cases
 from .adapters.personal_responder import answer_personal_data
+from .adapters.protocol_register import StoredProtocolRegister
 from .adapters.publishing import to_public
 from .adapters.retention import apply_retention
 from .application import (
@@ -37,8 +46,10 @@ from .application import (
 from .contacts import ContactUnusable
 from .domain import CaseError
 from .duplicates import UnknownOriginal
+from .mailbox.attachments import AttachmentStore
 from .mailbox.worker import take_in_mailboxes
 from .open311 import router as open311_router
+from .procedures import Procedures, load_procedures
 from .search import CaseIndex
 
 
@@ -76,12 +87,24 @@ def open_case_index(settings: ServiceSettings) -> CaseIndex:
     return SQLiteCaseIndex(settings.data_dir / f"{settings.service_name}-index.sqlite")
 
 
+def make_application(
+    settings: IntakeSettings, tenants: TenantCatalogue, env: dict[str, str] | None
+) -> IntakeApplication:
+    """The application with its adapters: the case index, and for Casale's procedures the
+    protocol register in intake's own store and the attachment store of the reports."""
+    store = AttachmentStore(settings.attachment_dir or settings.data_dir / "attachments")
+    procedures = Procedures(load_procedures(settings.tenants_dir), reports=store)
+    app = IntakeApplication(tenants, open_case_index(settings), env=env, procedures=procedures)
+    procedures.register = StoredProtocolRegister(app)
+    return app
+
+
 def build(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     tenants = load_tenants(settings.tenants_dir)
     parts = ServiceParts(
         settings=settings,
-        make_application=lambda env: IntakeApplication(tenants, open_case_index(settings), env=env),
+        make_application=lambda env: make_application(settings, tenants, env),
         to_public=to_public,
         consumers=[
             # routing's decisions, recorded on the case file
@@ -112,12 +135,15 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
             staff_api.router,
             api.router,
             command_routes.router,
+            attachment_routes.router,
             erasure_api.router,
             dossier_api.router,
         ],
         public_routers=[open311_router, citizen_api.router],  # platform keys, not staff tokens
         title="Sportello intake-svc",
-        form_prefixes=("/open311/",),  # GeoReport v2 clients post form-encoded
+        # GeoReport v2 clients post form-encoded; files come as multipart (attachment_routes)
+        form_prefixes=("/open311/", "/attachments/"),
+        larger_bodies={"/attachments/": attachment_routes.MAX_FILE_BYTES},  # a scanned verbale
         rate_limits={"/open311/v2/requests": settings.open311_rate_per_minute},
         error_statuses={
             CaseNotFound: 404,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sportello_shared.public_site import follow_url, public_site_base
 
 from .domain import Case
+from .domain.procedures import procedure_facts
 from .search import CaseRow, from_micros
 
 
@@ -37,6 +38,10 @@ class CaseView(BaseModel):
     citizen: dict[str, Any] | None = Field(
         default=None, description="who asked and how to reach them: not shown to auditors"
     )
+    # Casale's procedures (issue 18 point 6): protocol number, inspection, attestation
+    protocol: dict[str, Any] | None = None
+    inspection: dict[str, Any] | None = None
+    attestation: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, case: Case, dossier: bool = False) -> CaseView:
@@ -58,6 +63,7 @@ class CaseView(BaseModel):
             personal_data_erased_at=case.personal_data_erased_at,
             follow_url=follow_url(public_site_base(), case.tenant, case.follow_token),
             timeline=case.timeline,
+            **procedure_facts(case),
             **(_dossier_fields(case) if dossier else {}),
         )
 

@@ -53,6 +53,24 @@ STEPS: dict[str, tuple[str, str, str]] = {
         "inviare un aggiornamento al cittadino",
         "send the citizen an update",
     ),
+    # --- Casale's procedures (issue 18 point 6) ---
+    "protocol": ("protocol", "protocollarla", "protocol it"),
+    "schedule the inspection of": (
+        "schedule-inspection",
+        "fissarne il sopralluogo",
+        "schedule its inspection",
+    ),
+    "report the inspection of": (
+        "report-inspection",
+        "registrarne il verbale di sopralluogo",
+        "report its inspection",
+    ),
+    "issue the attestation of": (
+        "issue-attestation",
+        "rilasciarne l'attestazione",
+        "issue its attestation",
+    ),
+    # --- end of Casale's procedures ---
     # the triage-first workflow
     "forward": ("forward", "inoltrarla all'ufficio competente", "forward it to the office"),
     "record the office's answer on": (

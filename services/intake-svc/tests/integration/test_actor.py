@@ -13,6 +13,7 @@ from sportello_devstack.issuer import DevIssuer
 from sportello_intake.main import IntakeSettings, build
 
 from .conftest import REGISTRATION, ROOT, eventually
+from .test_casale_procedures import casale_steps_by_token
 from .test_lifecycle_and_search import assign
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -22,6 +23,7 @@ EXEMPT = {
     ("POST", "/open311/v2/requests.{format}"): "public: the actor is the Open311 key's client",
     ("POST", "/cases/queries/by-contact"): "a query: POST keeps the contact out of the URL",
     ("POST", "/cases/queries/duplicates"): "a query: POST keeps the contact out of the URL",
+    ("POST", "/attachments/cases/{case_id}"): "stores a file: the step naming it records who",
 }
 COMMANDS: list[tuple[str, dict[str, Any]]] = [
     ("take-in-charge", {"operator": "mallory"}),
@@ -167,6 +169,11 @@ async def test_every_command_is_the_token_s_subject_whoever_the_body_names(
         ]
         staff = {e["actor"] for e in its_timeline if e["event"] != "assigned"}
         assert staff == {"anna@to"}, its_timeline
+    # Casale's procedures (issue 18 point 6)
+    bea = {
+        "Authorization": f"Bearer {issuer.token('operator', 'casale-monferrato', subject='bea@cm')}"
+    }
+    covered |= await casale_steps_by_token(client, nats_url, bea, "bea@cm", seq=5)
     erased = await client.post(
         "/admin/erasures", json={"case_id": case_id, "actor": "mallory"}, headers=dpo
     )

@@ -35,6 +35,14 @@ SAMPLES: dict[str, Any] = {
     "to": "Ufficio Tributi, sig. Bianchi",
     "question": "La TARI si paga anche per il box?",
     "answer": "Sì, se è una pertinenza dell'abitazione",
+    # Casale's procedures (issue 18 point 6)
+    "protocol_number": "2026/000123",
+    "scheduled_for": NOW,
+    "inspector": "Agente Rossi, Polizia Locale",
+    "report": "ab" * 32,
+    "finding": "idoneo",
+    "attestation_number": "IA-2026-0042",
+    "issued_on": "2026-12-21",
 }
 
 

@@ -213,6 +213,10 @@ def build(settings: NotifySettings | None = None) -> FastAPI:
                     case_events("citizen_updated"),
                     case_events("rejected"),  # a duplicate merged: its citizen is told
                     case_events("duplicate_merged"),
+                    # Casale's procedures (issue 18 point 6)
+                    case_events("protocolled"),
+                    case_events("inspection_scheduled"),
+                    case_events("attestation_issued"),
                 ),
                 # the citizen (to write to them) and the office's request or outcome are
                 # intake's: asked on personal.<tenant>.notify before the reaction runs

@@ -39,6 +39,8 @@ def citizen_context(case_file: CaseFile, tenant: Tenant | None, policy: NotifyPo
         "office": office_name(tenant, case_file.organization),
         "tenant_name": tenant.name if tenant else case_file.tenant,
         "follow_url": policy.follow_link(case_file.case_id, case_file.reference),
+        # Casale's procedures (issue 18 point 6): only once the case has one
+        **({"protocol_number": case_file.protocol_number} if case_file.protocol_number else {}),
     }
 
 
@@ -132,6 +134,12 @@ SAMPLES: dict[str, str] = {
     "failed_template": Template.CLOSED.value,
     "escalate_after": "15",
     "next_on_call": "Responsabile di turno",
+    # Casale's procedures (issue 18 point 6)
+    "protocol_number": "2026/000123",
+    "scheduled_for": "15/12/2026 09:30",
+    "inspector": "Polizia Locale, pattuglia 3",
+    "attestation_number": "IA-2026-0042",
+    "issued_on": "18/12/2026",
 }
 
 

@@ -38,13 +38,13 @@ from sportello_shared.tracing import child_traceparent
 
 from .domain import Audience, CaseFile, Contact, Template, case_file_id
 from .messages import citizen_reach, local_time
-from .paging import Paging
+from .procedure_messages import PROCEDURE_STEPS, ProcedureMessages
 from .requesting import Processing
 
 log = structlog.get_logger(__name__)
 
 
-class Reactions(Paging):
+class Reactions(ProcedureMessages):
     def aggregates_to_read(self, incoming: Incoming) -> Iterable[UUID]:
         """The case's file, read by almost every reaction: one query per batch."""
         case_id = getattr(incoming.payload, "case_id", None)
@@ -89,6 +89,10 @@ class Reactions(Paging):
             return
         extra = {"urgent_next": self._urgent_next(case_file, payload.occurred_at)}
         self._tell_citizen(case_file, Template.RECEIVED, extra, incoming, processing_event)
+
+    @react.register
+    def _(self, payload: PROCEDURE_STEPS, incoming: Incoming, processing_event: Processing) -> None:
+        self._procedure_step(payload, incoming, processing_event)  # Casale's (issue 18 point 6)
 
     @react.register
     def _(self, payload: CaseAssigned, incoming: Incoming, processing_event: Processing) -> None:

@@ -29,6 +29,9 @@ CITIZEN = (
     Template.CITIZEN_UPDATED,
     Template.MERGED,
     Template.DUPLICATE_MERGED,
+    Template.PROTOCOLLED,
+    Template.INSPECTION_SCHEDULED,
+    Template.ATTESTATION_ISSUED,
 )
 OFFICE = (
     Template.ASSIGNED,

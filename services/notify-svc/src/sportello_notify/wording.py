@@ -62,6 +62,9 @@ MESSAGE_NAMES: dict[str, str] = {
     "delivery_failed": "avviso di mancato recapito",
     "routing_failed": "avviso di pratica senza ufficio",
     "on_call_alert": "avviso urgente al reperibile",
+    "protocolled": "comunicazione del numero di protocollo",
+    "inspection_scheduled": "avviso della data del sopralluogo",
+    "attestation_issued": "avviso di attestazione pronta",
 }
 
 CHANNEL_NAMES: dict[str, str] = {

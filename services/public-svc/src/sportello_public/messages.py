@@ -99,6 +99,10 @@ IT = {
     "la seguiamo lì",
     "step.duplicate_merged": "Anche un altro cittadino ha segnalato lo stesso problema",
     "step.citizen_updated": "Aggiornamento: {detail}",
+    "step.protocolled": "Protocollata con il numero {detail}",
+    "step.inspection_scheduled": "Sopralluogo fissato: {detail}",
+    "step.inspection_reported": "Sopralluogo eseguito",
+    "step.attestation_issued": "Attestazione rilasciata: n. {detail}",
     "reopen.title": "Il problema non è risolto?",
     "reopen.text": "Puoi chiedere di riaprire la segnalazione fino al {until}. L'ufficio relazioni "
     "con il pubblico valuterà la richiesta.",
@@ -226,6 +230,10 @@ EN = {
     "step.merged": "Joined to report {detail}, about the same problem: we follow it there",
     "step.duplicate_merged": "Another citizen reported the same problem",
     "step.citizen_updated": "Update: {detail}",
+    "step.protocolled": "Registered in the protocol as number {detail}",
+    "step.inspection_scheduled": "Site inspection scheduled: {detail}",
+    "step.inspection_reported": "Site inspection carried out",
+    "step.attestation_issued": "Attestation issued: no. {detail}",
     "reopen.title": "Not solved?",
     "reopen.text": "You can ask to reopen the report until {until}. The public relations office "
     "will consider your request.",

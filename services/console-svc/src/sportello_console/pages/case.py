@@ -11,8 +11,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sportello_web import require_csrf
 
+from ..procedure_forms import OPTIONAL_FIELDS, PROCEDURE_FIELDS, procedure_body
 from ..services import Refused, Unavailable
+from . import triage
 from .common import Console, ConsoleDep
+from .on_call import on_call_panel
 
 router = APIRouter()
 
@@ -47,6 +50,11 @@ ACTIONS = {
     "transfer": Action("intake", "/cases/{id}/transfer", ("to",)),
     "dismiss": Action("intake", "/cases/{id}/dismiss", ("reason", "duplicate_of")),
     "merge": Action("intake", "/cases/{id}/merge", ("duplicate_of",)),
+    # Casale's procedures (issue 18 point 6; procedure_forms.py)
+    **{
+        step: Action("intake", f"/cases/{{id}}/{step}", tuple(n for n, _ in fields))
+        for step, fields in PROCEDURE_FIELDS.items()
+    },
 }
 # each act's fields as its form shows them: a text area, a line, or the means of a callback
 ACT_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -58,14 +66,15 @@ ACT_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "transfer": (("to", "line"),),
     "dismiss": (("reason", "text"), ("duplicate_of", "line")),
     "merge": (("duplicate_of", "line"),),
+    **PROCEDURE_FIELDS,
 }
 UNCLASSIFIED = "da_classificare"  # a mailbox's case, waiting for the triage to classify it
-OPTIONAL = {
-    "note",
-    "duplicate_of",
-    "to",
-}  # forward's `to`: none, the rules' office  # schedule-callback's note: intake says it is needed
+# intake says what it needs; forward's `to`: none, the rules' office
+OPTIONAL = {"note", "duplicate_of", "to", *OPTIONAL_FIELDS}
 WITH_REPLIES = ("resolve", "close")  # the forms that offer the tenant's reply templates
+# the triage's corrections and the on-call acknowledgment (pages/triage.py)
+ACTIONS.update({name: Action(*spec) for name, spec in triage.TRIAGE_ACTIONS.items()})
+OPTIONAL |= triage.TRIAGE_OPTIONAL
 
 
 @router.get("/segnalazioni/{case_id}", name="case", response_class=HTMLResponse)
@@ -87,6 +96,8 @@ async def act(case_id: UUID, action: str, console: ConsoleDep, request: Request)
         filled["filled"] = True
         return await show(console, case_id, failure=filled)
     missing = [f for f in command.fields if not form.get(f) and f not in OPTIONAL]
+    if action == "report-inspection":  # the verbale is a file, not a text field
+        missing = [f for f in missing if f != "report"]
     if missing:
         failure = {"action": action, "fields": missing, "detail": None, "values": form}
         return await show(console, case_id, failure=failure, status=422)
@@ -99,11 +110,24 @@ async def act(case_id: UUID, action: str, console: ConsoleDep, request: Request)
         body["operator"] = console.user.actor_label
     if command.service == "routing":
         body["actor"] = console.user.actor_label
+    body = triage.triage_body(action, body)
     try:
+        if action in PROCEDURE_FIELDS:
+            upload = (await request.form()).get("report")
+            tenant = console.tenants.get((await file_of(console, case_id))["tenant"])
+            zone = tenant.timezone if tenant else "Europe/Rome"
+            body = await procedure_body(
+                console.services, console.token, str(case_id), action, form, upload, zone
+            )
         await console.post(command.service, command.path.format(id=case_id), body)
     except Refused as refused:
         failure = {"action": action, "fields": [], "detail": refused.detail, "values": form}
         return await show(console, case_id, failure=failure, status=refused.status)
+    except Unavailable:
+        if action != triage.ON_CALL_ACTION:
+            raise
+        failure = {"action": action, "fields": [], "detail": None, "values": form}
+        return await show(console, case_id, failure=failure, status=503)
     if action == "office-answer" and console.user.kind == "office":
         # answered: the case is the front office's again, no longer this office's to see
         return RedirectResponse(f"/code/to_take?fatto={action}", status_code=303)
@@ -170,19 +194,27 @@ async def show(
         for a in user.actions(case["status"], case.get("organization"))
         if not (reopen_request and a == "reopen")
         and (a != "classify" or case["category"] == UNCLASSIFIED)
+        and (a != "recategorise" or case["category"] != UNCLASSIFIED)
     ]
+    procedure_steps = console.request.app.state.procedure_steps.offered(user, case)
     return console.render(
         "case.html",
         status=status,
         **await around(console, case),
         actions=actions,
-        acts=user.acts(case["status"], case.get("organization")),
+        acts=[
+            a
+            for a in user.acts(case["status"], case.get("organization"))
+            if a not in PROCEDURE_FIELDS or a in procedure_steps  # by procedures.yaml
+        ],
         ACT_FIELDS=ACT_FIELDS,
         reopen_request=reopen_request,
         erasable=user.kind == "admin" and erasable(case),
         replies=console.replies.for_case(case["tenant"], case["category"]),
         organizations=tenant.organizations if tenant else (),
         categories=tenant.categories if tenant else (),
+        kinds=triage.KINDS,
+        on_call=await on_call_panel(console, case),
         failure=failure,
         registered=console.request.query_params.get("registrata") == "1",
         done=console.request.query_params.get("fatto"),

@@ -190,3 +190,9 @@ def _outgoing(
 ) -> Outgoing:
     subject = case_subject(tenant, organization, payload.event)
     return outgoing_for(e, payload, subject=subject, source=SOURCE, traceparent=traceparent)
+
+
+# Casale's procedures (issue 18 point 6): their public forms register themselves on `to_public`
+from . import publishing_procedures as _procedures  # noqa: E402
+
+__all__ = ["SOURCE", "_procedures", "to_public"]

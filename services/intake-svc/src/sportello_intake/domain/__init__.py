@@ -14,6 +14,7 @@ from .errors import (
     ReopenWindowClosed,
     TransitionNotAllowed,
 )
+from .procedures import ProtocolYear
 from .records import ERASED_CITIZEN, PERSONAL_FIELDS_ERASED, TEXTS, timeline_name
 from .status import CLASSIFIABLE, IN_HANDS_OF_OFFICE, OPEN, ROUTABLE, UNCLASSIFIED, Status
 from .transitions import ALLOWED, TRANSITIONS, Command, Transition, possible_from
@@ -37,6 +38,7 @@ __all__ = [
     "Command",
     "InvalidOccurrence",
     "NothingToRecategorise",
+    "ProtocolYear",
     "ReferenceCounter",
     "ReopenWindowClosed",
     "Status",

@@ -12,15 +12,16 @@ from sportello_shared.personal_data import ERASED_TEXT, personal_fields
 from . import acts as a
 from . import corrections as c
 from . import events as e
+from . import procedures as p
 from . import triage as tf
 from .citizen_side import CitizenSide
 from .errors import InvalidOccurrence, TransitionNotAllowed
 from .records import LOGGED, PERSONAL_FIELDS_ERASED, TEXTS, timeline_name
 from .status import OPEN, ROUTABLE, Status
-from .transitions import Command, Transition
+from .transitions import Command, FrontOffice, Transition
 
 
-class Case(CitizenSide, Aggregate):
+class Case(CitizenSide, FrontOffice, Aggregate):
     __module__ = e.STORED_MODULE  # the topic it is stored under (see events.py)
 
     class Registered(Aggregate.Created):
@@ -89,9 +90,11 @@ class Case(CitizenSide, Aggregate):
     schedule_callback = Command("schedule_callback")
     callback_done = Command("callback_done")
     answer_on_the_spot = Command("answer_on_the_spot")
-    forward = Command("forward")
-    record_office_answer = Command("record_office_answer")
-    front_office: str | None = None  # triage-first: who forwarded it gets the answer back
+    # --- Casale's procedures (issue 18 point 6; domain/procedures.py) ---
+    protocol = Command("protocol")
+    schedule_inspection = Command("schedule_inspection")
+    report_inspection = Command("report_inspection")
+    issue_attestation = Command("issue_attestation")
 
     @event(Registered)
     def __init__(
@@ -289,9 +292,8 @@ class Case(CitizenSide, Aggregate):
         )
 
 
-# Each event of events.py, corrections.py and acts.py where its stored topic finds it
-# (`sportello_intake.domain:Case.<Name>`), e.g. `Case.Closed`.
-for _module in (e, c, a, tf):
+# Each event of the domain's modules where its topic finds it (`Case.<Name>`, e.g. `Case.Closed`)
+for _module in (e, c, a, p, tf):
     for _name, _event in vars(_module).items():
         if getattr(_event, "TOPIC", "") == f"{e.STORED_MODULE}:Case.{_name}":
             setattr(Case, _name, _event)

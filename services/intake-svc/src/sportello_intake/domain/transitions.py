@@ -245,9 +245,13 @@ TRANSITIONS: dict[str, Transition] = {
             summary="The competent office answers the front office (staff only): the case is "
             "back with the front office, to tell the citizen the outcome",
         ),
-        # --- end of the triage-first workflow ---
     )
 }
+
+# Casale's procedures (issue 18 point 6): their rows live in `procedure_rows.py`
+from .procedure_rows import PROCEDURE_ROWS  # noqa: E402 (they use `Transition`, above)
+
+TRANSITIONS.update({t.command: t for t in PROCEDURE_ROWS})
 
 # Each step (as refusals name it) and the statuses it may start from, in the order a refusal
 # lists the possible ones; erasure is not a lifecycle step but is refused the same way.
@@ -285,3 +289,11 @@ class Command:
             )
 
         return run
+
+
+class FrontOffice:
+    """Mixed into `Case`: the triage-first commands; `front_office` gets the answer back."""
+
+    forward = Command("forward")
+    record_office_answer = Command("record_office_answer")
+    front_office: str | None = None

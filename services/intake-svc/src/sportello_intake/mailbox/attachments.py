@@ -46,6 +46,9 @@ class AttachmentStore:
         os.replace(temporary, final)
         return digest
 
+    def contains(self, digest: str) -> bool:
+        return self.path_of(digest).is_file()
+
     def get(self, digest: str) -> bytes:
         return self.path_of(digest).read_bytes()
 

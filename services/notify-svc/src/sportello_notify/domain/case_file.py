@@ -27,6 +27,8 @@ def case_file_id(case_id: str) -> UUID:
 
 
 class CaseFile(Aggregate):
+    protocol_number = ""  # Casale's procedures: the application's protocol (case.protocolled)
+
     class Opened(Aggregate.Created):
         """v2 added `follow_token`: the key to the citizen's status page (case.received's);
         v3 `in_reply_to`: the Message-ID of the citizen's e-mail/PEC that made the case;
@@ -274,3 +276,13 @@ class CaseFile(Aggregate):
         self.location = None
         self.in_reply_to = None
         self.personal_data_erased_at = at
+
+    # --- Casale's procedures (issue 18 point 6) ---
+
+    def record_protocol(self, number: str) -> None:
+        if number != self.protocol_number:
+            self._protocol_recorded(number)
+
+    @event("ProtocolRecorded")
+    def _protocol_recorded(self, number: str) -> None:
+        self.protocol_number = number

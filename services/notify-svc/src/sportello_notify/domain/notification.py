@@ -41,6 +41,10 @@ class Template(StrEnum):
     DELIVERY_FAILED = "delivery_failed"
     ROUTING_FAILED = "routing_failed"  # to the URP: nobody took the case
     ON_CALL_ALERT = "on_call_alert"  # an urgent case out of office hours: the on-call rota
+    # Casale's procedures (issue 18 point 6), to the citizen
+    PROTOCOLLED = "protocolled"  # the application's protocol number
+    INSPECTION_SCHEDULED = "inspection_scheduled"  # when the site inspection takes place
+    ATTESTATION_ISSUED = "attestation_issued"  # the attestation is ready
 
 
 class Notification(Aggregate):

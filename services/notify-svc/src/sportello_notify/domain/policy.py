@@ -36,6 +36,10 @@ class Triggers(_Frozen):
     sla_warning: bool = True
     sla_breached: bool = True
     on_call_alert: bool = True
+    # Casale's procedures (issue 18 point 6)
+    protocolled: bool = True
+    inspection_scheduled: bool = True
+    attestation_issued: bool = True
 
     def enabled(self, template: Template) -> bool:
         return bool(getattr(self, template.value, True))

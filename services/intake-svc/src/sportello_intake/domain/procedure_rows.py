@@ -1,0 +1,54 @@
+"""The transition table's rows of Casale's procedures (issue 18 point 6): protocol, the site
+inspection scheduled and reported, the attestation issued. Which categories need them is the
+tenant's `procedures.yaml` (checked in the application layer, `sportello_intake.procedures`).
+"""
+
+from __future__ import annotations
+
+from . import procedures as p
+from .status import IN_HANDS_OF_OFFICE, OPEN
+from .transitions import CONTACT_CENTRE, Transition
+
+PROCEDURE_ROWS: tuple[Transition, ...] = (
+    Transition(
+        "protocol",
+        "protocol",
+        "protocol",
+        p.Protocolled,
+        OPEN,
+        ("protocol_number",),
+        CONTACT_CENTRE,
+        backdated=False,
+        summary="Register the application in the Comune's protocol: the number is drawn "
+        "from the tenant's register (or given, `protocol_number`, when it is kept elsewhere)",
+    ),
+    Transition(
+        "schedule_inspection",
+        "schedule-inspection",
+        "schedule the inspection of",
+        p.InspectionScheduled,
+        IN_HANDS_OF_OFFICE,
+        ("scheduled_for", "inspector"),
+        summary="Fix the site inspection (sopralluogo): when and by whom; the citizen is told",
+    ),
+    Transition(
+        "report_inspection",
+        "report-inspection",
+        "report the inspection of",
+        p.InspectionReported,
+        IN_HANDS_OF_OFFICE,
+        ("report", "finding"),
+        summary="The inspection's report (verbale): the SHA-256 of an attachment stored with "
+        "`POST /attachments/cases/{id}`, and what it found",
+    ),
+    Transition(
+        "issue_attestation",
+        "issue-attestation",
+        "issue the attestation of",
+        p.AttestationIssued,
+        IN_HANDS_OF_OFFICE,
+        ("outcome", "attestation_number", "issued_on"),
+        summary="The attestation is issued: the case is resolved with it as its outcome "
+        "(its number and date); this stops the legal 30-day clock",
+    ),
+)
