@@ -132,9 +132,9 @@ class SmsReceiver:
 
 def always_night(directory: Path) -> Path:
     """The tenants as deployed, but Marcallo has no office hours: an urgent case pages the rota
-    whenever the suite runs; one hour to acknowledge (nobody else is paged during a test)."""
-    tenants = directory / "tenants"
-    shutil.copytree(TENANTS_DIR, tenants)
+    whenever the suite runs; one hour to acknowledge (nobody else is paged during a test).
+    Torino `direct`, as for the other console tests (`tenants_with_direct_torino`)."""
+    tenants = tenants_with_direct_torino(directory)
     path = tenants / "marcallo" / "notify.yaml"
     policy = yaml.safe_load(path.read_text("utf-8"))
     policy["on_call"] |= {"office_hours": [], "escalate_after_minutes": 60}
