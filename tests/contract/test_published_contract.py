@@ -106,6 +106,8 @@ def test_a_published_event_validates_against_its_json_schema() -> None:
         "inspection_scheduled",
         "inspection_reported",
         "attestation_issued",
+        "forwarded",
+        "office_answered",
     ],
 )
 def test_no_published_case_event_has_a_field_for_personal_data_or_office_text(event: str) -> None:

@@ -161,12 +161,17 @@ def test_a_citizen_reports_follows_and_rates_a_case(stack: Stack, page: Page) ->
     assert "Open311" not in body_of(ack)  # the reference only, never the case's id (issue 26)
     case_id = case_id_of(stack, reference.group(0))
 
-    reparto = "Assegnata a Corpo di Polizia Municipale \u2013 Reparto 5"
-    eventually(lambda: status_shows(page, reparto))
-    office(stack, case_id, "take-in-charge", {"operator": "reparto5.rossi"})
+    # Torino is triage-first: the Contact Center takes it in charge, forwards it to the
+    # Reparto, gets its answer and closes it with the outcome
+    contact_center = "Assegnata a Contact Center \u2013 Corpo di Polizia Municipale"
+    eventually(lambda: status_shows(page, contact_center))
+    office(stack, case_id, "take-in-charge", {"operator": "cc.rossi"})
     eventually(lambda: status_shows(page, "Presa in carico"))
     check(page, "07-taken-in-charge")
-    office(stack, case_id, "close", {"outcome": OUTCOME, "actor": "reparto5.rossi"})
+    office(stack, case_id, "forward", {"actor": "cc.rossi"})
+    eventually(lambda: status_shows(page, "Reparto 5"))
+    office(stack, case_id, "office-answer", {"answer": "Svuotati", "actor": "reparto5.rossi"})
+    office(stack, case_id, "close", {"outcome": OUTCOME, "actor": "cc.rossi"})
     eventually(lambda: status_shows(page, f"Chiusa: {OUTCOME}"))
     check(page, "08-closed")
 
@@ -197,7 +202,8 @@ def test_a_citizen_reports_follows_and_rates_a_case(stack: Stack, page: Page) ->
         return [s for s in report["satisfaction"] if s["distribution"].get("4")]
 
     (line,) = eventually(rated)
-    assert (line["organization"], line["answers"], line["average"]) == ("pm-reparto-5", 1, 4.0)
+    # the Contact Center told the citizen the outcome: its rating
+    assert (line["organization"], line["answers"], line["average"]) == ("contact-center", 1, 4.0)
 
     # "not solved?": within the window the citizen asks, the URP reopens, routing routes again
     page.goto(follow_page)

@@ -103,10 +103,24 @@ def test_a_voicemail_starts_the_callback_clock_at_its_own_time(stack: Stack) -> 
         timeout=10,
     )
     assert classified.status_code == 200, classified.text
-    routed = eventually(lambda: with_organization("pm-reparto-2"), timeout=20)
+
+    # Torino is triage-first: the Contact Center keeps it, takes it in charge, forwards it
+    def classified_and_routed() -> dict[str, Any] | None:
+        now = with_organization("contact-center")
+        events = [e["event"] for e in now["timeline"]] if now else []
+        return now if events[-2:] == ["classified", "assigned"] else None
+
+    routed = eventually(classified_and_routed, timeout=20)
     assert routed["status"] == "assigned" and routed["category"] == "convivenza_civile"
     assert routed["citizen"]["email"] == "franca.gialli@example.org"
-    assert [e["event"] for e in routed["timeline"]][-2:] == ["classified", "assigned"]
+    for command, body in (("take-in-charge", {"operator": "cc"}), ("forward", {})):
+        response = httpx.post(
+            f"{stack.url('intake')}/cases/{case['case_id']}/{command}", json=body, timeout=10
+        )
+        assert response.status_code == 200, response.text
+    assert eventually(lambda: with_organization("pm-reparto-2"), timeout=20)["status"] == (
+        "forwarded"
+    )
 
     # the callback promise still runs from the message's own time, now the Reparto's
     def moved_clock() -> dict[str, Any] | None:

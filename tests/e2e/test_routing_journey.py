@@ -79,6 +79,8 @@ def test_a_pisa_parking_complaint_is_assigned_to_pisamo(stack: Stack) -> None:
 def test_a_torino_complaint_about_the_polizia_municipale_goes_to_its_reparto(
     stack: Stack,
 ) -> None:
+    """Torino is triage-first: the Contact Center gets it, then forwards it to the Reparto
+    the rules choose (the whole two-stage journey: test_torino_two_stages.py)."""
     case_id = register(
         stack,
         tenant="torino",
@@ -87,10 +89,17 @@ def test_a_torino_complaint_about_the_polizia_municipale_goes_to_its_reparto(
         category="reclami_polizia_municipale",
         description="Il vigile in corso Francia è stato scortese",
     )
-    routed = routed_to(stack, case_id, "pm-reparto-6")
+    routed_to(stack, case_id, "contact-center")
+    for command, body in (("take-in-charge", {"operator": "cc"}), ("forward", {})):
+        response = httpx.post(
+            f"{stack.url('intake')}/cases/{case_id}/{command}", json=body, timeout=10
+        )
+        assert response.status_code == 200, response.text
+    routed = routed_to(stack, case_id, "pm-reparto-6", status="forwarded")
     assert routed["organization_name"].startswith("Corpo di Polizia Municipale")
-    decision = assignment(stack, case_id)["history"][0]
-    assert decision["rule_id"] == "reclami_polizia_municipale"
+    first, forwarded = assignment(stack, case_id)["history"]
+    assert first["rule_id"] == "triage-first"
+    assert forwarded["rule_id"] == "reclami_polizia_municipale"
 
 
 def test_a_declined_case_moves_to_the_next_competent_organization(stack: Stack) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import case_acts, case_procedures, cases, ingest, notifications, sla
+from . import case_acts, case_procedures, case_triage, cases, ingest, notifications, sla
 from .envelope import CloudEvent, EventPayload
 from .upcasting import BY_V1_TYPE, scrub, upcast
 
@@ -35,6 +35,9 @@ PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
     case_procedures.CaseInspectionScheduled,
     case_procedures.CaseInspectionReported,
     case_procedures.CaseAttestationIssued,
+    # the triage-first workflow (issue 18, point 2)
+    case_triage.CaseForwarded,
+    case_triage.CaseOfficeAnswered,
     sla.SlaDeadlineSet,
     sla.SlaWarning,
     sla.SlaBreached,

@@ -21,10 +21,33 @@ from sportello_devstack.stack import Stack
 STACK_ENV = {"RELAY_POLL_INTERVAL": "0.05", "SLA_SWEEP_INTERVAL": "0.5"}
 
 
+DEPLOYED_TENANTS = Path(__file__).resolve().parents[3] / "deploy" / "tenants"
+
+
+def tenants_with_direct_torino(into: Path) -> Path:
+    """deploy/tenants with Torino's workflow `direct`: most console tests show an office's own
+    work on a case routed to it (take in charge, contact, close), as in a direct tenant (Pisa's
+    partners), on Torino's offices and users. Torino as deployed, triage-first, is
+    test_browser.py's (TORINO_AS_DEPLOYED)."""
+    copy = into / "tenants"
+    shutil.copytree(DEPLOYED_TENANTS, copy)
+    tenant_yaml = copy / "torino" / "tenant.yaml"
+    text = tenant_yaml.read_text(encoding="utf-8")
+    assert "\nworkflow: triage-first\n" in text
+    tenant_yaml.write_text(text.replace("\nworkflow: triage-first\n", "\nworkflow: direct\n"))
+    return copy
+
+
 @pytest.fixture(scope="module")
-def web_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def web_stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
     data_dir: Path = tmp_path_factory.mktemp("console-stack")
-    running = Stack.on_free_ports(data_dir, web=True, extra_env=STACK_ENV).start()
+    env = dict(STACK_ENV)
+    if not getattr(request.module, "TORINO_AS_DEPLOYED", False):
+        tenants = tenants_with_direct_torino(tmp_path_factory.mktemp("console-tenants"))
+        env["SPORTELLO_TENANTS_DIR"] = str(tenants)
+    running = Stack.on_free_ports(data_dir, web=True, extra_env=env).start()
     yield running
     running.stop()
 
@@ -109,9 +132,9 @@ class SmsReceiver:
 
 def always_night(directory: Path) -> Path:
     """The tenants as deployed, but Marcallo has no office hours: an urgent case pages the rota
-    whenever the suite runs; one hour to acknowledge (nobody else is paged during a test)."""
-    tenants = directory / "tenants"
-    shutil.copytree(TENANTS_DIR, tenants)
+    whenever the suite runs; one hour to acknowledge (nobody else is paged during a test).
+    Torino `direct`, as for the other console tests (`tenants_with_direct_torino`)."""
+    tenants = tenants_with_direct_torino(directory)
     path = tenants / "marcallo" / "notify.yaml"
     policy = yaml.safe_load(path.read_text("utf-8"))
     policy["on_call"] |= {"office_hours": [], "escalate_after_minutes": 60}

@@ -61,6 +61,13 @@ class Tenant(_Frozen):
     triage: str = Field(
         pattern=SLUG, description="the URP / contact centre that takes what no rule routes"
     )
+    workflow: Literal["triage-first", "direct"] = Field(
+        default="direct",
+        description="triage-first: every case goes first to the `triage` front office, which "
+        "takes it in charge, forwards it to the competent office, gets its answer back and "
+        "tells the citizen the outcome (Torino, Casale's and Rescaldina's URP); direct: routing "
+        "hands it to the competent office at once (Pisa's partners)",
+    )
     late_entry_days: int = Field(
         default=30,
         ge=1,
@@ -83,6 +90,9 @@ class Tenant(_Frozen):
             missing.add(self.triage)
         if missing:
             raise ValueError(f"unknown organizations: {sorted(missing)}")
+        front_office = self.organization(self.triage)
+        if self.workflow == "triage-first" and front_office and not front_office.accepts_cases:
+            raise ValueError(f"workflow triage-first: the triage {self.triage!r} takes no cases")
         published = set(self.privacy.publication.categories)
         unknown = published - {c.service_code for c in self.categories}
         if unknown:
@@ -91,6 +101,11 @@ class Tenant(_Frozen):
 
     def category(self, service_code: str) -> Category | None:
         return next((c for c in self.categories if c.service_code == service_code), None)
+
+    @property
+    def triage_first(self) -> bool:
+        """The front office (`triage`) takes every case in charge before the office does."""
+        return self.workflow == "triage-first"
 
     def organization(self, organization_id: str) -> Organization | None:
         return next((o for o in self.organizations if o.id == organization_id), None)

@@ -23,9 +23,11 @@ OPEN_STATUSES = frozenset(
         "resolved",
         "reopened",
         "reassignment_requested",
+        "forwarded",  # triage-first: with the competent office
+        "office_answered",  # triage-first: back with the front office
     }
 )
-IN_HANDS = frozenset({"taken_in_charge", "citizen_contacted"})
+IN_HANDS = frozenset({"taken_in_charge", "citizen_contacted", "office_answered"})
 
 # The case commands, as intake-svc's state machine allows them.
 ACTIONS_BY_STATUS: dict[str, frozenset[str]] = {
@@ -39,14 +41,19 @@ ACTIONS_BY_STATUS: dict[str, frozenset[str]] = {
     "reassign": frozenset({"assigned", "routing_failed", "reassignment_requested", "received"}),
     "reopen": frozenset({"resolved", "closed"}),
     # only a case registered `da_classificare` (the case page checks its category)
-    "classify": frozenset({"received", "assigned", "routing_failed"}) | IN_HANDS,
+    "classify": frozenset({"received", "assigned", "routing_failed"})
+    | (IN_HANDS - {"office_answered"}),
+    # the triage-first workflow: the front office forwards, the office answers it
+    "forward": IN_HANDS | {"forwarded"},
+    "office-answer": frozenset({"forwarded"}),
 }
 # The triage's corrections (issue 18): intake lets only operator and admin do them. Reject
 # refuses a case at the door (as registered only); recategorise corrects a classified case's
 # kind or category where intake may classify (the case page checks it is classified).
 TRIAGE_ACTIONS_BY_STATUS: dict[str, frozenset[str]] = {
     "reject": frozenset({"received"}),
-    "recategorise": frozenset({"received", "assigned", "routing_failed"}) | IN_HANDS,
+    "recategorise": frozenset({"received", "assigned", "routing_failed"})
+    | (IN_HANDS - {"office_answered"}),
 }
 ACTIONS_BY_STATUS.update(TRIAGE_ACTIONS_BY_STATUS)
 
@@ -166,7 +173,7 @@ class StaffUser:
         offered = [a for a, statuses in ACTIONS_BY_STATUS.items() if status in statuses]
         if self.kind == "office":
             mine = organization == self.organization
-            theirs = ("reassign", "reopen", "classify", *TRIAGE_ACTIONS_BY_STATUS)
+            theirs = ("reassign", "reopen", "classify", "forward", *TRIAGE_ACTIONS_BY_STATUS)
             return [a for a in offered if mine and a not in theirs]
         if self.kind == "call_taker":
             return [a for a in offered if a not in ("reassign",)]

@@ -18,6 +18,16 @@ IT = {
     "route.classified": "classificata",
     "done.classify": "Classificata: il nuovo ufficio la riceve dallo smistamento.",
     "category.unclassified": "Da classificare", "event.classified": "Classificata",
+    # the triage-first workflow (issue 18): forwarded to the office, its answer back
+    "action.forward": "Inoltra all'ufficio competente",
+    "done.forward": "Inoltrata: l'ufficio competente la riceve con la risposta da dare.",
+    "field.forward_to": "Ufficio competente",
+    "forward.by_rules": "Quello indicato dalle regole di smistamento",
+    "action.office-answer": "Risposta dell'ufficio al front office",
+    "done.office-answer": "Risposta registrata: la pratica torna al front office.",
+    "field.office_answer": "Risposta (solo per il personale, non inviata al cittadino)",
+    "status.forwarded": "Inoltrata all'ufficio", "status.office_answered": "Risposta dall'ufficio",
+    "event.forwarded": "Inoltrata all'ufficio", "event.office_answered": "Risposta dell'ufficio",
 }  # fmt: skip
 
 EN = {
@@ -37,6 +47,17 @@ EN = {
     "route.classified": "classified",
     "done.classify": "Classified: routing sends it to its office.",
     "category.unclassified": "To classify", "event.classified": "Classified",
+    # the triage-first workflow (issue 18): forwarded to the office, its answer back
+    "action.forward": "Forward to the competent office",
+    "done.forward": "Forwarded: the competent office gets it, to answer.",
+    "field.forward_to": "Competent office",
+    "forward.by_rules": "The one the routing rules choose",
+    "action.office-answer": "The office's answer to the front office",
+    "done.office-answer": "Answer recorded: the case is back with the front office.",
+    "field.office_answer": "Answer (staff only, never sent to the citizen)",
+    "status.forwarded": "Forwarded to the office",
+    "status.office_answered": "Answered by the office",
+    "event.forwarded": "Forwarded to the office", "event.office_answered": "Office's answer",
 }  # fmt: skip
 
 CASE_MESSAGES = {"it": IT, "en": EN}

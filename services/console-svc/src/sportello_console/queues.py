@@ -26,8 +26,9 @@ class Queue:
 
 
 OFFICE_QUEUES = (
-    Queue("to_take", "c.status IN ('assigned', 'reopened', 'routing_failed')"),
-    Queue("in_progress", "c.status IN ('taken_in_charge', 'citizen_contacted')"),
+    # triage-first: a forwarded case is the office's to answer; answered, the front office's
+    Queue("to_take", "c.status IN ('assigned', 'reopened', 'routing_failed', 'forwarded')"),
+    Queue("in_progress", "c.status IN ('taken_in_charge', 'citizen_contacted', 'office_answered')"),
     Queue("waiting", "c.status = 'waiting_for_citizen'"),
     Queue("resolved", "c.status = 'resolved'"),
 )

@@ -139,8 +139,13 @@ def _apply_case(db: sqlite3.Connection, event: str, data: dict[str, Any]) -> Cha
                 now,
             ),
         )
-    elif event == "assigned":
-        _set(db, case_id, now, status="assigned", organization=data["organization"])
+    elif event == "assigned":  # triage-first: forwarded, or answered, stays so (intake's)
+        db.execute(
+            "UPDATE cases SET status = CASE WHEN status IN ('forwarded', 'office_answered')"
+            " THEN status ELSE 'assigned' END WHERE case_id = ?",
+            (case_id,),
+        )
+        _set(db, case_id, now, organization=data["organization"])
     elif event == "routing_failed":
         _set(db, case_id, now, status="routing_failed", organization=data["triage_organization"])
     elif event == "waiting_for_citizen":
@@ -169,9 +174,11 @@ def _apply_case(db: sqlite3.Connection, event: str, data: dict[str, Any]) -> Cha
         _set(db, case_id, now, status=event)
     elif event == "classified":  # the triage said what it is about: routing decides again
         _set(db, case_id, now, category=data["category"], kind=data["kind"])
+    elif event == "office_answered":  # back with the front office: routing's decision follows
+        _set(db, case_id, now, status=event)
     elif event == "personal_data_erased":
         _set(db, case_id, now)
-    elif event in ("taken_in_charge", "resolved", "closed", "rejected"):
+    elif event in ("taken_in_charge", "resolved", "closed", "rejected", "forwarded"):
         _set(db, case_id, now, status=event)
     else:
         return None

@@ -16,6 +16,8 @@ from sportello_devstack.mailsink import read_mails
 from sportello_devstack.stack import Stack
 from sportello_devstack.testing import eventually_sync as eventually
 
+# Torino as deployed: triage-first (the other console tests run it `direct`, conftest.py)
+TORINO_AS_DEPLOYED = True
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -83,6 +85,9 @@ def registered_reference(page: Page) -> str:
 def test_torino_voicemail_complaint_from_call_to_closing(
     browser: Browser, web_stack: Stack
 ) -> None:
+    """Torino is triage-first (issue 18): the Contact Center takes the case in charge, calls
+    the citizen back and forwards it; the Reparto gets it live, answers the Contact Center on
+    the case page; the Contact Center closes it with the outcome."""
     reparto = open_user(browser, web_stack, "torino.pm-reparto-6")
     reparto.goto("/code/to_take")
     expect(reparto.locator("#live-status")).to_have_text("Aggiornamento automatico attivo")
@@ -93,37 +98,56 @@ def test_torino_voicemail_complaint_from_call_to_closing(
     expect(caller.locator("#routing-preview")).to_contain_text("pm-reparto-6")
     shot(caller, "01-new-case-preview")
     reference = registered_reference(caller)
+    caller.reload()
+    expect(caller.locator("#clocks tr[data-standard='voicemail_callback_24h']")).to_be_visible()
+    expect(caller.locator("#case-status")).to_contain_text("Assegnata", timeout=20000)
+    shot(caller, "03-case-registered")
+    caller.click("#action-take-in-charge button")
+    expect(caller.locator("#done")).to_be_visible()
+    caller.select_option("#contact-means", "phone")
+    caller.fill("#contact-note", "Richiamato: sentiamo il Reparto e la ricontattiamo")
+    caller.click("#action-contact button")
+    expect(caller.locator("#case-status")).to_contain_text("Cittadino contattato")
+    expect(caller.locator("#forward-to")).to_have_value("")  # the rules' office by default
+    shot(caller, "03b-forward-form")
+    caller.click("#action-forward button")
+    expect(caller.locator("#case-status")).to_contain_text("Inoltrata all'ufficio")
     started = time.monotonic()
     row = reparto.locator("tr", has_text=reference)
     expect(row).to_be_visible(timeout=5000)  # live: no reload on the Reparto's page
     appeared_after = time.monotonic() - started
     assert appeared_after < 2.0, f"the case appeared after {appeared_after:.2f}s"
     shot(reparto, "02-office-queue-live")
-    caller.reload()
-    expect(caller.locator("#clocks tr[data-standard='voicemail_callback_24h']")).to_be_visible()
-    shot(caller, "03-case-registered")
     row.locator("a").click()
-    reparto.click("#action-take-in-charge button")
-    expect(reparto.locator("#done")).to_be_visible()
-    reparto.select_option("#contact-means", "phone")
-    reparto.fill("#contact-note", "Richiamato: il vigile passerà domani")
-    reparto.click("#action-contact button")
-    expect(reparto.locator("#case-status")).to_contain_text("Cittadino contattato")
-    reparto.fill("#close-outcome", "Abbiamo verificato e risolto il disservizio.")
-    reparto.click("#action-close button")
-    expect(reparto.locator("#case-status")).to_contain_text("Chiusa")
+    expect(reparto.locator("#action-forward")).to_have_count(0)  # the front office's step
+    expect(reparto.locator("#action-close")).to_have_count(0)  # it answers, it does not close
+    reparto.fill("#office-answer-answer", "Sentito l'agente: verbale confermato")
+    shot(reparto, "03c-office-answer-form")
+    reparto.click("#action-office-answer button")
+    # back with the Contact Center: the Reparto is told on its queue, where the case is gone
+    expect(reparto.locator("#done")).to_contain_text("la pratica torna al front office")
+    expect(reparto.locator("tr", has_text=reference)).to_have_count(0)
+    shot(reparto, "03d-office-answered")
+    caller.reload()
+    expect(caller.locator("#timeline")).to_contain_text("Sentito l'agente: verbale confermato")
+    caller.fill("#close-outcome", "Abbiamo verificato con il Reparto: il verbale è confermato.")
+    caller.click("#action-close button")
+    expect(caller.locator("#case-status")).to_contain_text("Chiusa")
     eventually(lambda: len(mails_to(web_stack, "mario.rossi@example.org")) >= 2)
-    reparto.reload()
-    met = reparto.locator("#clocks tr[data-standard='voicemail_callback_24h']")
+    caller.reload()
+    met = caller.locator("#clocks tr[data-standard='voicemail_callback_24h']")
     expect(met).to_contain_text("Rispettato")
     # what was sent, in the staff's words: no template ids, audiences or statuses in English
-    messages = reparto.locator("#messages")
+    messages = caller.locator("#messages")
     expect(messages).to_contain_text("Conferma di ricezione")
     expect(messages).to_contain_text("Inviato")
     expect(messages).not_to_contain_text("taken_in_charge")
-    expect(reparto.locator("#routing-history")).to_contain_text("assegnata")
-    expect(reparto.locator("#timeline")).to_contain_text("Telefono")  # the means of the contact
-    shot(reparto, "04-case-closed-clocks-met")
+    expect(caller.locator("#routing-history")).to_contain_text("assegnata")
+    expect(caller.locator("#timeline")).to_contain_text("Telefono")  # the means of the contact
+    expect(caller.locator("#timeline")).to_contain_text("Inoltrata all'ufficio")
+    shot(caller, "04-case-closed-clocks-met")
+    problems = accessibility_problems(caller)
+    assert problems == [], problems
     supervisor = open_user(browser, web_stack, "torino.supervisore")
     supervisor.goto("/cruscotto")
     expect(supervisor.locator("#by-channel")).to_contain_text("Segreteria telefonica")

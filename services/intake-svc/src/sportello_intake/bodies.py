@@ -191,6 +191,23 @@ class AttestationRequest(OfficeCommand):
 
 # --- end of Casale's procedures -----------------------------------------------------------------
 
+# --- the triage-first workflow (issue 18, point 2) -------------------------------------------
+
+
+class ForwardRequest(OfficeCommand):
+    to: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9-]{0,62}$",
+        description="the competent office's id; none: the one routing's rules choose",
+    )
+
+
+class OfficeAnswerRequest(OfficeCommand):
+    answer: str = Field(
+        min_length=1, max_length=4000, description="for the front office (staff only)"
+    )
+
+
 # the body each command of the transition table takes (its fields are the command's)
 BODIES: dict[str, type[OfficeCommand]] = {
     "reject": ReasonRequest,
@@ -216,4 +233,7 @@ BODIES: dict[str, type[OfficeCommand]] = {
     "schedule_inspection": InspectionScheduleRequest,
     "report_inspection": InspectionReportRequest,
     "issue_attestation": AttestationRequest,
+    # the triage-first workflow
+    "forward": ForwardRequest,
+    "record_office_answer": OfficeAnswerRequest,
 }

@@ -71,6 +71,13 @@ STEPS: dict[str, tuple[str, str, str]] = {
         "issue its attestation",
     ),
     # --- end of Casale's procedures ---
+    # the triage-first workflow
+    "forward": ("forward", "inoltrarla all'ufficio competente", "forward it to the office"),
+    "record the office's answer on": (
+        "office-answer",
+        "registrare la risposta dell'ufficio",
+        "record the office's answer",
+    ),
     "erase the personal data of": (
         "admin/erasures",
         "cancellarne i dati personali",
@@ -90,6 +97,11 @@ STATUSES: dict[str, tuple[str, str]] = {
     "reopened": ("riaperta", "reopened"),
     "reassignment_requested": ("in attesa di riassegnazione", "waiting to be reassigned"),
     "rejected": ("respinta", "rejected"),
+    "forwarded": ("inoltrata all'ufficio competente", "forwarded to the competent office"),
+    "office_answered": (
+        "con la risposta dell'ufficio, da comunicare al cittadino",
+        "answered by the office, to be told to the citizen",
+    ),
 }
 
 

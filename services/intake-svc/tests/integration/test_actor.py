@@ -150,6 +150,10 @@ async def test_every_command_is_the_token_s_subject_whoever_the_body_names(
         (first, "transfer", {"to": "AMIAT, numero verde"}),
         (first, "callback-done", {"means": "phone", "note": "richiamata"}),
         (first, "update-citizen", {"message": "Sopralluogo lunedì"}),
+        # the triage-first workflow: the front office forwards, the office answers it
+        (first, "take-in-charge", {"operator": "mallory"}),
+        (first, "forward", {"to": "pm-reparto-2"}),
+        (first, "office-answer", {"answer": "Sentiti i condomini"}),
         (second, "merge", {"duplicate_of": first["reference"]}),
         (first, "dismiss", {"reason": "fuori competenza"}),
     ]

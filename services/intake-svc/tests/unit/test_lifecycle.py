@@ -26,6 +26,11 @@ COMMANDS: dict[str, Command] = {
         "non competente", "anna", NOW, NOW, None
     ),
     "reject": lambda c: c.reject("emergenza: chiamare il 112", "operator", NOW, None),
+    # the triage-first workflow: the front office forwards, the office answers it
+    "forward": lambda c: c.forward(None, "cc.anna", NOW, NOW, None),
+    "record_office_answer": lambda c: c.record_office_answer(
+        "Rimossi i rifiuti", "reparto5", NOW, NOW, None
+    ),
 }
 
 # How to bring a fresh case to each status, through the commands themselves.
@@ -41,23 +46,24 @@ PATHS: dict[Status, list[str]] = {
     Status.REOPENED: ["assign", "take_in_charge", "close", "reopen"],
     Status.REASSIGNMENT_REQUESTED: ["assign", "request_reassignment"],
     Status.REJECTED: ["reject"],
+    Status.FORWARDED: ["assign", "take_in_charge", "forward"],
+    Status.OFFICE_ANSWERED: ["assign", "take_in_charge", "forward", "record_office_answer"],
 }
 
+# in the office's hands: taken in charge, or (triage-first) back with the office's answer
+IN_HANDS = {Status.TAKEN_IN_CHARGE, Status.CITIZEN_CONTACTED, Status.OFFICE_ANSWERED}
 ALLOWED: dict[str, set[Status]] = {
     "take_in_charge": {Status.ASSIGNED, Status.ROUTING_FAILED, Status.REOPENED},
-    "contact_citizen": {Status.TAKEN_IN_CHARGE, Status.CITIZEN_CONTACTED},
-    "wait_for_citizen": {Status.TAKEN_IN_CHARGE, Status.CITIZEN_CONTACTED},
+    "contact_citizen": IN_HANDS,
+    "wait_for_citizen": IN_HANDS,
     "resume": {Status.WAITING_FOR_CITIZEN},
-    "resolve": {Status.TAKEN_IN_CHARGE, Status.CITIZEN_CONTACTED},
-    "close": {Status.TAKEN_IN_CHARGE, Status.CITIZEN_CONTACTED, Status.RESOLVED},
+    "resolve": IN_HANDS,
+    "close": IN_HANDS | {Status.RESOLVED},
     "reopen": {Status.RESOLVED, Status.CLOSED},
-    "request_reassignment": {
-        Status.ASSIGNED,
-        Status.ROUTING_FAILED,
-        Status.TAKEN_IN_CHARGE,
-        Status.CITIZEN_CONTACTED,
-    },
+    "request_reassignment": {Status.ASSIGNED, Status.ROUTING_FAILED} | IN_HANDS,
     "reject": {Status.RECEIVED},
+    "forward": IN_HANDS | {Status.FORWARDED},
+    "record_office_answer": {Status.FORWARDED},
 }
 
 RESULT = {
@@ -69,6 +75,8 @@ RESULT = {
     "reopen": Status.REOPENED,
     "request_reassignment": Status.REASSIGNMENT_REQUESTED,
     "reject": Status.REJECTED,
+    "forward": Status.FORWARDED,
+    "record_office_answer": Status.OFFICE_ANSWERED,
 }
 
 

@@ -33,6 +33,7 @@ from sportello_contracts.personal import PersonalAnswer
 from sportello_contracts.sla import SlaBreached, SlaWarning
 from sportello_contracts.subjects import UNASSIGNED
 from sportello_shared.application import Incoming, RetryLater
+from sportello_shared.tenants import Tenant
 from sportello_shared.tracing import child_traceparent
 
 from .domain import Audience, CaseFile, Contact, Template, case_file_id
@@ -101,6 +102,7 @@ class Reactions(ProcedureMessages):
         category = tenant.category(case_file.category) if tenant else None
         # An urgent case needs acting on now: the office gets the citizen's contact with it.
         extra = citizen_reach(case_file) if category and category.urgent else {}
+        extra |= _triage_stage(tenant, payload)
         offices = [(Audience.ORGANIZATION, payload.organization)]
         self._tell_offices(case_file, Template.ASSIGNED, offices, extra, incoming, processing_event)
         # ... and out of office hours, the on-call rota is woken up (paging.py)
@@ -274,3 +276,18 @@ def _personal(incoming: Incoming) -> PersonalAnswer:
     if incoming.personal is None:
         raise RetryLater(f"no personal data from intake for {incoming.envelope.id} yet")
     return incoming.personal
+
+
+def _triage_stage(tenant: Tenant | None, payload: CaseAssigned) -> dict[str, str]:
+    """Triage-first (issue 18): what the office is asked to do with the case assigned to it.
+    `forwarded`: the front office sends it on, to answer it back; `answered`: the office's
+    answer is back with the front office, to tell the citizen. Nothing: take it in charge."""
+    if tenant is None or not tenant.triage_first:
+        return {}
+    front = tenant.organization(tenant.triage)
+    front_office = front.name if front else tenant.triage
+    if payload.rule_id == "office-answered":
+        return {"stage": "answered", "front_office": front_office}
+    if payload.organization != tenant.triage:
+        return {"stage": "forwarded", "front_office": front_office}
+    return {}

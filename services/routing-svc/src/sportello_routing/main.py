@@ -30,6 +30,9 @@ CONSUMED = (
     "reopened",
     "classified",
     "personal_data_erased",
+    # the triage-first workflow
+    "forwarded",
+    "office_answered",
 )
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.dispatch import singledispatchmethod
 from sportello_contracts import EventPayload
+from sportello_contracts.case_triage import CaseForwarded, CaseOfficeAnswered
 from sportello_contracts.cases import (
     CaseClassified,
     CasePersonalDataErased,
@@ -17,6 +18,7 @@ from sportello_contracts.cases import (
     CaseReopened,
 )
 from sportello_shared.application import Incoming, Rejected, RetryLater
+from sportello_shared.tenants import Organization
 
 from .domain import (
     Assignment,
@@ -26,6 +28,7 @@ from .domain import (
     RuleSet,
     back_to_last,
 )
+from .domain import triage_first as tf
 from .reads import RoutingReads
 
 DECLINED_REASON = "non di competenza (motivo nel fascicolo di intake)"
@@ -74,7 +77,7 @@ class RoutingReactions(RoutingReads):
             lon=location.lon if location else None,
         )
         assignment = Assignment.open(payload.case_id, payload.reference, facts)
-        decision = self.explain(facts).decision
+        decision = self._first_decision(facts)
         assignment.record(
             decision, self.clock(), cause="received", traceparent=incoming.envelope.traceparent
         )
@@ -109,7 +112,7 @@ class RoutingReactions(RoutingReads):
             return  # the same classification delivered again: decided already
         now = self.clock()
         assignment.reclassify(payload.kind.value, payload.category, now)
-        decision = self.explain(assignment.facts, assignment.declined).decision
+        decision = self._first_decision(assignment.facts, assignment.declined)
         assignment.record(
             decision, now, cause="classified", traceparent=incoming.envelope.traceparent
         )
@@ -125,6 +128,64 @@ class RoutingReactions(RoutingReads):
             decision, self.clock(), cause="reopened", traceparent=incoming.envelope.traceparent
         )
         processing_event.collect_events(assignment)
+
+    # --- the triage-first workflow (issue 18, point 2) -------------------------------------
+
+    def _first_decision(self, facts: CaseFacts, declined: list[str] | None = None) -> Decision:
+        """The rules' choice; in a triage-first tenant, the front office, with that choice."""
+        by_rules = self.explain(facts, declined or ()).decision
+        front = self._front_office(facts.tenant)
+        return tf.to_front_office(front, by_rules) if front is not None else by_rules
+
+    def _front_office(self, tenant_id: str) -> Organization | None:
+        """The triage-first tenant's front office (None: a direct tenant)."""
+        tenant = self.tenant(tenant_id)
+        if not tenant.triage_first:
+            return None
+        front = self.directory(tenant_id).organizations.get(tenant.triage)
+        return front if front is not None and front.accepts_cases else None
+
+    @react.register
+    def _(
+        self, payload: CaseForwarded, incoming: Incoming, processing_event: ProcessingEvent[UUID]
+    ) -> None:
+        """The front office forwards the case: to its choice, or to the rules' (never back to
+        itself nor to an office that declined)."""
+        assignment = self._decided(payload.case_id)
+        front_office = self.tenant(assignment.tenant).triage
+        by_rules = self.explain(assignment.facts, [*assignment.declined, front_office]).decision
+        chosen = self.directory(assignment.tenant).organizations.get(payload.to or "")
+        decision = tf.forwarded(payload.to, chosen, front_office, by_rules)
+        assignment.record(
+            decision,
+            self.clock(),
+            cause="forwarded",
+            traceparent=incoming.envelope.traceparent,
+            actor=payload.actor,
+        )
+        processing_event.collect_events(assignment)
+
+    @react.register
+    def _(
+        self,
+        payload: CaseOfficeAnswered,
+        incoming: Incoming,
+        processing_event: ProcessingEvent[UUID],
+    ) -> None:
+        """The competent office answered: the case is the front office's again."""
+        assignment = self._decided(payload.case_id)
+        front = self._front_office(assignment.tenant)
+        if front is None or assignment.organization == front.id:
+            return  # a direct tenant, or the answer delivered again
+        version = self.ruleset(assignment.tenant).version
+        office = incoming.envelope.organization
+        decision = tf.back_to_front_office(office, front, version)
+        cause = "office_answered"
+        trace = incoming.envelope.traceparent
+        assignment.record(decision, self.clock(), cause=cause, traceparent=trace)
+        processing_event.collect_events(assignment)
+
+    # --- end of the triage-first workflow -----------------------------------------------------
 
     def _back_to_last(self, assignment: Assignment) -> Decision:
         organizations = self.directory(assignment.tenant).organizations

@@ -115,15 +115,17 @@ async def test_a_case_classified_by_the_triage_is_routed_again_on_its_category(
     client: httpx.AsyncClient, js: JetStreamContext
 ) -> None:
     """A voicemail lands with Torino's contact centre as `da_classificare`; once the call-taker
-    classifies it, the rules send it to the competent Reparto, and say why."""
+    classifies it, the rules say the competent Reparto: Torino being triage-first, the Contact
+    Center keeps it (to take it in charge, then forward it), and says which Reparto and why."""
     case_id = await receive(js, "torino", "da_classificare", kind="segnalazione")
     subject, _ = await nth_decision(js, case_id, 1)
     assert subject == "cases.torino.contact-center.routing_failed"
 
     await classify(js, "torino", case_id, "contact-center", 2, "decoro_pulizia")
     subject, event = await nth_decision(js, case_id, 2)
-    assert subject == "cases.torino.pm-reparto-5.assigned"
-    assert event.data["rule_id"] == "decoro_pulizia"
+    assert subject == "cases.torino.contact-center.assigned"
+    assert event.data["rule_id"] == "triage-first"
+    assert "Reparto 5" in event.data["reasons"][1] and "decoro_pulizia" in event.data["reasons"][1]
     view = (await client.get(f"/assignments/{case_id}")).json()
     assert [h["outcome"] for h in view["history"]] == ["routing_failed", "classified", "assigned"]
     assert view["history"][-1]["cause"] == "classified"

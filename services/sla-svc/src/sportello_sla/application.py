@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import IntegrityError
-from sportello_contracts import EventPayload, case_acts, case_procedures
+from sportello_contracts import EventPayload, case_acts, case_procedures, case_triage
 from sportello_contracts import cases as case_events
 from sportello_contracts.notifications import NotificationSent, SurveyAnswered
 from sportello_shared.application import Incoming, RetryLater, ServiceApplication
@@ -52,6 +52,9 @@ _LIFECYCLE = (
     case_procedures.CaseInspectionScheduled,
     case_procedures.CaseInspectionReported,
     case_procedures.CaseAttestationIssued,
+    # the triage-first workflow (issue 18): a forwarding standard stops on `forwarded`
+    case_triage.CaseForwarded,
+    case_triage.CaseOfficeAnswered,
 )
 
 

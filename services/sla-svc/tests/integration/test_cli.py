@@ -9,13 +9,14 @@ from uuid import uuid4
 
 import httpx
 from nats.js import JetStreamContext
+from sportello_contracts.case_triage import CaseForwarded
 from sportello_sla.adapters.policy_files import load_catalogue
 from sportello_sla.application import SlaApplication
 from sportello_sla.cli import app as cli
 from sportello_sla.main import SlaSettings
 from typer.testing import CliRunner
 
-from .conftest import assigned, clock_with_status, publish, received
+from .conftest import assigned, clock_with_status, event, publish, received
 
 
 async def test_replay_from_the_command_line_matches_the_live_store(
@@ -26,6 +27,8 @@ async def test_replay_from_the_command_line_matches_the_live_store(
     await publish(js, "rescaldina", received(old, now - timedelta(days=50)))
     await publish(js, "rescaldina", received(new, now - timedelta(hours=3)))
     await publish(js, "rescaldina", assigned(new, "urp"), organization="urp", producer="routing")
+    forwarded = event(CaseForwarded, new, now, to=None)  # triage-first: the URP forwards it
+    await publish(js, "rescaldina", forwarded, organization="urp")
     await clock_with_status(client, old, "answer_30d", "breached")
     await clock_with_status(client, new, "assignment_48h", "met")
 

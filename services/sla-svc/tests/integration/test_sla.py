@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 import httpx
 from nats.js import JetStreamContext
 from sportello_contracts import cases as c
+from sportello_contracts.case_triage import CaseForwarded
 from sportello_contracts.notifications import NotificationSent
 from sportello_sla.calendars import ROME, TenantCalendar
 from sportello_sla.domain import clock_id_for
@@ -44,7 +45,8 @@ async def test_a_case_closed_in_time_meets_its_answer_clock(
 
     clock = await clock_with_status(client, case_id, "answer_30d", "met")
     await clock_with_status(client, case_id, "assignment_48h", "met")
-    assert clock["policy_version"] == 1 and clock["organization"] == "urp"
+    # version 2 (triage-first, from 2026-12-05): closed by the URP stops the 48 hours too
+    assert clock["policy_version"] == 2 and clock["organization"] == "urp"
     assert datetime.fromisoformat(clock["started_at"]) == received_at
     assert datetime.fromisoformat(clock["stopped_at"]) == closed_at
     deadline = datetime.fromisoformat(clock["deadline"])
@@ -193,6 +195,9 @@ async def test_a_replay_of_the_streams_gives_the_live_digest(
     await publish(js, "pisa", received(cases[0], now - timedelta(days=40)))
     await publish(js, "torino", received(cases[1], now - timedelta(days=2), kind="reclamo"))
     await publish(js, "rescaldina", received(cases[2], now - timedelta(hours=1)))
+    await publish(js, "rescaldina", assigned(cases[2], "urp"), organization="urp")
+    forwarded = event(CaseForwarded, cases[2], now, to="area-tecnica")  # the URP forwards it
+    await publish(js, "rescaldina", forwarded, organization="urp")
     await publish(js, "rescaldina", assigned(cases[2], "area-tecnica"), organization="area-tecnica")
     await publish(
         js,
@@ -208,7 +213,7 @@ async def test_a_replay_of_the_streams_gives_the_live_digest(
     assert response.status_code == 200, response.text
     report = response.json()
     assert report["matches"] is True and report["digest"] == report["live_digest"]
-    assert report["per_stream"] == {"CASES": 5} and report["clocks"] == 7
+    assert report["per_stream"] == {"CASES": 7} and report["clocks"] == 7  # 2 of the URP
     assert report["events_per_second"] > 0
     assert report["breaches_published"] >= 1 and report["runs_breached_twice"] == 0
     live = (await client.get("/admin/digest", params={"as_of": report["as_of"]})).json()

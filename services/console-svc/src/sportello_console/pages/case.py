@@ -39,6 +39,8 @@ ACTIONS = {
     "reassign": Action("routing", "/assignments/{id}/reassign", ("organization", "reason")),
     "decline-reopen": Action("intake", "/cases/{id}/reopen-request/decline", ("reason",)),
     "classify": Action("intake", "/cases/{id}/classify", ("category",)),
+    "forward": Action("intake", "/cases/{id}/forward", ("to",)),
+    "office-answer": Action("intake", "/cases/{id}/office-answer", ("answer",)),
     # the other acts (identity.ACTS_BY_STATUS)
     "note": Action("intake", "/cases/{id}/note", ("note",)),
     "update-citizen": Action("intake", "/cases/{id}/update-citizen", ("message",)),
@@ -67,7 +69,8 @@ ACT_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     **PROCEDURE_FIELDS,
 }
 UNCLASSIFIED = "da_classificare"  # a mailbox's case, waiting for the triage to classify it
-OPTIONAL = {"note", "duplicate_of", *OPTIONAL_FIELDS}  # intake says what it needs
+# intake says what it needs; forward's `to`: none, the rules' office
+OPTIONAL = {"note", "duplicate_of", "to", *OPTIONAL_FIELDS}
 WITH_REPLIES = ("resolve", "close")  # the forms that offer the tenant's reply templates
 # the triage's corrections and the on-call acknowledgment (pages/triage.py)
 ACTIONS.update({name: Action(*spec) for name, spec in triage.TRIAGE_ACTIONS.items()})
@@ -101,6 +104,8 @@ async def act(case_id: UUID, action: str, console: ConsoleDep, request: Request)
     body: dict[str, Any] = {f: form.get(f, "") for f in command.fields}
     if action == "dismiss" and not body["duplicate_of"]:
         del body["duplicate_of"]  # out of scope, not a duplicate
+    if action == "forward" and not body["to"]:
+        del body["to"]  # the office routing's rules choose
     if action == "take-in-charge":
         body["operator"] = console.user.actor_label
     if command.service == "routing":
@@ -123,6 +128,9 @@ async def act(case_id: UUID, action: str, console: ConsoleDep, request: Request)
             raise
         failure = {"action": action, "fields": [], "detail": None, "values": form}
         return await show(console, case_id, failure=failure, status=503)
+    if action == "office-answer" and console.user.kind == "office":
+        # answered: the case is the front office's again, no longer this office's to see
+        return RedirectResponse(f"/code/to_take?fatto={action}", status_code=303)
     return RedirectResponse(f"/segnalazioni/{case_id}?fatto={action}", status_code=303)
 
 

@@ -17,6 +17,8 @@ from ..readmodel import Change
 from .common import ConsoleDep
 
 router = APIRouter()
+# what an office did on a case it no longer reaches, said on its queue (`?fatto=`)
+DONE_HERE = frozenset({"office-answer"})
 
 
 @router.get("/", name="home")
@@ -26,12 +28,15 @@ def home(console: ConsoleDep) -> RedirectResponse:
 
 
 @router.get("/code/{queue_id}", name="queue", response_class=HTMLResponse)
-def queue_page(queue_id: str, console: ConsoleDep, request: Request) -> HTMLResponse:
+def queue_page(
+    queue_id: str, console: ConsoleDep, request: Request, fatto: str = ""
+) -> HTMLResponse:
     queues = queues_for(console.user)
     queue = next((q for q in queues if q.id == queue_id), None)
     if queue is None:
         raise HTTPException(404, f"no queue {queue_id}")
     context: dict[str, Any] = {
+        "done": fatto if fatto in DONE_HERE else None,
         "queues": queues,
         "current": queue,
         "counts": counts(console.model, console.user),

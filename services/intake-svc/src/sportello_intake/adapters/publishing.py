@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import singledispatch
 from typing import Any
 
-from sportello_contracts import EventPayload
+from sportello_contracts import EventPayload, case_triage
 from sportello_contracts import case_acts as acts
 from sportello_contracts import cases as public
 from sportello_contracts.subjects import UNASSIGNED, case_subject
@@ -20,6 +20,7 @@ from sportello_shared.personal_data import is_erased
 from ..domain import Case, events
 from ..domain.acts import CallbackDone, CallbackScheduled, Consulted, Transferred
 from ..domain.corrections import CitizenUpdated, DuplicateMerged, Merged, Noted
+from ..domain.triage import Forwarded, OfficeAnswered
 
 SOURCE = "/sportello/intake-svc"
 
@@ -151,6 +152,10 @@ def _lifecycle_payload(e: events.LifecycleEvent, common: dict[str, Any]) -> Even
             return acts.CaseCallbackDone(
                 **common, means=e.means, **public.text_facts("note", e.note)
             )
+        case Forwarded():
+            return case_triage.CaseForwarded(**common, to=e.to)
+        case OfficeAnswered():
+            return case_triage.CaseOfficeAnswered(**common, **public.text_facts("answer", e.answer))
         case CitizenUpdated():
             return acts.CaseCitizenUpdated(**common, **public.text_facts("message", e.message))
         case events.TakenInCharge():

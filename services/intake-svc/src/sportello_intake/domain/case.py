@@ -13,14 +13,15 @@ from . import acts as a
 from . import corrections as c
 from . import events as e
 from . import procedures as p
+from . import triage as tf
 from .citizen_side import CitizenSide
 from .errors import InvalidOccurrence, TransitionNotAllowed
 from .records import LOGGED, PERSONAL_FIELDS_ERASED, TEXTS, timeline_name
 from .status import OPEN, ROUTABLE, Status
-from .transitions import Command, Transition
+from .transitions import Command, FrontOffice, Transition
 
 
-class Case(CitizenSide, Aggregate):
+class Case(CitizenSide, FrontOffice, Aggregate):
     __module__ = e.STORED_MODULE  # the topic it is stored under (see events.py)
 
     class Registered(Aggregate.Created):
@@ -291,9 +292,8 @@ class Case(CitizenSide, Aggregate):
         )
 
 
-# Each event of events.py, corrections.py and acts.py where its stored topic finds it
-# (`sportello_intake.domain:Case.<Name>`), e.g. `Case.Closed`.
-for _module in (e, c, a, p):
+# Each event of the domain's modules where its topic finds it (`Case.<Name>`, e.g. `Case.Closed`)
+for _module in (e, c, a, p, tf):
     for _name, _event in vars(_module).items():
         if getattr(_event, "TOPIC", "") == f"{e.STORED_MODULE}:Case.{_name}":
             setattr(Case, _name, _event)

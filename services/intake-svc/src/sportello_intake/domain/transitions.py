@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from . import acts as a
 from . import corrections as c
 from . import events as e
+from . import triage as tf
 from .status import IN_HANDS_OF_OFFICE, OPEN, Status
 
 if TYPE_CHECKING:
@@ -222,6 +223,28 @@ TRANSITIONS: dict[str, Transition] = {
             route=False,
             summary="An information call answered while the citizen was on the line",
         ),
+        # --- the triage-first workflow (issue 18, point 2): forward, the office's answer ---
+        Transition(
+            "forward",
+            "forward",
+            "forward",
+            tf.Forwarded,
+            IN_HANDS_OF_OFFICE | {Status.FORWARDED},
+            ("to",),
+            CONTACT_CENTRE,
+            summary="The front office hands the case to the competent office: `to`, the one "
+            "it chose, or none for the one routing's rules choose",
+        ),
+        Transition(
+            "record_office_answer",
+            "office-answer",
+            "record the office's answer on",
+            tf.OfficeAnswered,
+            frozenset({Status.FORWARDED}),
+            ("answer",),
+            summary="The competent office answers the front office (staff only): the case is "
+            "back with the front office, to tell the citizen the outcome",
+        ),
     )
 }
 
@@ -266,3 +289,11 @@ class Command:
             )
 
         return run
+
+
+class FrontOffice:
+    """Mixed into `Case`: the triage-first commands; `front_office` gets the answer back."""
+
+    forward = Command("forward")
+    record_office_answer = Command("record_office_answer")
+    front_office: str | None = None

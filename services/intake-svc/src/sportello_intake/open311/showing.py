@@ -35,6 +35,8 @@ NOTES = {
     "reopened": "Riaperta",
     "reassignment_requested": "In riassegnazione a un altro ufficio",
     "rejected": "Non accolta",
+    "forwarded": "Inoltrata all'ufficio competente",
+    "office_answered": "Risposta dell'ufficio competente ricevuta, in attesa di comunicazione",
 }
 # Only these details are written for the citizen; contact notes and internal reasons are not.
 PUBLIC_DETAIL = {"closed": "outcome", "rejected": "reason"}
