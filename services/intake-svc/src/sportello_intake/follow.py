@@ -104,7 +104,8 @@ class CitizenView:
 def citizen_view(case: Case, tenant: Tenant) -> CitizenView:
     category = tenant.category(case.category)
     office = tenant.organization(case.organization) if case.organization else None
-    history = [step for entry in case.timeline if (step := _step(entry, tenant)) is not None]
+    entries = _citizen_entries(case, tenant)
+    history = [step for entry in entries if (step := _step(entry, tenant)) is not None]
     window = timedelta(days=tenant.reopen_window_days)
     closed_at = case.closed_at if case.status is Status.CLOSED else None
     return CitizenView(
@@ -121,6 +122,22 @@ def citizen_view(case: Case, tenant: Tenant) -> CitizenView:
         reopen_requested=case.reopen_requested is not None,
         history=history,
     )
+
+
+def _citizen_entries(case: Case, tenant: Tenant) -> list[dict[str, Any]]:
+    """The timeline without what only moves the case inside the Comune: in a triage-first
+    tenant, the office's answer goes back to the front office by a new assignment, while for
+    the citizen the case stays with the front office (which then tells them the outcome)."""
+    if not tenant.triage_first:
+        return case.timeline
+    entries: list[dict[str, Any]] = []
+    forwarded = False
+    for entry in case.timeline:
+        forwarded = forwarded or entry["event"] == "forwarded"
+        back = entry["event"] == "assigned" and entry.get("organization") == tenant.triage
+        if not (forwarded and back):
+            entries.append(entry)
+    return entries
 
 
 def _step(entry: dict[str, Any], tenant: Tenant) -> Step | None:

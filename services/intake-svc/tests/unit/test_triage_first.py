@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sportello_intake.adapters.publishing import to_public
 from sportello_intake.domain import Case, Status, TransitionNotAllowed
+from sportello_intake.follow import citizen_view
 from sportello_shared.bus.relay import Outgoing
+from sportello_shared.tenants import load_tenants
 
 from .test_case import T0, registered_case
 
@@ -71,3 +74,27 @@ def test_the_answer_is_published_without_its_words_and_the_forward_names_the_cho
     assert answered.subject == "cases.torino.pm-reparto-2.office_answered"
     assert answered.event.data["answer_length"] == len("Il condomino è stato sentito")
     assert "condomino" not in json.dumps(answered.event.data)
+
+
+def test_the_citizen_sees_the_reparto_but_not_the_way_back_to_the_front_office() -> None:
+    tenants = load_tenants(Path(__file__).resolve().parents[4] / "deploy" / "tenants")
+    case = with_contact_center()
+    case.forward(None, "cc.anna", AT[2], AT[2], None)
+    case.record_assignment("pm-reparto-5", "Reparto 5", AT[3], None)
+    case.record_office_answer("Rifiuti rimossi", "reparto5", AT[4], AT[4], None)
+    case.record_assignment("contact-center", "Contact Center", AT[5], None)  # routing's, back
+    case.close("Il Reparto ha rimosso i rifiuti", "cc.anna", AT[6], AT[6], None)
+    shown = [(s.step, s.detail) for s in citizen_view(case, tenants["torino"]).history]
+    assert [step for step, _ in shown] == [
+        "received",
+        "assigned",
+        "taken_in_charge",
+        "assigned",
+        "closed",
+    ]
+    assert shown[1][1] is not None and shown[1][1].startswith("Contact Center")
+    assert shown[3][1] is not None and "Reparto 5" in shown[3][1]
+    # a direct tenant's citizen reads every assignment, as before
+    direct = tenants["torino"].model_copy(update={"workflow": "direct"})
+    steps = [s.step for s in citizen_view(case, direct).history]
+    assert steps.count("assigned") == 3
