@@ -51,6 +51,31 @@ _ITALIAN: tuple[tuple[re.Pattern[str], Wording], ...] = tuple(
             r"nessuna regola smista la categoria \g<c> (tipo \g<k>, canale \g<ch>)",
         ),
         (r"reassigned by (?P<actor>.+)", r"riassegnata da \g<actor>"),
+        # the triage-first workflow (routing's domain/triage_first.py)
+        (
+            r"workflow triage-first: (?P<front>.+) takes every case in charge first",
+            r"front office: \g<front> prende in carico ogni pratica per primo",
+        ),
+        (
+            r"then the rules would choose (?P<name>.+) \(rule (?P<rule>'.+')\)",
+            r"poi le regole sceglierebbero \g<name> (regola \g<rule>)",
+        ),
+        (
+            r"forwarded by the front office to the office the rules choose",
+            "inoltrata dal front office all'ufficio scelto dalle regole",
+        ),
+        (
+            r"forwarded by the front office to (?P<name>.+), its choice",
+            r"inoltrata dal front office a \g<name>, su sua scelta",
+        ),
+        (
+            r"forwarded to (?P<to>'.+'), not an organization taking cases: the rules decide",
+            r"inoltrata a \g<to>, che non riceve pratiche: decidono le regole",
+        ),
+        (
+            r"(?P<office>.+) answered: back to (?P<front>.+) to tell the citizen the outcome",
+            r"\g<office> ha risposto: torna a \g<front> per comunicare l'esito al cittadino",
+        ),
         (r"the description mentions none of (?P<words>.+)", r"la descrizione non cita \g<words>"),
         (r"the description mentions (?P<words>.+)", r"la descrizione cita \g<words>"),
         (r"the case has no location", "la pratica non indica un luogo"),

@@ -11,6 +11,7 @@ from sportello_console.routing_words import staff_reason
 from sportello_routing.adapters.routing_yaml import seed_documents
 from sportello_routing.domain.decide import back_to_last, decide
 from sportello_routing.domain.rules import CaseFacts
+from sportello_routing.domain.triage_first import back_to_front_office, forwarded, to_front_office
 from sportello_shared.tenants import load_tenants
 
 TENANTS_DIR = Path(__file__).resolve().parents[4] / "deploy" / "tenants"
@@ -41,6 +42,24 @@ def every_reason() -> set[str]:
                         last = organizations.get(first.decision.organization)
                         reasons |= set(back_to_last(last, 1, again.decision).reasons)
     reasons.add("reassigned by anna@pisa")  # a manual reassignment (routing's application)
+    return reasons | triage_first_reasons()
+
+
+def triage_first_reasons() -> set[str]:
+    """What routing says of a triage-first tenant's case: to the front office, forwarded (by
+    choice, by the rules, to an organization that takes no cases) and back with the answer."""
+    reasons: set[str] = set()
+    for tenant in (t for t in TENANTS if t.triage_first):
+        organizations = {o.id: o for o in tenant.organizations}
+        front = organizations[tenant.triage]
+        category = tenant.categories[0].service_code
+        facts = CaseFacts(tenant.id, "reclamo", "phone", category, "", None, None)
+        by_rules = decide(facts, DOCUMENTS[tenant.id], 1, organizations).decision
+        office = organizations[by_rules.organization]
+        reasons |= set(to_front_office(front, by_rules).reasons)
+        for to, chosen in ((office.id, office), (None, None), ("nessuno", None)):
+            reasons |= set(forwarded(to, chosen, front.id, by_rules).reasons)
+        reasons |= set(back_to_front_office(office.name, front, 1).reasons)
     return reasons
 
 
@@ -51,6 +70,7 @@ def test_the_decisions_say_enough_different_things_to_be_worth_checking() -> Non
     assert len(REASONS) > 40
     starts = {r.split(" ")[0] for r in REASONS}
     assert {"the", "category", "matched", "no", "case", "reassigned"} <= starts
+    assert {"workflow", "then", "forwarded"} <= starts  # the triage-first tenants' decisions
 
 
 @pytest.mark.parametrize("reason", REASONS)
