@@ -16,7 +16,9 @@ from sportello_shared.tenants import load_tenants
 
 TENANTS_DIR = Path(__file__).resolve().parents[4] / "deploy" / "tenants"
 TENANTS = load_tenants(TENANTS_DIR)
-DOCUMENTS = {d.tenant: d for d in seed_documents(TENANTS_DIR, TENANTS)}
+DOCUMENTS = {
+    d.tenant: d.rules_document(TENANTS[d.tenant]) for d in seed_documents(TENANTS_DIR, TENANTS)
+}
 DESCRIPTIONS = ("", "Il parcometro non funziona", "Allagamento in via Roma, tombino otturato")
 PLACES = ((None, None), (43.68, 10.275), (45.07, 7.68))
 
