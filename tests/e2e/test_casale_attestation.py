@@ -9,7 +9,6 @@ the attestation is ready and, closing, the protocol again."""
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
@@ -18,12 +17,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import psycopg
 import pytest
-from psycopg import sql
 from sportello_devstack.mailsink import read_mails
-from sportello_devstack.stack import SERVICES, Stack
+from sportello_devstack.stack import Stack
 from sportello_devstack.testing import eventually_sync as eventually
+from sportello_devstack.testing import stack_on_store
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -44,26 +42,13 @@ REPORT = b"%PDF-1.4\n% Verbale di sopralluogo: alloggio di 70 mq, idoneo per 4 p
 def stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
-    pg: dict[str, Any] = {}
-    if request.param == "postgres":
-        pg = {
-            "database_url": request.getfixturevalue("database_url"),
-            "database_schema_prefix": f"casale_{uuid.uuid4().hex[:8]}",
-        }
-    running = Stack.on_free_ports(
+    with stack_on_store(
+        request,
         tmp_path_factory.mktemp(f"casale-{request.param}"),
+        "casale",
         extra_env={"RELAY_POLL_INTERVAL": "0.05", "DISPATCH_POLL_INTERVAL": "0.1"},
-        **pg,
-    ).start()
-    yield running
-    running.stop()
-    if pg:
-        with psycopg.connect(pg["database_url"], autocommit=True) as conn:
-            for name in SERVICES:
-                schema = f"{pg['database_schema_prefix']}_{name}"
-                conn.execute(
-                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
-                )
+    ) as running:
+        yield running
 
 
 def subject_of(mail: Message) -> str:

@@ -1,7 +1,8 @@
-"""End to end (issue 18), the services as processes on real NATS: Pisa's information call
-answered on the spot (closed in one step, never routed, its answer clock met at once) and a
-callback (the 24-hour clock goes on through a recorded contact and stops on the callback made),
-and a duplicate merged into its original (both files, both citizens' pages)."""
+"""End to end (issue 18), the services as processes on real NATS, on SQLite and on
+PostgreSQL: Pisa's information call answered on the spot (closed in one step, never routed, its
+answer clock met at once) and a callback (the 24-hour clock goes on through a recorded contact
+and stops on the callback made), and a duplicate merged into its original (both files, both
+citizens' pages)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import httpx
 import pytest
 from sportello_devstack.stack import Stack
 from sportello_devstack.testing import eventually_sync as eventually
+from sportello_devstack.testing import stack_on_store
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -26,13 +28,17 @@ CALL: dict[str, Any] = {
 }
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack.on_free_ports(
-        tmp_path_factory.mktemp("pisa-calls"), extra_env={"RELAY_POLL_INTERVAL": "0.05"}
-    ).start()
-    yield running
-    running.stop()
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    with stack_on_store(
+        request,
+        tmp_path_factory.mktemp(f"pisa-calls-{request.param}"),
+        "pisa",
+        extra_env={"RELAY_POLL_INTERVAL": "0.05"},
+    ) as running:
+        yield running
 
 
 def clocks(stack: Stack, case_id: str) -> dict[str, dict[str, Any]]:

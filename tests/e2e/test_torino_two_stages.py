@@ -7,19 +7,17 @@ citizen gets by mail from the Contact Center; the clocks follow."""
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from email.header import decode_header, make_header
 from email.message import Message
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
-from psycopg import sql
 from sportello_devstack.mailsink import read_mails
-from sportello_devstack.stack import SERVICES, Stack
+from sportello_devstack.stack import Stack
 from sportello_devstack.testing import eventually_sync as eventually
+from sportello_devstack.testing import stack_on_store
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -34,26 +32,13 @@ OUTCOME = "Abbiamo verificato con il Reparto competente: la sanzione è stata co
 def stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
-    pg: dict[str, Any] = {}
-    if request.param == "postgres":
-        pg = {
-            "database_url": request.getfixturevalue("database_url"),
-            "database_schema_prefix": f"to2_{uuid.uuid4().hex[:8]}",
-        }
-    running = Stack.on_free_ports(
+    with stack_on_store(
+        request,
         tmp_path_factory.mktemp(f"torino-two-stages-{request.param}"),
+        "to2",
         extra_env={"RELAY_POLL_INTERVAL": "0.05"},
-        **pg,
-    ).start()
-    yield running
-    running.stop()
-    if pg:
-        with psycopg.connect(pg["database_url"], autocommit=True) as conn:
-            for name in SERVICES:
-                schema = f"{pg['database_schema_prefix']}_{name}"
-                conn.execute(
-                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
-                )
+    ) as running:
+        yield running
 
 
 def post(stack: Stack, path: str, body: dict[str, Any], status: int = 200) -> dict[str, Any]:

@@ -10,20 +10,18 @@ import json
 import shutil
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 import yaml
-from psycopg import sql
 from sportello_devstack.mailsink import read_mails
-from sportello_devstack.stack import SERVICES, Stack
+from sportello_devstack.stack import Stack
 from sportello_devstack.testing import eventually_sync as eventually
+from sportello_devstack.testing import stack_on_store
 
 pytestmark = pytest.mark.e2e
 
@@ -79,34 +77,23 @@ def journey(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Stack, SmsProvider]]:
     """The stack on SQLite, then on PostgreSQL (schemas of its own, dropped after)."""
-    pg: dict[str, Any] = {}
-    if request.param == "postgres":
-        pg = {
-            "database_url": request.getfixturevalue("database_url"),
-            "database_schema_prefix": f"urgent_{uuid.uuid4().hex[:8]}",
-        }
     sms = SmsProvider()
-    running = Stack.on_free_ports(
-        tmp_path_factory.mktemp(f"urgent-{request.param}"),
-        extra_env={
-            "SPORTELLO_TENANTS_DIR": str(always_night(tmp_path_factory.mktemp("conf"))),
-            "SMS_ENDPOINT": sms.url,
-            "ON_CALL_POLL_INTERVAL": "0.2",
-            "RELAY_POLL_INTERVAL": "0.05",
-            "DISPATCH_POLL_INTERVAL": "0.1",
-        },
-        **pg,
-    ).start()
-    yield running, sms
-    running.stop()
-    sms.stop()
-    if pg:
-        with psycopg.connect(pg["database_url"], autocommit=True) as conn:
-            for name in SERVICES:
-                schema = f"{pg['database_schema_prefix']}_{name}"
-                conn.execute(
-                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
-                )
+    try:
+        with stack_on_store(
+            request,
+            tmp_path_factory.mktemp(f"urgent-{request.param}"),
+            "urgent",
+            extra_env={
+                "SPORTELLO_TENANTS_DIR": str(always_night(tmp_path_factory.mktemp("conf"))),
+                "SMS_ENDPOINT": sms.url,
+                "ON_CALL_POLL_INTERVAL": "0.2",
+                "RELAY_POLL_INTERVAL": "0.05",
+                "DISPATCH_POLL_INTERVAL": "0.1",
+            },
+        ) as running:
+            yield running, sms
+    finally:
+        sms.stop()
 
 
 def test_a_flood_at_night_pages_the_rota_until_someone_acknowledges(

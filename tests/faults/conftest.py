@@ -49,6 +49,7 @@ SERVICE_ENV = {"RELAY_POLL_INTERVAL": "0.05", "SLA_SWEEP_INTERVAL": "1", "LOG_LE
 ASSIGNED = CaseAssigned.event_type()  # the contract's current versions
 RECEIVED = CaseReceived.event_type()
 Faults = Callable[["Load"], Awaitable[list[str]]]
+NO_RETRY_AFTER = "503 without Retry-After"
 SLOW = 6.0  # STORE_WAIT_S (5 s) plus a second: the bound of issue 25
 
 
@@ -206,6 +207,8 @@ class Load:
                     return
                 assert response.status_code >= 500, response.text  # a 4xx is our bug
                 self.refused[str(response.status_code)] += 1
+                if response.status_code == 503 and not response.headers.get("retry-after"):
+                    self.refused[NO_RETRY_AFTER] += 1  # a client could not know when to retry
             await asyncio.sleep(min(0.05 * attempt, 1.0))
         self.abandoned += 1
 

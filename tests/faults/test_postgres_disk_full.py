@@ -25,6 +25,7 @@ import pytest
 from sportello_devstack.cluster import Cluster
 
 from .conftest import (
+    NO_RETRY_AFTER,
     Load,
     assert_nothing_lost,
     calibrate,
@@ -97,3 +98,4 @@ async def test_postgres_file_system_full_for_20_seconds(
     )
     assert_nothing_lost(report)
     assert "500" not in report.refused, report.line()
+    assert NO_RETRY_AFTER not in report.refused, report.line()

@@ -25,6 +25,7 @@ from sportello_devstack.cluster import Cluster
 from sportello_devstack.natsserver import free_port
 
 from .conftest import (
+    NO_RETRY_AFTER,
     Load,
     assert_nothing_lost,
     calibrate,
@@ -229,5 +230,6 @@ async def test_postgres_frozen_for_20_seconds(
     )
     assert_nothing_lost(report)
     assert "500" not in report.refused, report.line()
+    assert NO_RETRY_AFTER not in report.refused, report.line()
     assert not any(kind.endswith("Timeout") for kind in report.refused), report.line()
     assert float(report.extra["slowest answer"].rstrip("s")) <= 5.0 + 1.0, report.line()
