@@ -8,6 +8,7 @@ for whoever asks.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 from .annual_model import AnnualReport, Count, Month, Sections, total_outcomes
 
@@ -116,11 +117,7 @@ def _satisfaction_it(r: AnnualReport) -> str:
 def _anomalies_it(r: AnnualReport) -> str:
     if not r.anomalies:
         return "Nessuna anomalia riscontrata nell'erogazione dei servizi."
-    breaches = sum(a.occurrences for a in r.anomalies if a.kind == "breach")
-    others = sum(a.occurrences for a in r.anomalies if a.kind != "breach")
-    explained = sum(a.occurrences for a in r.anomalies if a.cause)
-    actions = [x for a in r.anomalies for x in a.actions]
-    done = sum(1 for x in actions if x.status == "done")
+    breaches, others, explained, actions, done = _tally(r)
     text = (
         f"Anomalie riscontrate: {number(breaches, 'it')} mancati rispetti degli standard e "
         f"{number(others, 'it')} altri disservizi. La causa è stata individuata per "
@@ -128,8 +125,8 @@ def _anomalies_it(r: AnnualReport) -> str:
     )
     if actions:
         text += (
-            f" Azioni correttive: {number(len(actions), 'it')}, di cui {number(done, 'it')} "
-            f"concluse e {number(len(actions) - done, 'it')} in corso o programmate."
+            f" Azioni correttive: {number(actions, 'it')}, di cui {number(done, 'it')} "
+            f"concluse e {number(actions - done, 'it')} in corso o programmate."
         )
     return text
 
@@ -201,11 +198,7 @@ def _satisfaction_en(r: AnnualReport) -> str:
 def _anomalies_en(r: AnnualReport) -> str:
     if not r.anomalies:
         return "No anomaly was found in delivering the services."
-    breaches = sum(a.occurrences for a in r.anomalies if a.kind == "breach")
-    others = sum(a.occurrences for a in r.anomalies if a.kind != "breach")
-    explained = sum(a.occurrences for a in r.anomalies if a.cause)
-    actions = [x for a in r.anomalies for x in a.actions]
-    done = sum(1 for x in actions if x.status == "done")
+    breaches, others, explained, actions, done = _tally(r)
     text = (
         f"Anomalies found: {number(breaches, 'en')} standards not met and "
         f"{number(others, 'en')} other disruptions. The cause was found for "
@@ -213,13 +206,34 @@ def _anomalies_en(r: AnnualReport) -> str:
     )
     if actions:
         text += (
-            f" Corrective actions: {number(len(actions), 'en')}, {number(done, 'en')} done and "
-            f"{number(len(actions) - done, 'en')} under way or planned."
+            f" Corrective actions: {number(actions, 'en')}, {number(done, 'en')} done and "
+            f"{number(actions - done, 'en')} under way or planned."
         )
     return text
 
 
 # --- shared ---------------------------------------------------------------------------------
+
+
+class _Tally(NamedTuple):
+    """The anomaly section's figures, the same whatever the language."""
+
+    breaches: int  # occurrences of standards not met
+    others: int  # occurrences of other disruptions
+    explained: int  # occurrences whose cause is recorded
+    actions: int  # corrective actions
+    done: int  # of which done
+
+
+def _tally(r: AnnualReport) -> _Tally:
+    actions = [x for a in r.anomalies for x in a.actions]
+    return _Tally(
+        sum(a.occurrences for a in r.anomalies if a.kind == "breach"),
+        sum(a.occurrences for a in r.anomalies if a.kind != "breach"),
+        sum(a.occurrences for a in r.anomalies if a.cause),
+        len(actions),
+        sum(1 for x in actions if x.status == "done"),
+    )
 
 
 def _the_it(name: str) -> str:
