@@ -24,7 +24,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteProcessRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
 __all__ = [
     "TRACKINGS",
@@ -100,12 +100,20 @@ class BatchPostgresProcessRecorder(PostgresProcessRecorder):
                 self._insert_tracking(curs, tracking)
             return
         self._check_has_multi_row_tracking_table(curs)
-        curs.executemany(
-            self.insert_tracking_statement,
-            [
-                {"application_name": t.application_name, "notification_id": t.notification_id}
-                for t in trackings
-            ],
+        # One statement for every row: a duplicate fails it as a plain IntegrityError (executemany
+        # runs in a libpq pipeline, where the error could surface as "pipeline aborted" instead).
+        curs.execute(
+            self._insert_many_trackings,
+            (
+                [t.application_name for t in trackings],
+                [t.notification_id for t in trackings],
+            ),
+        )
+
+    @property
+    def _insert_many_trackings(self) -> Composed:
+        return SQL("INSERT INTO {0}.{1} SELECT * FROM unnest(%s::text[], %s::bigint[])").format(
+            Identifier(self.datastore.schema), Identifier(self.tracking_table_name)
         )
 
     def select_events(

@@ -52,6 +52,17 @@ async def test_duplicates_by_citizen_and_by_place(client: httpx.AsyncClient) -> 
         location={"address": "Via Roma 10, Torino"},
     )
     asked = {"tenant": "torino", "category": "decoro_pulizia", "address": "Via Roma 1"}
+
+    async def indexed() -> dict[str, list[str]] | None:
+        """the case index (eventually consistent, docs/architecture.md) has the four cases"""
+        found = ids(await client.post("/cases/queries/duplicates", json=asked))
+        at_ten = ids(
+            await client.post("/cases/queries/duplicates", json={**asked, "address": "Via Roma 10"})
+        )
+        wanted = {mine["case_id"], place["case_id"]}
+        return found if wanted <= set(found) and elsewhere["case_id"] in at_ten else None
+
+    await eventually(indexed)
     by_place = ids(await client.post("/cases/queries/duplicates", json=asked))
     assert by_place[place["case_id"]] == ["place"] and by_place[mine["case_id"]] == ["place"]
     assert elsewhere["case_id"] not in by_place
@@ -71,8 +82,14 @@ async def test_duplicates_by_citizen_and_by_place(client: httpx.AsyncClient) -> 
 async def test_an_erased_citizen_is_found_no_more(client: httpx.AsyncClient, nats_url: str) -> None:
     case = await register(client, citizen={"name": "Ada Viola", "email": "ada@example.org"})
     await close(client, nats_url, case)
-    found = ids(await client.post("/cases/queries/by-contact", json={"email": "ada@example.org"}))
-    assert list(found) == [case["case_id"]]
+
+    async def found() -> dict[str, list[str]]:
+        """the case index has Ada's case"""
+        return ids(
+            await client.post("/cases/queries/by-contact", json={"email": "ada@example.org"})
+        )
+
+    assert list(await eventually(found)) == [case["case_id"]]
     open_only = {"email": "ada@example.org", "open_only": True}
     assert ids(await client.post("/cases/queries/by-contact", json=open_only)) == {}
     erased = await client.post("/admin/erasures", json={"email": "ada@example.org"})
