@@ -517,36 +517,41 @@ async def test_requests_are_listed_with_the_spec_filters(client: httpx.AsyncClie
     assert await listed(start_date=(datetime.now(UTC) + timedelta(days=1)).isoformat()) == []
 
 
+# Each refused listing: the query's changes, the status and what the error says.
+LISTING_ERRORS: list[tuple[dict[str, str | None], int, str]] = [
+    ({"jurisdiction_id": None}, 400, "jurisdiction_id was not provided"),
+    ({"jurisdiction_id": "atlantide"}, 404, "jurisdiction_id atlantide"),
+    (
+        {"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"},
+        400,
+        "more than 90 days",
+    ),
+    (
+        {"start_date": "2026-06-01T00:00:00Z", "end_date": "2026-05-01T00:00:00Z"},
+        400,
+        "before start_date",
+    ),
+    ({"start_date": "ieri"}, 400, "start_date"),
+    ({"status": "archived"}, 400, "status: archived is not one of closed, open"),
+    ({"service_code": "decoro_pulizia,parcheggi"}, 404, "service_code parcheggi"),
+]
+
+
 @pytest.mark.parametrize("fmt", ["json", "xml"])
-@pytest.mark.parametrize(
-    ("params", "status", "says"),
-    [
-        ({"jurisdiction_id": None}, 400, "jurisdiction_id was not provided"),
-        ({"jurisdiction_id": "atlantide"}, 404, "jurisdiction_id atlantide"),
-        (
-            {"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"},
-            400,
-            "more than 90 days",
-        ),
-        (
-            {"start_date": "2026-06-01T00:00:00Z", "end_date": "2026-05-01T00:00:00Z"},
-            400,
-            "before start_date",
-        ),
-        ({"start_date": "ieri"}, 400, "start_date"),
-        ({"status": "archived"}, 400, "status: archived is not one of closed, open"),
-        ({"service_code": "decoro_pulizia,parcheggi"}, 404, "service_code parcheggi"),
-    ],
-)
 async def test_listing_errors_follow_the_spec(
-    client: httpx.AsyncClient, fmt: str, params: dict[str, str | None], status: int, says: str
+    client: httpx.AsyncClient, fmt: str, subtests: pytest.Subtests
 ) -> None:
-    query = {k: v for k, v in ({"jurisdiction_id": "torino"} | params).items() if v is not None}
-    response = await client.get(f"{V2}/requests.{fmt}", params=query)
-    assert response.status_code == status
-    [error] = items(response, fmt)
-    assert str(error["code"]) == str(status)
-    assert says in str(error["description"])
+    """Each refused listing a subtest, on one running service per store and format."""
+    for params, status, says in LISTING_ERRORS:
+        with subtests.test(msg=says, params=params):
+            query = {
+                k: v for k, v in ({"jurisdiction_id": "torino"} | params).items() if v is not None
+            }
+            response = await client.get(f"{V2}/requests.{fmt}", params=query)
+            assert response.status_code == status, response.text
+            [error] = items(response, fmt)
+            assert str(error["code"]) == str(status)
+            assert says in str(error["description"])
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
