@@ -1,13 +1,23 @@
 """The transition table's rows of Casale's procedures (issue 18 point 6): protocol, the site
 inspection scheduled and reported, the attestation issued. Which categories need them is the
 tenant's `procedures.yaml` (checked in the application layer, `sportello_intake.procedures`).
+
+Who does what (seed 001, Casale's URP triage-first): the URP protocols the application and
+forwards it; the office it was forwarded to (the Polizia Locale) schedules the inspection and
+reports it with the verbale while the case is forwarded to it, then answers the URP
+(`office-answer`); the URP issues the attestation and closes to the citizen.
 """
 
 from __future__ import annotations
 
 from . import procedures as p
-from .status import IN_HANDS_OF_OFFICE, OPEN
-from .transitions import CONTACT_CENTRE, Transition
+from .status import IN_HANDS_OF_OFFICE, OPEN, Status
+from .transitions import ADMIN, CONTACT_CENTRE, OFFICE, Transition
+
+# the office inspecting: with the case in its hands (direct), or forwarded to it (triage-first);
+# not once it has answered the front office (the case is the front office's again)
+INSPECTING = (IN_HANDS_OF_OFFICE - {Status.OFFICE_ANSWERED}) | {Status.FORWARDED}
+OFFICES = frozenset({OFFICE, ADMIN})  # the competent office's staff, not the call-takers
 
 PROCEDURE_ROWS: tuple[Transition, ...] = (
     Transition(
@@ -27,8 +37,9 @@ PROCEDURE_ROWS: tuple[Transition, ...] = (
         "schedule-inspection",
         "schedule the inspection of",
         p.InspectionScheduled,
-        IN_HANDS_OF_OFFICE,
+        INSPECTING,
         ("scheduled_for", "inspector"),
+        OFFICES,
         summary="Fix the site inspection (sopralluogo): when and by whom; the citizen is told",
     ),
     Transition(
@@ -36,8 +47,9 @@ PROCEDURE_ROWS: tuple[Transition, ...] = (
         "report-inspection",
         "report the inspection of",
         p.InspectionReported,
-        IN_HANDS_OF_OFFICE,
+        INSPECTING,
         ("report", "finding"),
+        OFFICES,
         summary="The inspection's report (verbale): the SHA-256 of an attachment stored with "
         "`POST /attachments/cases/{id}`, and what it found",
     ),
