@@ -103,6 +103,8 @@ async def test_casale_s_urp_forwards_the_housing_attestation_to_the_polizia_loca
     subject, second = await nth_decision(js, case_id, 2)
     assert subject == "cases.casale-monferrato.polizia-locale.assigned"
     assert second.data["rule_id"] == "attestazione_idoneita_alloggiativa"
+    view = (await client.get(f"/assignments/{case_id}")).json()
+    assert view["organization"] == "polizia-locale"
 
 
 async def test_a_forwarded_case_no_rule_places_fails_back_to_the_front_office_with_why(
@@ -127,3 +129,4 @@ async def test_a_forwarded_case_no_rule_places_fails_back_to_the_front_office_wi
     await forward(js, case_id, 6, "polizia-locale", "casale-monferrato", "urp")
     subject, chosen = await nth_decision(js, case_id, 3)
     assert subject == "cases.casale-monferrato.polizia-locale.assigned"
+    assert chosen.data["rule_id"] == "forwarded"
