@@ -40,7 +40,8 @@ PROCEDURE_ROWS: tuple[Transition, ...] = (
         INSPECTING,
         ("scheduled_for", "inspector"),
         OFFICES,
-        summary="Fix the site inspection (sopralluogo): when and by whom; the citizen is told",
+        summary="Fix the site inspection (sopralluogo): when and by whom; the citizen is told. "
+        "By the office that has the case (triage-first: forwarded to it)",
     ),
     Transition(
         "report_inspection",
@@ -61,6 +62,7 @@ PROCEDURE_ROWS: tuple[Transition, ...] = (
         IN_HANDS_OF_OFFICE,
         ("outcome", "attestation_number", "issued_on"),
         summary="The attestation is issued: the case is resolved with it as its outcome "
-        "(its number and date); this stops the legal 30-day clock",
+        "(its number and date, not before the application was received); this stops the legal "
+        "30-day clock. Triage-first: by the front office, once the office has answered",
     ),
 )
