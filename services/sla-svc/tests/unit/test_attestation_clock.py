@@ -1,10 +1,10 @@
 """Casale's attestations on the legal 30-day clock, dated (issue 18 point 6; seed 001: "Nel
 termine di legge (30 gg.) viene rilasciato l'attestazione").
 
-sla.yaml's version 2 (from 5 December 2026), kept by version 3: the term runs from receipt
+sla.yaml's version 2 (from 5 December 2026): the term runs from receipt
 (L. 241/1990 art. 2 c.6), in calendar days moved to the next day when it falls on a festivo, is
 suspended once for the citizen (art. 2 c.7) and stops when the attestation is issued, not at the
-closing after. Version 3 (the same day: the URP triage-first, issue 18 point 2): the case is the
+closing after. The same version has the URP triage-first (issue 18 point 2): the case is the
 URP's first, forwarded to the Polizia Locale; `forwarding_2wd` stops on the forwarding.
 """
 
@@ -74,7 +74,7 @@ def test_thirty_days_from_receipt_moved_past_the_epiphany_and_met_on_issuance(
     case_id = str(uuid4())
     start(app, case_id)
     clock = attestation_clock(app, case_id)
-    assert clock.policy_version == 3 and clock.started_at == RECEIVED
+    assert clock.policy_version == 2 and clock.started_at == RECEIVED
     # 7 Dec + 30 days is Wednesday 6 January 2027, the Epiphany: the term moves to the 7th
     assert clock.deadline.astimezone(RECEIVED.tzinfo).date().isoformat() == "2027-01-07"
     protocolled = lifecycle(p.CaseProtocolled, case_id, RECEIVED, protocol_number="2026/000123")
@@ -149,7 +149,7 @@ def test_a_clock_started_under_version_1_still_stops_on_the_closing_only(
 def test_the_urp_forwards_within_two_working_days_and_the_legal_term_spans_both_stages(
     app: SlaApplication,
 ) -> None:
-    """Version 3: the URP's own assignment (routing's first decision, triage-first) does not
+    """Version 2: the URP's own assignment (routing's first decision, triage-first) does not
     stop the 2 working days; the forwarding to the Polizia Locale does. Received Monday 7
     December, the Immacolata (8th) is no working day: the 2 days end on Thursday 10 December.
     The 30 days run on through the forwarding and the office's answer, to the issuance."""
@@ -157,7 +157,7 @@ def test_the_urp_forwards_within_two_working_days_and_the_legal_term_spans_both_
     process(app, CASALE, received(case_id, RECEIVED, channel="pec", category=HOUSING))
     process(app, CASALE, assigned(case_id, RECEIVED + timedelta(minutes=1), "urp"))
     forwarding = standard_clock(app, case_id, "forwarding_2wd")
-    assert (forwarding.status, forwarding.policy_version) == (ClockStatus.RUNNING, 3)
+    assert (forwarding.status, forwarding.policy_version) == (ClockStatus.RUNNING, 2)
     assert forwarding.deadline.astimezone(ROME).date().isoformat() == "2026-12-10"
     forwarded_at = rome(2026, 12, 10, 12)
     process(app, CASALE, lifecycle(CaseForwarded, case_id, forwarded_at, to="polizia-locale"))
