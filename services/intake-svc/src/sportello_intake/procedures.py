@@ -168,14 +168,25 @@ def prepare(
             "the attestation is issued once the competent office has answered: forward the "
             "case and wait for its answer (office-answer)",
         )
-    issued_on = _issued_on(case, details.get("issued_on"))
+    issued_on = _issued_on(case, details.get("issued_on"), now)
     return {**details, "issued_on": issued_on.isoformat()}
 
 
-def _issued_on(case: Case, given: Any) -> date:
-    """The attestation's date: not before the day the application was received."""
+def _issued_on(case: Case, given: Any, now: datetime) -> date:
+    """The attestation's date: not before the day the application was received, nor after
+    today (an act is recorded once issued: the legal clock stops at its recording)."""
     issued_on = given if isinstance(given, date) else date.fromisoformat(str(given))
     received_on = case.received_at.astimezone(ROME).date()
+    today = now.astimezone(ROME).date()
+    if issued_on > today:
+        raise ProcedureDetailInvalid(
+            "issued_in_the_future",
+            "issued_on",
+            f"l'attestazione non può essere registrata come rilasciata il "
+            f"{issued_on:%d/%m/%Y}, una data futura (oggi è il {today:%d/%m/%Y})",
+            f"the attestation cannot be recorded as issued on {issued_on.isoformat()}, a "
+            f"future date (today is {today.isoformat()})",
+        )
     if issued_on < received_on:
         shown = f"{issued_on:%d/%m/%Y}", f"{received_on:%d/%m/%Y}"
         raise ProcedureDetailInvalid(

@@ -101,7 +101,7 @@ def test_a_housing_attestation_goes_through_protocol_inspection_and_issue(
     attestation = {
         "outcome": "pronta",
         "attestation_number": "IA-1",
-        "issued_on": date(2026, 12, 18),
+        "issued_on": date(2026, 12, 7),
     }
     with pytest.raises(ProcedureRefused, match="after the inspection's report"):
         step(procedures, case, "issue_attestation", **attestation)
@@ -111,7 +111,7 @@ def test_a_housing_attestation_goes_through_protocol_inspection_and_issue(
         step(procedures, case, "report_inspection", report="f" * 64, finding="idoneo")
     step(procedures, case, refused[0], **refused[1])
     issued = step(procedures, case, "issue_attestation", **attestation)
-    assert issued["issued_on"] == "2026-12-18"
+    assert issued["issued_on"] == "2026-12-07"
     assert case.status.value == "resolved" and case.outcome == "pronta"
 
     tenant = load_tenants(TENANTS)["casale-monferrato"]
@@ -131,7 +131,7 @@ def test_a_category_without_inspection_or_protocol_is_refused_them(
         step(procedures, gas, "schedule_inspection", scheduled_for=when, inspector="PL 3")
     assert refused.value.code == "inspection_not_required"
     assert refused.value.localized("it").startswith("la categoria")
-    attestation = {"outcome": "ok", "attestation_number": "Z-1", "issued_on": date(2026, 12, 9)}
+    attestation = {"outcome": "ok", "attestation_number": "Z-1", "issued_on": date(2026, 12, 7)}
     step(procedures, gas, "issue_attestation", **attestation)  # no inspection to wait for
 
     spid = casale_case("spid_point", key="k2")
@@ -209,7 +209,7 @@ def test_triage_first_the_police_inspects_the_forwarded_case_and_the_urp_attests
     attestation = {
         "outcome": "pronta",
         "attestation_number": "IA-9",
-        "issued_on": date(2026, 12, 9),
+        "issued_on": date(2026, 12, 7),
     }
     with pytest.raises(ProcedureRefused) as unanswered:
         triage_step(procedures, case, "issue_attestation", at[1], **attestation)
@@ -236,7 +236,7 @@ def test_triage_first_the_police_inspects_the_forwarded_case_and_the_urp_attests
     with pytest.raises(TransitionNotAllowed):  # back with the URP: the police inspects no more
         triage_step(procedures, case, "report_inspection", at[6], report=digest, finding="x")
     issued = triage_step(procedures, case, "issue_attestation", at[6], **attestation)
-    assert issued["issued_on"] == "2026-12-09" and case.status.value == "resolved"
+    assert issued["issued_on"] == "2026-12-07" and case.status.value == "resolved"
     case.close("Attestazione consegnata allo sportello", "urp.anna", at[7], at[7], None)
     assert [e["event"] for e in case.timeline] == [
         "received",
@@ -257,7 +257,7 @@ def test_triage_first_the_gas_attestation_waits_for_urbanistica_s_answer(
     procedures: Procedures,
 ) -> None:
     case = with_the_urp("attestazione_zone_non_metanizzate", key="k4")
-    attestation = {"outcome": "ok", "attestation_number": "Z-2", "issued_on": date(2026, 12, 9)}
+    attestation = {"outcome": "ok", "attestation_number": "Z-2", "issued_on": date(2026, 12, 7)}
     at = T0 + timedelta(hours=1)
     with pytest.raises(ProcedureRefused, match="once the competent office has answered"):
         triage_step(procedures, case, "issue_attestation", at, **attestation)
@@ -292,6 +292,21 @@ def test_an_attestation_dated_before_the_application_was_received_is_refused(
     prepared = prepare(
         procedures, case, "issue_attestation", same_day, now, triage_first=triage_first
     )
+    assert prepared["issued_on"] == "2026-12-07"
+
+
+def test_an_attestation_dated_after_today_is_refused(procedures: Procedures) -> None:
+    """Recorded at 23:30 on 7 December in Rome (22:30 UTC): the 8th is the future."""
+    case = casale_case("attestazione_zone_non_metanizzate", key="k7")
+    late = datetime(2026, 12, 7, 22, 30, tzinfo=UTC)
+    ahead = {"outcome": "ok", "attestation_number": "Z-4", "issued_on": date(2026, 12, 8)}
+    with pytest.raises(ProcedureDetailInvalid) as refused:
+        prepare(procedures, case, "issue_attestation", ahead, late, triage_first=False)
+    assert (refused.value.code, refused.value.field) == ("issued_in_the_future", "issued_on")
+    assert "08/12/2026" in refused.value.localized("it")
+    assert "a future date (today is 2026-12-07)" in refused.value.localized("en")
+    today = ahead | {"issued_on": "2026-12-07"}
+    prepared = prepare(procedures, case, "issue_attestation", today, late, triage_first=False)
     assert prepared["issued_on"] == "2026-12-07"
 
 
