@@ -4,6 +4,10 @@ The relay (to JetStream), notify's mail dispatcher and intake's search index are
 read the next batch after the recorded position, do something with it, then record the position
 as a tracking row in the service's own store. A crash in between repeats the batch, so what a
 follower does must be idempotent (JetStream Msg-Ids, deterministic notification ids, upserts).
+
+A batch shorter than `batch_size` means the log was read to its end: the follower then waits for
+the next wake-up (a commit here) or the poll, instead of reading once more to find nothing. The
+wake-up is cleared before each read, so a commit made while a batch is handled is never missed.
 """
 
 from __future__ import annotations
@@ -58,8 +62,8 @@ class LogFollower(ABC):
         log.info("follower.active", follower=self.position_name)
         try:
             while not stop.is_set():
-                if await self.follow_once():
-                    continue
+                if await self.follow_once() >= self._batch_size:
+                    continue  # a full batch: more may be waiting
                 if not await self._lease.still_held():
                     log.warning("follower.lease_lost", follower=self.position_name)
                     self.is_active = False
@@ -73,6 +77,7 @@ class LogFollower(ABC):
 
     async def follow_once(self) -> int:
         """Handle the next batch; returns how many notifications it covered."""
+        self._wakeup.clear()  # before the read: a commit after it wakes the next round
         batch = await asyncio.to_thread(self._next_batch)
         if not batch:
             return 0
@@ -99,7 +104,7 @@ class LogFollower(ABC):
         return max(head - position, 0)
 
     async def _idle(self, stop: asyncio.Event) -> None:
-        self._wakeup.clear()
+        """Until a wake-up since the last read, the stop, or the poll interval."""
         waiters = {asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stop.wait())}
         _, pending = await asyncio.wait(
             waiters, timeout=self._poll_interval, return_when=asyncio.FIRST_COMPLETED

@@ -44,7 +44,8 @@ class CaseIndexer(LogFollower):
 
     async def follow_once(self) -> int:
         covered = await super().follow_once()
-        LAG_EVENTS.set(await self.lag() if covered else 0)
+        # a short batch read the log to its end: no lag then, and no two queries to say so
+        LAG_EVENTS.set(await self.lag() if covered >= self._batch_size else 0)
         return covered
 
     async def handle_batch(self, batch: Batch) -> None:
