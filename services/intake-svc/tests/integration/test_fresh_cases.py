@@ -13,14 +13,14 @@ from uuid import UUID, uuid4
 
 import pytest
 from sportello_contracts.personal import PersonalRequest
+from sportello_intake.adapters.indexing import _current_rows
 from sportello_intake.application import IntakeApplication, RegisterCase
 from sportello_intake.commands import CaseCommand
 from sportello_intake.forgetting import ErasureRequest, NothingToErase
 from sportello_intake.fresh_cases import FreshCases
-from sportello_intake.adapters.indexing import _current_rows
 from sportello_intake.main import open_case_index
-from sportello_intake.search import CaseRow
 from sportello_intake.personal import PersonalDataReader
+from sportello_intake.search import CaseRow
 from sportello_shared.tenants import load_tenants
 
 from .conftest import ROOT, settings_for
