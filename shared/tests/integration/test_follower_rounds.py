@@ -65,7 +65,10 @@ async def test_a_short_batch_is_followed_by_a_wait_not_by_an_empty_read(
         await asyncio.sleep(0.3)
         assert follower.reads == 1  # the log was read to its end once; nothing read since
 
-        follower.during_batch = lambda: app.open_tickets(1) and None
+        def one_more() -> None:
+            app.open_tickets(1)
+
+        follower.during_batch = one_more
         await asyncio.to_thread(app.open_tickets, 2)  # wakes it; its batch commits one more
         await until(lambda: len(follower.seen) == 6)
         await asyncio.sleep(0.3)
