@@ -8,6 +8,9 @@ follower does must be idempotent (JetStream Msg-Ids, deterministic notification 
 A batch shorter than `batch_size` means the log was read to its end: the follower then waits for
 the next wake-up (a commit here) or the poll, instead of reading once more to find nothing. The
 wake-up is cleared before each read, so a commit made while a batch is handled is never missed.
+The lease is checked between rounds at most once per poll interval (one round trip on the lease's
+own connection each time): a follower that lost it stops within a poll interval of rounds, as an
+idle one notices within a poll; what it did meanwhile is idempotent, as after any crash.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class LogFollower(ABC):
         self._poll_interval = poll_interval
         self._wakeup = asyncio.Event()
         self._loop = asyncio.get_running_loop()
+        self._lease_checked_at = -float("inf")
         self.is_active = False
 
     @abstractmethod
@@ -64,7 +68,7 @@ class LogFollower(ABC):
             while not stop.is_set():
                 if await self.follow_once() >= self._batch_size:
                     continue  # a full batch: more may be waiting
-                if not await self._lease.still_held():
+                if not await self._lease_still_held():
                     log.warning("follower.lease_lost", follower=self.position_name)
                     self.is_active = False
                     await self._lease.acquire()
@@ -74,6 +78,15 @@ class LogFollower(ABC):
             self.is_active = False
             stop_listening()
             await self._lease.release()
+
+    async def _lease_still_held(self) -> bool:
+        """The lease's own answer, asked at most once per poll interval."""
+        now = self._loop.time()
+        if now - self._lease_checked_at < self._poll_interval:
+            return True
+        held = await self._lease.still_held()
+        self._lease_checked_at = self._loop.time() if held else -float("inf")
+        return held
 
     async def follow_once(self) -> int:
         """Handle the next batch; returns how many notifications it covered."""

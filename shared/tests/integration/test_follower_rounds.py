@@ -94,3 +94,46 @@ async def test_full_batches_are_read_one_after_another(
     finally:
         stop.set()
         await running
+
+
+class CountedLease(FileLockLease):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.checks = 0
+        self.lost = False
+        self.reacquired = 0
+
+    async def still_held(self) -> bool:
+        self.checks += 1
+        return not self.lost and await super().still_held()
+
+    async def acquire(self) -> None:
+        if self.lost:  # still this process's file lock: taken again at once
+            self.lost = False
+            self.reacquired += 1
+            return
+        await super().acquire()
+
+
+async def test_the_lease_is_checked_at_most_once_per_poll_between_rounds(
+    app: BusTestApplication, tmp_path: Path
+) -> None:
+    lease = CountedLease(tmp_path / "lease")
+    follower = Counting(app, tmp_path / "unused", batch_size=10)
+    follower._lease = lease
+    follower._poll_interval = 1.0
+    app.open_tickets(1)
+    stop = asyncio.Event()
+    running = asyncio.create_task(follower.run(stop))
+    try:
+        await until(lambda: len(follower.seen) == 1)
+        for count in range(2, 8):  # six commits, each its own round, well within a poll interval
+            await asyncio.to_thread(app.open_tickets, 1)
+            await until(lambda: len(follower.seen) == count)  # noqa: B023
+        assert follower.reads == 7 and lease.checks <= 2, (follower.reads, lease.checks)
+
+        lease.lost = True  # noticed within about a poll interval, even with no round to do
+        await until(lambda: lease.reacquired == 1, timeout=3.0)
+    finally:
+        stop.set()
+        await running
