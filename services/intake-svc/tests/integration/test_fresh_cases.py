@@ -116,6 +116,7 @@ def test_a_change_committed_here_advances_the_fresh_case(
     assert reads == []
     fresh = app.fresh_cases.get(case_id)
     assert fresh is not None and fresh.case is not updated  # a copy of its own
+    assert fresh.case.timeline == updated.timeline and fresh.case.timeline is not updated.timeline
     assert fresh.case.version == updated.version == elsewhere.get_case(case_id).version
 
 
