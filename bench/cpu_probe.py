@@ -3,8 +3,9 @@
 `python -m bench.cpu_probe LABEL [SECONDS] [RATE]`: benchmark 6's stack (`system_cost._system`),
 3 s of warm-up at 10/s, then `RATE` cases/s for `SECONDS` until the last acknowledgment mail;
 prints CPU per case of every component, the sum without PostgreSQL (whose processes include
-every other session's backends) and the median latency 201 → mail. Run it from the other tree
-with `PYTHONPATH` on that tree's `src` directories to measure it with the same driver.
+every other session's backends) and the median latency 201 → mail. Run it in this tree with
+`PYTHONPATH` on another tree's `src` directories (the services' processes inherit it) to
+measure that tree with the same driver.
 """
 
 from __future__ import annotations
