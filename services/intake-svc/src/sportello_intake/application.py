@@ -100,8 +100,8 @@ class IntakeApplication(Reactions, PersonalDataStore, ServiceApplication):
         super().close()
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
-        """After each commit: what it changed is no longer fresh as registered."""
-        self.fresh_cases.drop(r.domain_event.originator_id for r in recordings)
+        """After each commit: the fresh cases it changed are advanced through its events."""
+        self.fresh_cases.advance(r.domain_event for r in recordings)
         super()._notify(recordings)
 
     def search_cases(self, query: CaseQuery) -> tuple[list[CaseRow], int]:

@@ -1,6 +1,8 @@
 """Personal-data answers for fresh cases come from the case as registered (fresh_cases.py), and
-say exactly what a read of the store says: a change here drops the case, a change made by another
-process is seen through the event it asks about, an erased key is never read around."""
+say exactly what a read of the store says: a change here advances the case (or drops it when it
+does not follow on), a change made by another process is seen through the event it asks about, an
+erased key is never read around. The case index brings fresh cases up to its batches the same
+way."""
 
 from __future__ import annotations
 
@@ -11,12 +13,14 @@ from uuid import UUID, uuid4
 
 import pytest
 from sportello_contracts.personal import PersonalRequest
+from sportello_intake.adapters.indexing import _current_rows
 from sportello_intake.application import IntakeApplication, RegisterCase
 from sportello_intake.commands import CaseCommand
 from sportello_intake.forgetting import ErasureRequest, NothingToErase
 from sportello_intake.fresh_cases import FreshCases
 from sportello_intake.main import open_case_index
 from sportello_intake.personal import PersonalDataReader
+from sportello_intake.search import CaseRow
 from sportello_shared.tenants import load_tenants
 
 from .conftest import ROOT, settings_for
@@ -96,7 +100,7 @@ def test_a_fresh_case_is_answered_as_the_store_answers_without_reading_it(
     assert ask(app, "routing", case_id)["description"] == DESCRIPTION
 
 
-def test_a_change_committed_here_drops_the_fresh_case(
+def test_a_change_committed_here_advances_the_fresh_case(
     app: IntakeApplication, elsewhere: IntakeApplication, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     case_id = register(app)
@@ -106,9 +110,45 @@ def test_a_change_committed_here_drops_the_fresh_case(
     reads = store_reads(app, monkeypatch)
     assert ask(app, "routing", case_id) == ask(elsewhere, "routing", case_id)
     answer = ask(app, "notify", case_id, updated.version)
-    assert reads == [case_id, case_id]
     assert answer["text"] == "Domani passa la squadra"
     assert answer == ask(elsewhere, "notify", case_id, updated.version)
+    assert ask(app, "notify", case_id, 1) == ask(elsewhere, "notify", case_id, 1)
+    assert reads == []
+    fresh = app.fresh_cases.get(case_id)
+    assert fresh is not None and fresh.case is not updated  # a copy of its own
+    assert fresh.case.timeline == updated.timeline and fresh.case.timeline is not updated.timeline
+    assert fresh.case.version == updated.version == elsewhere.get_case(case_id).version
+
+
+def test_a_change_here_after_one_elsewhere_drops_the_fresh_case(
+    app: IntakeApplication, elsewhere: IntakeApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id = register(app)
+    elsewhere.execute(CaseCommand(case_id, "update_citizen", "anna", {"message": "Primo"}))
+    updated = app.execute(  # reads the store (version 2), commits 3: not on from the fresh 1
+        CaseCommand(case_id, "update_citizen", "anna", {"message": "Secondo"})
+    )
+    assert app.fresh_cases.get(case_id) is None
+    reads = store_reads(app, monkeypatch)
+    assert ask(app, "notify", case_id, updated.version)["text"] == "Secondo"
+    assert reads == [case_id]
+
+
+def test_the_index_brings_a_fresh_case_up_to_its_batch_without_reading_it(
+    app: IntakeApplication, elsewhere: IntakeApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id, other_id = register(app), register(elsewhere)  # fresh here; fresh only there
+    for target in (case_id, other_id):
+        elsewhere.execute(CaseCommand(target, "update_citizen", "anna", {"message": "Arriva"}))
+    log = {target: list(app.events.get(target, gt=1)) for target in (case_id, other_id)}
+    reads = store_reads(app, monkeypatch)
+
+    rows = _current_rows(app, log)  # the batch holds another process's commit, version 2
+
+    assert reads == [other_id]
+    assert rows == [CaseRow.of(elsewhere.get_case(t)) for t in (case_id, other_id)]
+    fresh = app.fresh_cases.get(case_id)
+    assert fresh is not None and fresh.case.version == 1  # what is held is never changed
 
 
 def test_a_change_made_elsewhere_is_read_from_the_store_for_its_event(
@@ -167,3 +207,15 @@ def test_fresh_cases_are_bounded_and_expire() -> None:
     assert fresh.get(first.id) is None and len(fresh) == 1
     fresh.drop([third.id, "not-a-uuid"])
     assert len(fresh) == 0
+
+
+def test_a_batch_that_leaves_a_gap_is_read_from_the_store(
+    app: IntakeApplication, elsewhere: IntakeApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case_id = register(app)
+    for message in ("Primo", "Secondo"):
+        elsewhere.execute(CaseCommand(case_id, "update_citizen", "anna", {"message": message}))
+    reads = store_reads(app, monkeypatch)
+    [row] = _current_rows(app, {case_id: list(app.events.get(case_id, gt=2))})  # version 3 alone
+    assert reads == [case_id]
+    assert row == CaseRow.of(elsewhere.get_case(case_id)) and row.version == 3
