@@ -14,7 +14,8 @@ from sportello_web import require_csrf
 from ..procedure_forms import OPTIONAL_FIELDS, PROCEDURE_FIELDS, procedure_body
 from ..services import Refused, Unavailable
 from . import triage
-from .common import Console, ConsoleDep
+from ..timeline import named_timeline
+from .common import Console, ConsoleDep, Names
 from .on_call import on_call_panel
 
 router = APIRouter()
@@ -178,7 +179,11 @@ async def around(console: Console, case: dict[str, Any]) -> dict[str, Any]:
         optional(console, "sla", f"/cases/{case_id}/clocks"),
         optional(console, "notify", f"/cases/{case_id}/notifications"),
     )
-    return {"case": case, "assignment": assignment, "clocks": clocks, "messages": messages}
+    timeline = named_timeline(case, assignment, Names(console.tenants).organization)
+    return {
+        **{"case": case, "assignment": assignment, "clocks": clocks, "messages": messages},
+        "timeline": timeline,
+    }
 
 
 async def show(
