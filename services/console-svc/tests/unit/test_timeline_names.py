@@ -11,6 +11,7 @@ from sportello_shared.tenants import load_tenants
 from .test_console_rules import ROOT
 
 NAMES = Names(load_tenants(ROOT / "deploy" / "tenants")).organization
+REPARTO_6 = "Corpo di Polizia Municipale \u2013 Reparto 6"  # the configuration's en dash
 
 
 def forwarded_and_answered() -> dict[str, Any]:
@@ -36,11 +37,11 @@ def test_a_forwarded_case_names_the_office_it_went_to_from_the_configuration() -
     entries = named_timeline(forwarded_and_answered(), None, NAMES)
     assert [e.get("organization_name") for e in entries if e["event"] == "assigned"] == [
         "Contact Center",
-        "Corpo di Polizia Municipale – Reparto 6",
+        REPARTO_6,
         "Contact Center",
     ]
     forwarded = next(e for e in entries if e["event"] == "forwarded")
-    assert forwarded["to_name"] == "Corpo di Polizia Municipale – Reparto 6"
+    assert forwarded["to_name"] == REPARTO_6
     assert forwarded["to"] == "pm-reparto-6"  # intake's file is kept as it is
     transferred = entries[-1]
     assert transferred["to_name"] == "il geom. Rossi"  # a person, not an organization

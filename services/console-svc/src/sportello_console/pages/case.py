@@ -13,8 +13,8 @@ from sportello_web import require_csrf
 
 from ..procedure_forms import OPTIONAL_FIELDS, PROCEDURE_FIELDS, procedure_body
 from ..services import Refused, Unavailable
-from . import triage
 from ..timeline import named_timeline
+from . import triage
 from .common import Console, ConsoleDep, Names
 from .on_call import on_call_panel
 
