@@ -16,6 +16,7 @@ from sportello_devstack.stack import Stack
 from .test_browser import (
     accessibility_problems,
     fill_new_case,
+    open_form,
     open_user,
     registered_reference,
     shot,
@@ -33,7 +34,7 @@ def test_an_attestation_through_the_console_forms(
     reference = registered_reference(urp)
     case_path = "/" + urp.url.split("/", 3)[3].split("?")[0]
     urp.goto(case_path)
-    expect(urp.locator("#action-protocol")).to_be_visible()
+    open_form(urp, "protocol")
     expect(urp.locator("#action-schedule-inspection")).to_have_count(0)  # not in its hands
     urp.click("#action-protocol button")  # no number typed: the register gives it
     expect(urp.locator("#done")).to_be_visible()
@@ -46,7 +47,7 @@ def test_an_attestation_through_the_console_forms(
     expect(police.locator("#case-status")).to_contain_text("Assegnata", timeout=20000)
     police.reload()
     police.click("#action-take-in-charge button")
-    expect(police.locator("#action-schedule-inspection")).to_be_visible()
+    open_form(police, "schedule-inspection")
     expect(police.locator("#action-report-inspection")).to_have_count(0)
     expect(police.locator("#action-issue-attestation")).to_have_count(0)  # after the verbale
     police.fill("#schedule-inspection-scheduled_for", "2026-12-15T09:30")
@@ -57,12 +58,14 @@ def test_an_attestation_through_the_console_forms(
 
     verbale = tmp_path / "verbale.pdf"
     verbale.write_bytes(b"%PDF-1.4\n% verbale di sopralluogo: alloggio idoneo\n")
+    open_form(police, "report-inspection")
     police.set_input_files("#report-inspection-report", str(verbale))
     police.select_option("#report-inspection-finding", "idoneo")
     police.click("#action-report-inspection button")
     expect(police.locator("#done")).to_be_visible()
     expect(police.locator("#case-inspection")).to_contain_text("Alloggio idoneo")
 
+    open_form(police, "issue-attestation")
     police.fill("#issue-attestation-attestation_number", "IA-2026-0042")
     police.fill("#issue-attestation-issued_on", "2026-12-04")
     police.fill("#issue-attestation-outcome", "L'attestazione è pronta allo sportello URP.")

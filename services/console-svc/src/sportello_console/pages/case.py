@@ -76,6 +76,8 @@ WITH_REPLIES = ("resolve", "close")  # the forms that offer the tenant's reply t
 # the triage's corrections and the on-call acknowledgment (pages/triage.py)
 ACTIONS.update({name: Action(*spec) for name, spec in triage.TRIAGE_ACTIONS.items()})
 OPTIONAL |= triage.TRIAGE_OPTIONAL
+# the steps with nothing to fill in: one button each; every other form starts collapsed
+ONE_CLICK = frozenset(name for name, action in ACTIONS.items() if not action.fields)
 
 
 @router.get("/segnalazioni/{case_id}", name="case", response_class=HTMLResponse)
@@ -213,6 +215,7 @@ async def show(
             if a not in PROCEDURE_FIELDS or a in procedure_steps  # by procedures.yaml
         ],
         ACT_FIELDS=ACT_FIELDS,
+        ONE_CLICK=ONE_CLICK,
         reopen_request=reopen_request,
         erasable=user.kind == "admin" and erasable(case),
         replies=console.replies.for_case(case["tenant"], case["category"]),
