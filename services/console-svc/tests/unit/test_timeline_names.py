@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from sportello_console.pages.common import Names
-from sportello_console.timeline import named_timeline
+from sportello_console.routing_words import staff_reason
+from sportello_console.timeline import named_assignment, named_timeline
+from sportello_routing.domain.triage_first import back_to_front_office
 from sportello_shared.tenants import load_tenants
 
 from .test_console_rules import ROOT
 
-NAMES = Names(load_tenants(ROOT / "deploy" / "tenants")).organization
+TENANTS = load_tenants(ROOT / "deploy" / "tenants")
+NAMES = Names(TENANTS).organization
 REPARTO_6 = "Corpo di Polizia Municipale \u2013 Reparto 6"  # the configuration's en dash
 
 
@@ -64,3 +67,24 @@ def test_an_office_nobody_knows_keeps_its_code() -> None:
     assert named_timeline(case, None, NAMES)[0]["organization_name"] == "chiuso-nel-2020"
     elsewhere = {**case, "tenant": "nessuno"}
     assert named_timeline(elsewhere, None, NAMES)[0]["organization_name"] == "chiuso-nel-2020"
+
+
+def test_routing_s_reasons_name_the_office_that_answered() -> None:
+    front = TENANTS["torino"].organization("contact-center")
+    assert front is not None
+    answered = back_to_front_office("pm-reparto-6", front, 3)  # routing's own decision
+    history = [
+        {"organization": "pm-reparto-6", "organization_name": REPARTO_6, "reasons": ["x"]},
+        {"organization": front.id, "organization_name": front.name,
+         "reasons": list(answered.reasons)},
+        {"organization": "pm-reparto-1", "reasons": ["sepi declined the case"]},
+    ]  # fmt: skip
+    named = named_assignment(forwarded_and_answered(), {"history": history}, NAMES)
+    assert named is not None
+    (reason,) = named["history"][1]["reasons"]
+    assert reason.startswith(f"{REPARTO_6} answered: back to {front.name}")
+    assert staff_reason(reason, "it").startswith(f"{REPARTO_6} ha risposto: torna a")
+    assert "pm-reparto-6" not in str(named["history"][1])
+    assert named["history"][2]["reasons"] == ["sepi declined the case"]  # not Torino's: as is
+    assert named["history"][0]["reasons"] == ["x"]
+    assert named_assignment(forwarded_and_answered(), None, NAMES) is None

@@ -13,7 +13,7 @@ from sportello_web import require_csrf
 
 from ..procedure_forms import OPTIONAL_FIELDS, PROCEDURE_FIELDS, procedure_body
 from ..services import Refused, Unavailable
-from ..timeline import named_timeline
+from ..timeline import named_assignment, named_timeline
 from . import triage
 from .common import Console, ConsoleDep, Names
 from .on_call import on_call_panel
@@ -181,10 +181,11 @@ async def around(console: Console, case: dict[str, Any]) -> dict[str, Any]:
         optional(console, "sla", f"/cases/{case_id}/clocks"),
         optional(console, "notify", f"/cases/{case_id}/notifications"),
     )
-    timeline = named_timeline(case, assignment, Names(console.tenants).organization)
+    names = Names(console.tenants).organization  # offices by their names, never their codes
     return {
-        **{"case": case, "assignment": assignment, "clocks": clocks, "messages": messages},
-        "timeline": timeline,
+        **{"case": case, "clocks": clocks, "messages": messages},
+        "assignment": named_assignment(case, assignment, names),
+        "timeline": named_timeline(case, assignment, names),
     }
 
 
