@@ -162,6 +162,9 @@ def test_torino_voicemail_complaint_from_call_to_closing(
     expect(caller.locator("#routing-history")).to_contain_text("assegnata")
     expect(caller.locator("#timeline")).to_contain_text("Telefono")  # the means of the contact
     expect(caller.locator("#timeline")).to_contain_text("Inoltrata all'ufficio")
+    # the office it was forwarded to by its name, never its code (the actor is a user name)
+    expect(caller.locator("#timeline")).to_contain_text("Polizia Municipale \u2013 Reparto 6")
+    expect(caller.locator("#routing-history")).not_to_contain_text("pm-reparto-6")
     shot(caller, "04-case-closed-clocks-met")
     problems = accessibility_problems(caller)
     assert problems == [], problems
