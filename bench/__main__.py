@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from . import e2e_latency, intake_throughput, sla_breaches, sla_replay, startup, system_cost
@@ -22,7 +23,10 @@ async def main(quick: bool) -> None:
             sla_breaches,
             system_cost,
         ):
+            started = time.perf_counter()
             figures += await bench.run(Path(tmp), quick)
+            took = time.perf_counter() - started
+            print(f"[bench] {bench.__name__.rsplit('.', 1)[-1]}: {took:.1f}s", file=sys.stderr)  # noqa: T201
     report(figures, quick)
 
 

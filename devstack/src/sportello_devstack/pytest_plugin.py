@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 from eventsourcing.cipher import AESCipher
+from hypothesis import settings
 from psycopg import sql
 from xdist.scheduler import LoadScopeScheduling
 
@@ -145,6 +146,10 @@ def pytest_configure() -> None:
     # a small pool (eventsourcing reads these from the environment), as the fault cluster's do.
     os.environ.setdefault("POSTGRES_POOL_SIZE", "2")
     os.environ.setdefault("POSTGRES_MAX_OVERFLOW", "6")
+    # Property tests judge results, not speed (benchmarks under bench/ do): no per-example
+    # deadline, which a loaded machine (four workers on two cores) turns into false failures.
+    settings.register_profile("sportello", deadline=None)
+    settings.load_profile("sportello")
 
 
 # The order the suite runs in. pytest-xdist (`make test`, --dist loadscope with

@@ -75,9 +75,11 @@ ACTS_BY_STATUS: dict[str, frozenset[str]] = {
     # Casale's procedures (issue 18 point 6): only where the tenant's procedures.yaml says
     # (procedure_forms.ProcedureSteps filters them on the case page)
     "protocol": OPEN_STATUSES,
-    "schedule-inspection": IN_OFFICE_HANDS,
-    "report-inspection": IN_OFFICE_HANDS,
-    "issue-attestation": IN_OFFICE_HANDS,
+    # triage-first: the office inspects the case forwarded to it, the front office attests once
+    # the office has answered (procedure_forms.ProcedureSteps decides by the tenant's workflow)
+    "schedule-inspection": IN_OFFICE_HANDS | {"forwarded"},
+    "report-inspection": IN_OFFICE_HANDS | {"forwarded"},
+    "issue-attestation": IN_OFFICE_HANDS | {"office_answered"},
 }
 OFFICE_ACTS = frozenset(
     {"note", "update-citizen", "callback-done"}

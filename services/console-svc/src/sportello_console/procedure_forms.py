@@ -40,6 +40,12 @@ class TenantSteps:
     protocol: frozenset[str] | None = None  # None: the tenant protocols nothing
     inspection: frozenset[str] = frozenset()
     attestation: frozenset[str] = frozenset()
+    triage_first: bool = False  # tenant.yaml's workflow: the office inspects a forwarded case
+
+
+# where intake lets the inspecting office (an office's staff, or an admin) schedule and report
+INSPECTING = IN_HANDS - {"office_answered"}
+INSPECTING_FORWARDED = frozenset({"forwarded"})  # triage-first: the case forwarded to it
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,9 @@ class ProcedureSteps:
     by_tenant: dict[str, TenantSteps] = field(default_factory=dict)
 
     def offered(self, user: StaffUser, case: dict[str, Any]) -> list[str]:
-        """The procedure steps worth offering on this case to this user."""
+        """The procedure steps worth offering on this case to this user. Triage-first (Casale's
+        URP): the URP protocols; the office the case is forwarded to inspects; the URP issues
+        the attestation once that office has answered."""
         steps = self.by_tenant.get(case["tenant"])
         if steps is None or user.kind == "auditor":
             return []
@@ -57,16 +65,18 @@ class ProcedureSteps:
         protocols = front_office and steps.protocol is not None and category in steps.protocol
         if protocols and status in OPEN_STATUSES and not case.get("protocol"):
             offered.append("protocol")
-        handles = front_office or case.get("organization") == user.organization
-        if not handles or status not in IN_HANDS:
-            return offered
+        its_own = case.get("organization") == user.organization
+        inspects = user.kind == "admin" or (user.kind == "office" and its_own)
+        inspecting = INSPECTING_FORWARDED if steps.triage_first else INSPECTING
         inspection = case.get("inspection") or {}
-        if category in steps.inspection:
+        if category in steps.inspection and inspects and status in inspecting:
             offered.append("schedule-inspection")
             if inspection:
                 offered.append("report-inspection")
+        attesting = frozenset({"office_answered"}) if steps.triage_first else IN_HANDS
         inspected = category not in steps.inspection or inspection.get("status") == "reported"
-        if category in steps.attestation and inspected:
+        handles = front_office or its_own
+        if category in steps.attestation and inspected and handles and status in attesting:
             offered.append("issue-attestation")
         return offered
 
@@ -75,11 +85,16 @@ def load_procedure_steps(tenants_dir: Path) -> ProcedureSteps:
     found: dict[str, TenantSteps] = {}
     for path in sorted(tenants_dir.glob("*/procedures.yaml")):
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        tenant_file = path.parent / "tenant.yaml"
+        tenant = (
+            yaml.safe_load(tenant_file.read_text(encoding="utf-8")) if tenant_file.exists() else {}
+        )
         protocol = document.get("protocol")
         found[document["tenant"]] = TenantSteps(
             protocol=frozenset(protocol.get("categories") or ()) if protocol else None,
             inspection=frozenset((document.get("inspection") or {}).get("categories") or ()),
             attestation=frozenset((document.get("attestation") or {}).get("categories") or ()),
+            triage_first=(tenant or {}).get("workflow") == "triage-first",
         )
     return ProcedureSteps(found)
 

@@ -73,6 +73,14 @@ _ITALIAN: tuple[tuple[re.Pattern[str], Wording], ...] = tuple(
             r"inoltrata a \g<to>, che non riceve pratiche: decidono le regole",
         ),
         (
+            r"no rule places the forwarded case with a competent office \(category (?P<c>'.*'), "
+            r"(?P<front>.+) itself excluded\): back to (?P<back>.+), to forward it to an office "
+            r"of its choice \(`to`\) or to answer the citizen itself",
+            r"nessuna regola assegna la pratica inoltrata a un ufficio competente (categoria "
+            r"\g<c>, escluso \g<front>): torna a \g<back>, che può inoltrarla a un ufficio di "
+            r"sua scelta (`to`) o rispondere direttamente al cittadino",
+        ),
+        (
             r"(?P<office>.+) answered: back to (?P<front>.+) to tell the citizen the outcome",
             r"\g<office> ha risposto: torna a \g<front> per comunicare l'esito al cittadino",
         ),

@@ -41,6 +41,7 @@ class Services:
             "notify": settings.notify_url,
         }
         self.client = client or httpx.AsyncClient(timeout=settings.service_timeout)
+        self.document_timeout = settings.document_timeout
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -84,6 +85,7 @@ class Services:
                 f"{self.urls[service]}{path}",
                 params={k: v for k, v in params.items() if v not in (None, "")},
                 headers=headers,
+                timeout=self.document_timeout,
             )
         except httpx.HTTPError as exc:
             raise Unavailable(f"{service}: {type(exc).__name__}") from exc

@@ -47,6 +47,11 @@ class ConsoleSettings(ServiceSettings):
         description="this replica's durable consumers: one per replica, each keeps its model",
     )
     service_timeout: float = Field(default=10.0, validation_alias=_env("CONSOLE_SERVICE_TIMEOUT"))
+    document_timeout: float = Field(
+        default=60.0,
+        validation_alias=_env("CONSOLE_DOCUMENT_TIMEOUT"),
+        description="a rendered document (the yearly report's PDF) may take longer than a call",
+    )
 
     @property
     def secure_cookies(self) -> bool:

@@ -1,7 +1,8 @@
-"""Casale's procedures in a real Chromium (issue 18 point 6): the URP's call-taker registers an
-application for the idoneità alloggiativa and protocols it; the Polizia Locale takes it in
-charge, schedules the inspection, uploads its verbale and issues the attestation, each with the
-case page's forms; axe-core on the page."""
+"""Casale's procedures in a real Chromium (issue 18 points 2 and 6), the URP triage-first: the
+URP's call-taker registers an application for the idoneità alloggiativa, protocols it, takes it
+in charge and forwards it; the Polizia Locale schedules the inspection, uploads its verbale and
+answers the URP; the URP issues the attestation and closes, each with the case page's forms;
+axe-core on the page."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, expect
 from sportello_devstack.stack import Stack
+from sportello_devstack.testing import eventually_sync as eventually
 
 from .test_browser import (
     accessibility_problems,
@@ -35,21 +37,36 @@ def test_an_attestation_through_the_console_forms(
     case_path = "/" + urp.url.split("/", 3)[3].split("?")[0]
     urp.goto(case_path)
     open_form(urp, "protocol")
-    expect(urp.locator("#action-schedule-inspection")).to_have_count(0)  # not in its hands
+    expect(urp.locator("#action-schedule-inspection")).to_have_count(0)  # the office's step
     urp.click("#action-protocol button")  # no number typed: the register gives it
     expect(urp.locator("#done")).to_be_visible()
     year = datetime.now(ZoneInfo("Europe/Rome")).year
     expect(urp.locator("#case-protocol")).to_contain_text(f"{year}/")
     expect(urp.locator("#action-protocol")).to_have_count(0)  # once only
 
+    # triage-first: the case is the URP's; it takes it in charge and forwards it (the rules'
+    # office: the Polizia Locale)
+    expect(urp.locator("#case-status")).to_contain_text("Assegnata", timeout=20000)
+    urp.reload()
+    urp.click("#action-take-in-charge button")
+    expect(urp.locator("#done")).to_be_visible()
+    expect(urp.locator("#action-schedule-inspection")).to_have_count(0)
+    expect(urp.locator("#action-issue-attestation")).to_have_count(0)  # after the answer
+    open_form(urp, "forward")
+    expect(urp.locator("#forward-to")).to_have_value("")  # the rules' office by default
+    urp.click("#action-forward button")
+    expect(urp.locator("#case-status")).to_contain_text("Inoltrata all'ufficio")
+
     police = open_user(browser, web_stack, "casale-monferrato.polizia-locale")
-    police.goto(case_path)
-    expect(police.locator("#case-status")).to_contain_text("Assegnata", timeout=20000)
-    police.reload()
-    police.click("#action-take-in-charge button")
-    open_form(police, "schedule-inspection")
+
+    def forwarded_to_the_police() -> bool:  # routing's decision reaches the case page
+        police.goto(case_path)
+        return police.locator("#action-schedule-inspection").count() == 1
+
+    eventually(forwarded_to_the_police, timeout=30)
     expect(police.locator("#action-report-inspection")).to_have_count(0)
-    expect(police.locator("#action-issue-attestation")).to_have_count(0)  # after the verbale
+    expect(police.locator("#action-issue-attestation")).to_have_count(0)  # the URP's step
+    open_form(police, "schedule-inspection")
     police.fill("#schedule-inspection-scheduled_for", "2026-12-15T09:30")
     police.fill("#schedule-inspection-inspector", "Pattuglia PL 3")
     police.click("#action-schedule-inspection button")
@@ -64,21 +81,33 @@ def test_an_attestation_through_the_console_forms(
     police.click("#action-report-inspection button")
     expect(police.locator("#done")).to_be_visible()
     expect(police.locator("#case-inspection")).to_contain_text("Alloggio idoneo")
+    expect(police.locator("#action-issue-attestation")).to_have_count(0)
+    open_form(police, "office-answer")
+    police.fill("#office-answer-answer", "Sopralluogo eseguito: alloggio idoneo, verbale allegato")
+    police.click("#action-office-answer button")
+    expect(police.locator("#done")).to_contain_text("la pratica torna al front office")
 
-    open_form(police, "issue-attestation")
-    police.fill("#issue-attestation-attestation_number", "IA-2026-0042")
-    police.fill("#issue-attestation-issued_on", "2026-12-04")
-    police.fill("#issue-attestation-outcome", "L'attestazione è pronta allo sportello URP.")
-    police.click("#action-issue-attestation button")
-    expect(police.locator("#done")).to_be_visible()
-    expect(police.locator("#case-status")).to_contain_text("Risolta")
-    expect(police.locator("#case-attestation")).to_contain_text("IA-2026-0042 · 04/12/2026")
+    # back with the URP: it issues the attestation and closes
+    urp.reload()
+    today = datetime.now(ZoneInfo("Europe/Rome")).date()
+    open_form(urp, "issue-attestation")
+    urp.fill("#issue-attestation-attestation_number", "IA-2026-0042")
+    urp.fill("#issue-attestation-issued_on", today.isoformat())
+    urp.fill("#issue-attestation-outcome", "L'attestazione è pronta allo sportello URP.")
+    urp.click("#action-issue-attestation button")
+    expect(urp.locator("#done")).to_be_visible()
+    expect(urp.locator("#case-status")).to_contain_text("Risolta")
+    expect(urp.locator("#case-attestation")).to_contain_text(f"IA-2026-0042 · {today:%d/%m/%Y}")
     for step in ("Protocollata", "Sopralluogo fissato", "Verbale di sopralluogo"):
-        expect(police.locator("#timeline")).to_contain_text(step)
-    expect(police.locator("#timeline")).to_contain_text("Attestazione rilasciata")
-    assert reference in police.locator("h1").inner_text()
-    shot(police, "30-casale-attestation")
-    problems = accessibility_problems(police)
+        expect(urp.locator("#timeline")).to_contain_text(step)
+    expect(urp.locator("#timeline")).to_contain_text("Attestazione rilasciata")
+    assert reference in urp.locator("h1").inner_text()
+    shot(urp, "30-casale-attestation")
+    problems = accessibility_problems(urp)
     assert problems == [], problems
+    open_form(urp, "close")
+    urp.fill("#close-outcome", "Attestazione n. IA-2026-0042 consegnata allo sportello URP.")
+    urp.click("#action-close button")
+    expect(urp.locator("#case-status")).to_contain_text("Chiusa")
     assert urp.errors == [], urp.errors  # type: ignore[attr-defined]
     assert police.errors == [], police.errors  # type: ignore[attr-defined]

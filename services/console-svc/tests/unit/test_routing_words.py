@@ -60,8 +60,15 @@ def triage_first_reasons() -> set[str]:
         office = organizations[by_rules.organization]
         reasons |= set(to_front_office(front, by_rules).reasons)
         for to, chosen in ((office.id, office), (None, None), ("nessuno", None)):
-            reasons |= set(forwarded(to, chosen, front.id, by_rules).reasons)
+            reasons |= set(forwarded(to, chosen, front, front.id, by_rules, category).reasons)
         reasons |= set(back_to_front_office(office.name, front, 1).reasons)
+        # forwarded, but no rule places it with another office: back to the front office
+        for kept in (c.service_code for c in tenant.categories):
+            facts = CaseFacts(tenant.id, "reclamo", "phone", kept, "", None, None)
+            document = DOCUMENTS[tenant.id]
+            unplaced = decide(facts, document, 1, organizations, excluded={front.id}).decision
+            if unplaced.failed:
+                reasons |= set(forwarded(None, None, front, front.id, unplaced, kept).reasons)
     return reasons
 
 
@@ -73,6 +80,7 @@ def test_the_decisions_say_enough_different_things_to_be_worth_checking() -> Non
     starts = {r.split(" ")[0] for r in REASONS}
     assert {"the", "category", "matched", "no", "case", "reassigned"} <= starts
     assert {"workflow", "then", "forwarded"} <= starts  # the triage-first tenants' decisions
+    assert any(r.startswith("no rule places the forwarded case") for r in REASONS)
 
 
 @pytest.mark.parametrize("reason", REASONS)

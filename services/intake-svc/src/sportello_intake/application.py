@@ -127,7 +127,10 @@ class IntakeApplication(Reactions, PersonalDataStore, ServiceApplication):
             raise TransitionNotAllowed(transition.action, case.status)
         details, original = linked(self, case, transition.command, command.details)
         now = self.clock()
-        details = prepare(self.procedures, case, transition.command, details, now)
+        triage_first = self.tenants[case.tenant].triage_first
+        details = prepare(
+            self.procedures, case, transition.command, details, now, triage_first=triage_first
+        )
         at = command.occurred_at if transition.backdated and command.occurred_at else now
         case.perform(transition, command.actor, at, now, traceparent(), **details)
         if original is not None:

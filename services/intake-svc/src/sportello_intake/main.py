@@ -49,7 +49,7 @@ from .duplicates import UnknownOriginal
 from .mailbox.attachments import AttachmentStore
 from .mailbox.worker import take_in_mailboxes
 from .open311 import router as open311_router
-from .procedures import Procedures, load_procedures
+from .procedures import ProcedureDetailInvalid, Procedures, load_procedures
 from .search import CaseIndex
 
 
@@ -152,6 +152,7 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
             LateEntryNeedsReason: 422,
             ContactUnusable: 422,
             CaseError: 409,
+            ProcedureDetailInvalid: 422,
             IdempotencyConflict: 422,
             UnknownOriginal: 422,
             AnsweredNeedsItsMode: 422,

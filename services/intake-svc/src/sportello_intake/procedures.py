@@ -9,17 +9,19 @@ details as they are.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from .domain import Case, CaseError
+from .domain import Case, CaseError, Status
 
 PROCEDURE_STEPS = ("protocol", "schedule_inspection", "report_inspection", "issue_attestation")
+ROME = ZoneInfo("Europe/Rome")  # the day an application was received, as the Comune counts it
 
 
 class ProtocolRegister(Protocol):
@@ -97,11 +99,31 @@ class ProcedureRefused(CaseError):
         return {"procedure": self.code}
 
 
+class ProcedureDetailInvalid(ProcedureRefused):
+    """A procedure step whose detail cannot be true of this file, e.g. an attestation dated
+    before the application was received (422, naming the field)."""
+
+    def __init__(self, code: str, field: str, it: str, en: str) -> None:
+        super().__init__(code, it, en)
+        self.field = field
+
+    def problem_extra(self) -> dict[str, Any]:
+        return {"procedure": self.code, "field": self.field}
+
+
 def prepare(
-    procedures: Procedures, case: Case, command: str, details: dict[str, Any], now: datetime
+    procedures: Procedures,
+    case: Case,
+    command: str,
+    details: dict[str, Any],
+    now: datetime,
+    *,
+    triage_first: bool = False,
 ) -> dict[str, Any]:
     """The details of a procedure step, checked against the tenant's procedures and the file;
-    the protocol number drawn from the register when none is given."""
+    the protocol number drawn from the register when none is given. In a `triage_first` tenant
+    the inspection is the competent office's, on the case forwarded to it, and the front office
+    issues the attestation once that office has answered."""
     if command not in PROCEDURE_STEPS:
         return details
     policy = procedures.of(case.tenant)
@@ -114,6 +136,13 @@ def prepare(
                 "inspection_not_required",
                 f"la categoria {category} non prevede un sopralluogo",
                 f"the category {category} needs no inspection",
+            )
+        if triage_first and case.status is not Status.FORWARDED:
+            raise ProcedureRefused(
+                "inspection_not_forwarded",
+                "il sopralluogo spetta all'ufficio competente: prima si inoltra la pratica "
+                "(forward)",
+                "the inspection is the competent office's: forward the case to it first",
             )
         if command == "report_inspection":
             return _report(procedures, case, details)
@@ -131,8 +160,44 @@ def prepare(
             "l'attestazione si rilascia dopo il verbale del sopralluogo",
             "the attestation is issued after the inspection's report",
         )
-    issued_on = details.get("issued_on")
-    return {**details, "issued_on": str(getattr(issued_on, "isoformat", lambda: issued_on)())}
+    if triage_first and case.status is not Status.OFFICE_ANSWERED:
+        raise ProcedureRefused(
+            "office_not_answered",
+            "l'attestazione si rilascia dopo la risposta dell'ufficio competente: inoltrare la "
+            "pratica (forward) e attenderne la risposta (office-answer)",
+            "the attestation is issued once the competent office has answered: forward the "
+            "case and wait for its answer (office-answer)",
+        )
+    issued_on = _issued_on(case, details.get("issued_on"), now)
+    return {**details, "issued_on": issued_on.isoformat()}
+
+
+def _issued_on(case: Case, given: Any, now: datetime) -> date:
+    """The attestation's date: not before the day the application was received, nor after
+    today (an act is recorded once issued: the legal clock stops at its recording)."""
+    issued_on = given if isinstance(given, date) else date.fromisoformat(str(given))
+    received_on = case.received_at.astimezone(ROME).date()
+    today = now.astimezone(ROME).date()
+    if issued_on > today:
+        raise ProcedureDetailInvalid(
+            "issued_in_the_future",
+            "issued_on",
+            f"l'attestazione non può essere registrata come rilasciata il "
+            f"{issued_on:%d/%m/%Y}, una data futura (oggi è il {today:%d/%m/%Y})",
+            f"the attestation cannot be recorded as issued on {issued_on.isoformat()}, a "
+            f"future date (today is {today.isoformat()})",
+        )
+    if issued_on < received_on:
+        shown = f"{issued_on:%d/%m/%Y}", f"{received_on:%d/%m/%Y}"
+        raise ProcedureDetailInvalid(
+            "issued_before_receipt",
+            "issued_on",
+            f"l'attestazione non può essere rilasciata il {shown[0]}, prima del ricevimento "
+            f"della domanda ({shown[1]})",
+            f"the attestation cannot be issued on {issued_on.isoformat()}, before the "
+            f"application was received ({received_on.isoformat()})",
+        )
+    return issued_on
 
 
 def _protocol(

@@ -173,7 +173,9 @@ async def test_every_command_is_the_token_s_subject_whoever_the_body_names(
     bea = {
         "Authorization": f"Bearer {issuer.token('operator', 'casale-monferrato', subject='bea@cm')}"
     }
-    covered |= await casale_steps_by_token(client, nats_url, bea, "bea@cm", seq=5)
+    police = issuer.token("office", "casale-monferrato", "polizia-locale", subject="pl@cm")
+    pl = {"Authorization": f"Bearer {police}"}
+    covered |= await casale_steps_by_token(client, nats_url, (bea, "bea@cm"), (pl, "pl@cm"), 5)
     erased = await client.post(
         "/admin/erasures", json={"case_id": case_id, "actor": "mallory"}, headers=dpo
     )

@@ -60,25 +60,27 @@ async def test_the_same_idempotency_key_gives_the_same_case(client: httpx.AsyncC
     assert first.json()["reference"] == again.json()["reference"]
 
 
-@pytest.mark.parametrize(
-    ("change", "field"),
-    [
-        ({"citizen": {"name": "Anonimo"}}, "citizen"),
-        ({"tenant": "atlantide"}, "tenant"),
-        ({"category": "nonexistent"}, "category"),
-        ({"location": {"lat": 95.0, "lon": 7.68}}, "location.lat"),
-        ({"received_at": "2999-01-01T00:00:00+01:00"}, "received_at"),
-        ({"description": "x" * 4001}, "description"),
-        ({"channel": "pigeon"}, "channel"),
-    ],
-)
+# Each invalid registration: what was changed, and the field the problem must name.
+INVALID_REGISTRATIONS: list[tuple[dict[str, Any], str]] = [
+    ({"citizen": {"name": "Anonimo"}}, "citizen"),
+    ({"tenant": "atlantide"}, "tenant"),
+    ({"category": "nonexistent"}, "category"),
+    ({"location": {"lat": 95.0, "lon": 7.68}}, "location.lat"),
+    ({"received_at": "2999-01-01T00:00:00+01:00"}, "received_at"),
+    ({"description": "x" * 4001}, "description"),
+    ({"channel": "pigeon"}, "channel"),
+]
+
+
 async def test_invalid_registrations_get_a_problem_naming_the_field(
-    client: httpx.AsyncClient, change: dict[str, Any], field: str
+    client: httpx.AsyncClient, subtests: pytest.Subtests
 ) -> None:
-    response = await client.post("/cases", json=REGISTRATION | change)
-    assert response.status_code in (400, 422)
-    assert response.headers["content-type"] == "application/problem+json"
-    assert field.split(".")[0] in response.text
+    for change, field in INVALID_REGISTRATIONS:
+        with subtests.test(msg=field, change=change):
+            response = await client.post("/cases", json=REGISTRATION | change)
+            assert response.status_code in (400, 422)
+            assert response.headers["content-type"] == "application/problem+json"
+            assert field.split(".")[0] in response.text
 
 
 async def test_office_commands_follow_the_lifecycle(client: httpx.AsyncClient) -> None:

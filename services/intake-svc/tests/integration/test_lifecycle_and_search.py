@@ -129,10 +129,13 @@ async def test_an_emergency_is_recorded_as_rejected_with_its_reason(
     assert case["timeline"][-1]["reason"] == "emergenza: chiamare il 112"
 
 
-@pytest.mark.parametrize("channel", [c.value for c in Channel])
-async def test_every_channel_is_accepted(client: httpx.AsyncClient, channel: str) -> None:
-    case = await register(client, channel=channel)
-    assert case["channel"] == channel
+async def test_every_channel_is_accepted(
+    client: httpx.AsyncClient, subtests: pytest.Subtests
+) -> None:
+    for channel in (c.value for c in Channel):
+        with subtests.test(msg=channel):
+            case = await register(client, channel=channel)
+            assert case["channel"] == channel
 
 
 async def test_search_filters_and_pages(client: httpx.AsyncClient) -> None:

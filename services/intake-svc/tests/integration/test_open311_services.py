@@ -102,30 +102,27 @@ async def test_a_service_definition_offers_the_kind_of_request(
     ]
 
 
+# Each refused question: the path, the query, the status and what the error says.
+SERVICE_ERRORS: list[tuple[str, dict[str, str], int, str]] = [
+    ("services", {}, 400, "jurisdiction_id was not provided"),
+    ("services", {"jurisdiction_id": "atlantide"}, 404, "jurisdiction_id atlantide"),
+    ("services/decoro_pulizia", {}, 400, "jurisdiction_id was not provided"),
+    ("services/parcheggi", {"jurisdiction_id": "torino"}, 404, "service_code parcheggi"),
+    ("services/decoro_pulizia", {"jurisdiction_id": "x" * 64}, 400, "jurisdiction_id"),
+]
+
+
 @pytest.mark.parametrize("fmt", ["json", "xml"])
-@pytest.mark.parametrize(
-    ("path", "params", "status", "says"),
-    [
-        ("services", {}, 400, "jurisdiction_id was not provided"),
-        ("services", {"jurisdiction_id": "atlantide"}, 404, "jurisdiction_id atlantide"),
-        ("services/decoro_pulizia", {}, 400, "jurisdiction_id was not provided"),
-        ("services/parcheggi", {"jurisdiction_id": "torino"}, 404, "service_code parcheggi"),
-        ("services/decoro_pulizia", {"jurisdiction_id": "x" * 64}, 400, "jurisdiction_id"),
-    ],
-)
 async def test_service_errors_follow_the_spec(
-    client: httpx.AsyncClient,
-    fmt: str,
-    path: str,
-    params: dict[str, str],
-    status: int,
-    says: str,
+    client: httpx.AsyncClient, fmt: str, subtests: pytest.Subtests
 ) -> None:
-    response = await client.get(f"{V2}/{path}.{fmt}", params=params)
-    assert response.status_code == status
-    [error] = errors_of(response, fmt)
-    assert error["code"] == str(status)
-    assert says in error["description"]
+    for path, params, status, says in SERVICE_ERRORS:
+        with subtests.test(msg=says, path=path, params=params):
+            response = await client.get(f"{V2}/{path}.{fmt}", params=params)
+            assert response.status_code == status
+            [error] = errors_of(response, fmt)
+            assert error["code"] == str(status)
+            assert says in error["description"]
 
 
 async def test_an_unknown_format_is_not_found(client: httpx.AsyncClient) -> None:

@@ -16,7 +16,7 @@ from prometheus_client import REGISTRY
 from .conftest import client_of, eventually, settings_for
 from .test_open311_requests import OTHER_APP_KEY, V2, api_keys, items, submitted
 
-ROUNDS = 1000
+ROUNDS = 300  # 1,200 requests, each read racing the slowed index (issue 24: the suite's time)
 INDEX_DELAY_S = 0.5
 pytestmark = pytest.mark.usefixtures(api_keys.__name__)  # the Open311 keys, as there
 
@@ -29,7 +29,7 @@ async def slow_index_client(
         store,
         nats_url,
         INDEX_DELAY_S=INDEX_DELAY_S,
-        OPEN311_RATE_PER_MINUTE=1_000_000,  # one client posting a thousand times in a row
+        OPEN311_RATE_PER_MINUTE=1_000_000,  # one client posting hundreds of times in a row
     )
     async with client_of(settings) as client:
         yield client
@@ -42,8 +42,8 @@ def from_log(outcome: str) -> float:
     return value or 0.0
 
 
-@pytest.mark.timeout(600)  # 4,000 requests, on a machine shared with the other workers
-async def test_a_thousand_requests_read_back_at_once_with_the_index_slowed(
+@pytest.mark.timeout(600)  # 1,200 requests, on a machine shared with the other workers
+async def test_hundreds_of_requests_read_back_at_once_with_the_index_slowed(
     slow_index_client: httpx.AsyncClient,
 ) -> None:
     client = slow_index_client
@@ -87,7 +87,7 @@ async def test_a_thousand_requests_read_back_at_once_with_the_index_slowed(
     assert "sportello_case_index_delay_seconds_bucket" in metrics
 
     async def all_indexed() -> bool:
-        """The slowed index catches up with the thousand cases."""
+        """The slowed index catches up with every case posted."""
         listing = await client.get("/cases", params={"tenant": "torino", "limit": 1})
         return listing.status_code == 200 and listing.json()["total"] == ROUNDS
 

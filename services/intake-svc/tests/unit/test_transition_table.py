@@ -99,3 +99,34 @@ def test_a_closed_case_offers_reopening_and_erasure_only() -> None:
     assert [step_of(a) for a in possible_from(Status.CLOSED)][:1] == ["reopen"]
     assert "admin/erasures" in [step_of(a) for a in possible_from(Status.CLOSED)]
     assert possible_from(Status.REJECTED) == ["erase the personal data of"]
+
+
+# Casale's steps, written out (issue 18 points 2 and 6): who does each, from where. The URP
+# (operator) protocols at any open status; the office inspects a case in its hands or forwarded
+# to it (triage-first), not once it has answered; the attestation is issued in the hands of
+# whoever has the case: the office (direct) or the URP back with the office's answer, never
+# while the case is forwarded.
+_OPEN = set(Status) - {Status.CLOSED, Status.REJECTED}
+_INSPECTING = {Status.TAKEN_IN_CHARGE, Status.CITIZEN_CONTACTED, Status.FORWARDED}
+_ATTESTING = {Status.TAKEN_IN_CHARGE, Status.CITIZEN_CONTACTED, Status.OFFICE_ANSWERED}
+CASALE_STEPS: dict[str, tuple[set[Status], set[str]]] = {
+    "protocol": (_OPEN, {"operator", "admin"}),
+    "schedule_inspection": (_INSPECTING, {"office", "admin"}),
+    "report_inspection": (_INSPECTING, {"office", "admin"}),
+    "issue_attestation": (_ATTESTING, {"operator", "office", "partner", "admin"}),
+}
+
+
+@pytest.mark.parametrize("status", list(PATHS))
+@pytest.mark.parametrize("command", list(CASALE_STEPS))
+def test_casale_s_steps_from_every_status(command: str, status: Status) -> None:
+    allowed, roles = CASALE_STEPS[command]
+    transition = TRANSITIONS[command]
+    assert set(transition.roles) == roles
+    case = case_in(status)
+    if status in allowed:
+        case.perform(transition, "anna", NOW, NOW, None, **details(transition))
+        assert case.status is (Status.RESOLVED if command == "issue_attestation" else status)
+        return
+    with pytest.raises(TransitionNotAllowed):
+        case.perform(transition, "anna", NOW, NOW, None, **details(transition))

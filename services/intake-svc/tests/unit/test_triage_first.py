@@ -98,3 +98,28 @@ def test_the_citizen_sees_the_reparto_but_not_the_way_back_to_the_front_office()
     direct = tenants["torino"].model_copy(update={"workflow": "direct"})
     steps = [s.step for s in citizen_view(case, direct).history]
     assert steps.count("assigned") == 3
+
+
+def test_forwarded_where_no_rule_places_it_the_case_is_back_with_the_front_office() -> None:
+    """Routing finds no office for the forwarded case (its `case.routing_failed`): the case is
+    not left `forwarded` to nobody but lands in the front office's queue of cases without an
+    office, with the reason; the front office takes it in charge and forwards it by choice."""
+    case = with_contact_center()
+    case.forward(None, "cc.anna", AT[2], AT[2], None)
+    reason = "no rule places the forwarded case with a competent office (category 'x')"
+    case.record_routing_failure("contact-center", reason, AT[3], None)
+    assert (case.status, case.organization) == (Status.ROUTING_FAILED, "contact-center")
+    assert case.timeline[-1] | {"occurred_at": ""} == {
+        "event": "routing_failed",
+        "occurred_at": "",
+        "actor": "routing-svc",
+        "reason": reason,
+    }
+    case.take_in_charge("cc.anna", AT[4], AT[4], None)
+    case.forward("pm-reparto-2", "cc.anna", AT[5], AT[5], None)
+    case.record_assignment("pm-reparto-2", "Reparto 2", AT[6], None)
+    assert (case.status, case.organization) == (Status.FORWARDED, "pm-reparto-2")
+    # a failure arriving once the office has worked on it changes nothing of the status
+    case.record_office_answer("fatto", "reparto2", AT[7], AT[7], None)
+    case.record_routing_failure("contact-center", reason, AT[8], None)
+    assert case.status is Status.OFFICE_ANSWERED

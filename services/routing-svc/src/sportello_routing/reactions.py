@@ -154,8 +154,11 @@ class RoutingReactions(RoutingReads):
         assignment = self._decided(payload.case_id)
         front_office = self.tenant(assignment.tenant).triage
         by_rules = self.explain(assignment.facts, [*assignment.declined, front_office]).decision
-        chosen = self.directory(assignment.tenant).organizations.get(payload.to or "")
-        decision = tf.forwarded(payload.to, chosen, front_office, by_rules)
+        organizations = self.directory(assignment.tenant).organizations
+        chosen = organizations.get(payload.to or "")
+        front = organizations.get(front_office)
+        category = assignment.facts.category
+        decision = tf.forwarded(payload.to, chosen, front, front_office, by_rules, category)
         assignment.record(
             decision,
             self.clock(),

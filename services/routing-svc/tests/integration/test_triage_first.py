@@ -14,11 +14,18 @@ from sportello_contracts.cases import text_facts
 from .conftest import _publish, nth_decision, receive
 
 
-async def forward(js: JetStreamContext, case_id: str, version: int, to: str | None) -> None:
+async def forward(
+    js: JetStreamContext,
+    case_id: str,
+    version: int,
+    to: str | None,
+    tenant: str = "torino",
+    front: str = "contact-center",
+) -> None:
     payload = CaseForwarded(
         case_id=case_id, reference="XX", occurred_at=datetime.now(UTC), actor="cc.anna", to=to
     )
-    await _publish(js, "torino", "contact-center", payload, version)
+    await _publish(js, tenant, front, payload, version)
 
 
 async def answer(js: JetStreamContext, case_id: str, office: str, version: int) -> None:
@@ -79,3 +86,47 @@ async def test_the_contact_center_may_choose_the_reparto_itself(
     assert fallback.data["reasons"][0].startswith("forwarded to 'urp', not an organization")
     view = (await client.get(f"/assignments/{case_id}")).json()
     assert view["organization"] == "pm-reparto-5"
+
+
+async def test_casale_s_urp_forwards_the_housing_attestation_to_the_polizia_locale(
+    client: httpx.AsyncClient, js: JetStreamContext
+) -> None:
+    """Casale (triage-first, seed 001): the application goes to the URP, which forwards it to
+    the Polizia Locale by the rules (it inspects and sends the verbale back)."""
+    case_id = await receive(
+        js, "casale-monferrato", "attestazione_idoneita_alloggiativa", kind="richiesta_intervento"
+    )
+    subject, first = await nth_decision(js, case_id, 1)
+    assert subject == "cases.casale-monferrato.urp.assigned"
+    assert "Polizia Locale" in first.data["reasons"][1]
+    await forward(js, case_id, 4, None, "casale-monferrato", "urp")
+    subject, second = await nth_decision(js, case_id, 2)
+    assert subject == "cases.casale-monferrato.polizia-locale.assigned"
+    assert second.data["rule_id"] == "attestazione_idoneita_alloggiativa"
+    view = (await client.get(f"/assignments/{case_id}")).json()
+    assert view["organization"] == "polizia-locale"
+
+
+async def test_a_forwarded_case_no_rule_places_fails_back_to_the_front_office_with_why(
+    client: httpx.AsyncClient, js: JetStreamContext
+) -> None:
+    """The URP forwards one of its own services (SPID): no rule places it with another office,
+    so routing says so (`case.routing_failed` to the URP, its reason) instead of nothing."""
+    case_id = await receive(js, "casale-monferrato", "spid_point", kind="richiesta_informazioni")
+    await nth_decision(js, case_id, 1)
+    await forward(js, case_id, 4, None, "casale-monferrato", "urp")
+    subject, failed = await nth_decision(js, case_id, 2)
+    assert subject == "cases.casale-monferrato.urp.routing_failed"
+    assert failed.data["triage_organization"] == "urp"
+    reason = failed.data["reason"]
+    assert reason.startswith("forwarded by the front office to the office the rules choose; ")
+    assert "no rule places the forwarded case with a competent office" in reason
+    assert "(category 'spid_point'" in reason and "or to answer the citizen itself" in reason
+    view = (await client.get(f"/assignments/{case_id}")).json()
+    assert [h["cause"] for h in view["history"]] == ["received", "forwarded"]
+    assert view["history"][-1]["outcome"] == "routing_failed"
+    # the URP then forwards it by choice: to the office it names
+    await forward(js, case_id, 6, "polizia-locale", "casale-monferrato", "urp")
+    subject, chosen = await nth_decision(js, case_id, 3)
+    assert subject == "cases.casale-monferrato.polizia-locale.assigned"
+    assert chosen.data["rule_id"] == "forwarded"

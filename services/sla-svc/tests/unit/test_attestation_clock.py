@@ -1,9 +1,11 @@
 """Casale's attestations on the legal 30-day clock, dated (issue 18 point 6; seed 001: "Nel
 termine di legge (30 gg.) viene rilasciato l'attestazione").
 
-sla.yaml's version 2 (from 5 December 2026): the term runs from receipt (L. 241/1990 art. 2
-c.6), in calendar days moved to the next day when it falls on a festivo, is suspended once for
-the citizen (art. 2 c.7) and stops when the attestation is issued, not at the closing after.
+sla.yaml's version 2 (from 5 December 2026): the term runs from receipt
+(L. 241/1990 art. 2 c.6), in calendar days moved to the next day when it falls on a festivo, is
+suspended once for the citizen (art. 2 c.7) and stops when the attestation is issued, not at the
+closing after. The same version has the URP triage-first (issue 18 point 2): the case is the
+URP's first, forwarded to the Polizia Locale; `forwarding_2wd` stops on the forwarding.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from uuid import UUID, uuid4
 import pytest
 from sportello_contracts import case_procedures as p
 from sportello_contracts import cases as c
+from sportello_contracts.case_triage import CaseForwarded, CaseOfficeAnswered
 from sportello_sla.application import SlaApplication
+from sportello_sla.calendars import ROME
 from sportello_sla.domain import Clock, ClockStatus
 
 from .conftest import CATALOGUE, assigned, lifecycle, process, received, rome
@@ -50,8 +54,18 @@ def issued(case_id: str, at_day: int, month: int = 12, year: int = 2026) -> p.Ca
 
 
 def start(app: SlaApplication, case_id: str) -> None:
+    """Received by the URP (triage-first), which forwards it to the Polizia Locale the next
+    morning."""
     process(app, CASALE, received(case_id, RECEIVED, channel="pec", category=HOUSING))
-    process(app, CASALE, assigned(case_id, RECEIVED + timedelta(hours=1), "polizia-locale"))
+    process(app, CASALE, assigned(case_id, RECEIVED + timedelta(minutes=1), "urp"))
+    forwarded_at = rome(2026, 12, 9, 9)
+    process(app, CASALE, lifecycle(CaseForwarded, case_id, forwarded_at, to=None))
+    process(app, CASALE, assigned(case_id, forwarded_at + timedelta(minutes=1), "polizia-locale"))
+
+
+def standard_clock(app: SlaApplication, case_id: str, standard: str) -> Clock:
+    [clock] = [k for k in app.clocks_for(UUID(case_id)) if k.standard == standard]
+    return clock
 
 
 def test_thirty_days_from_receipt_moved_past_the_epiphany_and_met_on_issuance(
@@ -130,3 +144,41 @@ def test_a_clock_started_under_version_1_still_stops_on_the_closing_only(
     assert clock.policy_version == 1 and clock.status is ClockStatus.RUNNING
     process(app, CASALE, lifecycle(c.CaseClosed, case_id, rome(2026, 12, 21, 9), has_outcome=True))
     assert attestation_clock(app, case_id).status is ClockStatus.MET
+
+
+def test_the_urp_forwards_within_two_working_days_and_the_legal_term_spans_both_stages(
+    app: SlaApplication,
+) -> None:
+    """Version 2: the URP's own assignment (routing's first decision, triage-first) does not
+    stop the 2 working days; the forwarding to the Polizia Locale does. Received Monday 7
+    December, the Immacolata (8th) is no working day: the 2 days end on Thursday 10 December.
+    The 30 days run on through the forwarding and the office's answer, to the issuance."""
+    case_id = str(uuid4())
+    process(app, CASALE, received(case_id, RECEIVED, channel="pec", category=HOUSING))
+    process(app, CASALE, assigned(case_id, RECEIVED + timedelta(minutes=1), "urp"))
+    forwarding = standard_clock(app, case_id, "forwarding_2wd")
+    assert (forwarding.status, forwarding.policy_version) == (ClockStatus.RUNNING, 2)
+    assert forwarding.deadline.astimezone(ROME).date().isoformat() == "2026-12-10"
+    forwarded_at = rome(2026, 12, 10, 12)
+    process(app, CASALE, lifecycle(CaseForwarded, case_id, forwarded_at, to="polizia-locale"))
+    process(app, CASALE, assigned(case_id, forwarded_at, "polizia-locale"))
+    forwarding = standard_clock(app, case_id, "forwarding_2wd")
+    assert (forwarding.status, forwarding.stopped_at) == (ClockStatus.MET, forwarded_at)
+    answered = lifecycle(
+        CaseOfficeAnswered, case_id, rome(2026, 12, 16, 9), has_answer=True, answer_length=30
+    )
+    process(app, CASALE, answered, assigned(case_id, rome(2026, 12, 16, 9, 1), "urp"))
+    legal = attestation_clock(app, case_id)
+    assert (legal.status, legal.organization) == (ClockStatus.RUNNING, "urp")
+    process(app, CASALE, issued(case_id, 18))
+    assert attestation_clock(app, case_id).status is ClockStatus.MET
+
+
+def test_a_forwarding_after_two_working_days_is_late(app: SlaApplication) -> None:
+    case_id = str(uuid4())
+    process(app, CASALE, received(case_id, RECEIVED, channel="pec", category="spid_point"))
+    process(app, CASALE, assigned(case_id, RECEIVED + timedelta(minutes=1), "urp"))
+    breached = app.sweep(rome(2026, 12, 11, 0, 1))
+    assert [(k.case_id, k.standard) for k in breached] == [(UUID(case_id), "forwarding_2wd")]
+    process(app, CASALE, lifecycle(CaseForwarded, case_id, rome(2026, 12, 11, 9), to=None))
+    assert standard_clock(app, case_id, "forwarding_2wd").status is ClockStatus.BREACHED

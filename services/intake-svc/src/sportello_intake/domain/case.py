@@ -196,7 +196,9 @@ class Case(CitizenSide, FrontOffice, Aggregate):
         traceparent: str | None,
     ) -> None:
         self.organization = triage_organization
-        if self.status in ROUTABLE:
+        # forwarded (triage-first) where no office can take it: back in the front office's queue
+        # of cases without an office, with routing's reason, not left `forwarded` to nobody
+        if self.status in ROUTABLE or self.status is Status.FORWARDED:
             self.status = Status.ROUTING_FAILED
         self._log("routing_failed", occurred_at, "routing-svc", reason=reason)
 

@@ -30,10 +30,16 @@ def to_front_office(front: Organization, rules_choice: Decision) -> Decision:
 
 
 def forwarded(
-    to: str | None, chosen: Organization | None, front_office: str, by_rules: Decision
+    to: str | None,
+    chosen: Organization | None,
+    front: Organization | None,
+    front_office: str,
+    by_rules: Decision,
+    category: str = "",
 ) -> Decision:
     """The front office forwards the case: to the office it chose, if it takes cases; otherwise
-    to the one the rules choose (the front office itself excluded)."""
+    to the one the rules choose (the front office itself excluded). When they choose none, the
+    case fails to route back to the front office, saying why and what it can do."""
     if chosen is not None and chosen.accepts_cases and chosen.id != front_office:
         reason = f"forwarded by the front office to {chosen.name}, its choice"
         return Decision(chosen.id, chosen.name, FORWARDED, by_rules.rule_version, (reason,))
@@ -42,7 +48,19 @@ def forwarded(
         if to
         else "forwarded by the front office to the office the rules choose"
     )
-    return replace(by_rules, reasons=(why, *by_rules.reasons))
+    if not by_rules.failed:
+        return replace(by_rules, reasons=(why, *by_rules.reasons))
+    name = front.name if front is not None else front_office
+    back = (
+        f"{UNPLACED} (category {category!r}, {name} itself excluded): back to {name}, "
+        "to forward it to an office of its choice (`to`) or to answer the citizen itself"
+    )
+    reasons = (why, back)
+    return Decision(front_office, name, FORWARDED, by_rules.rule_version, reasons, failed=True)
+
+
+# how a forwarded case no rule places is told (routing_failed's reason; the console reads it)
+UNPLACED = "no rule places the forwarded case with a competent office"
 
 
 def back_to_front_office(office: str, front: Organization, version: int) -> Decision:
