@@ -50,12 +50,20 @@ class Stack:
 
     @classmethod
     def on_free_ports(cls, data_dir: Path, sites: tuple[str, ...] = (), **kwargs: object) -> Stack:
-        ports = {name: free_port() for name in (*SERVICES, *SITES, *WEB)}
+        # distinct: the kernel may hand the same free port out twice in a row (two services
+        # on one port: one of them never starts, the other answers its requests with 404)
+        taken: list[int] = []
+        for _ in (*SERVICES, *SITES, *WEB, "smtp"):
+            port = free_port()
+            while port in taken:
+                port = free_port()
+            taken.append(port)
+        *ports, smtp = taken
         return cls(
             data_dir,
-            ports=ports,
+            ports=dict(zip((*SERVICES, *SITES, *WEB), ports, strict=True)),
             nats_port=None,
-            smtp_port=free_port(),
+            smtp_port=smtp,
             sites=sites,
             **kwargs,  # type: ignore[arg-type]
         )

@@ -76,6 +76,19 @@ def fill_new_case(page: Page, **values: str) -> None:
     page.fill("#description", values.get("description", "Nessuno ha richiamato"))
 
 
+def open_form(page: Page, action: str) -> None:
+    """A case page's form starts collapsed under its name (a <details>): opened with the keyboard,
+    as a user would (Tab to it, Enter), unless it is open already (it came back with an error)."""
+    section = page.locator(f"#section-{action}")
+    expect(section).to_be_visible()
+    submit = page.locator(f"#action-{action} button[type=submit]")
+    if section.get_attribute("open") is None:
+        expect(submit).to_be_hidden()  # collapsed: its fields are not in the way
+        page.focus(f"#open-{action}")
+        page.keyboard.press("Enter")
+    expect(submit).to_be_visible()
+
+
 def registered_reference(page: Page) -> str:
     page.click("#save-button")
     expect(page.locator("#reference-large")).to_be_visible()
@@ -104,10 +117,12 @@ def test_torino_voicemail_complaint_from_call_to_closing(
     shot(caller, "03-case-registered")
     caller.click("#action-take-in-charge button")
     expect(caller.locator("#done")).to_be_visible()
+    open_form(caller, "contact")
     caller.select_option("#contact-means", "phone")
     caller.fill("#contact-note", "Richiamato: sentiamo il Reparto e la ricontattiamo")
     caller.click("#action-contact button")
     expect(caller.locator("#case-status")).to_contain_text("Cittadino contattato")
+    open_form(caller, "forward")
     expect(caller.locator("#forward-to")).to_have_value("")  # the rules' office by default
     shot(caller, "03b-forward-form")
     caller.click("#action-forward button")
@@ -121,6 +136,7 @@ def test_torino_voicemail_complaint_from_call_to_closing(
     row.locator("a").click()
     expect(reparto.locator("#action-forward")).to_have_count(0)  # the front office's step
     expect(reparto.locator("#action-close")).to_have_count(0)  # it answers, it does not close
+    open_form(reparto, "office-answer")
     reparto.fill("#office-answer-answer", "Sentito l'agente: verbale confermato")
     shot(reparto, "03c-office-answer-form")
     reparto.click("#action-office-answer button")
@@ -130,6 +146,7 @@ def test_torino_voicemail_complaint_from_call_to_closing(
     shot(reparto, "03d-office-answered")
     caller.reload()
     expect(caller.locator("#timeline")).to_contain_text("Sentito l'agente: verbale confermato")
+    open_form(caller, "close")
     caller.fill("#close-outcome", "Abbiamo verificato con il Reparto: il verbale è confermato.")
     caller.click("#action-close button")
     expect(caller.locator("#case-status")).to_contain_text("Chiusa")
@@ -145,6 +162,9 @@ def test_torino_voicemail_complaint_from_call_to_closing(
     expect(caller.locator("#routing-history")).to_contain_text("assegnata")
     expect(caller.locator("#timeline")).to_contain_text("Telefono")  # the means of the contact
     expect(caller.locator("#timeline")).to_contain_text("Inoltrata all'ufficio")
+    # the office it was forwarded to by its name, never its code (the actor is a user name)
+    expect(caller.locator("#timeline")).to_contain_text("Polizia Municipale \u2013 Reparto 6")
+    expect(caller.locator("#routing-history")).not_to_contain_text("pm-reparto-6")
     shot(caller, "04-case-closed-clocks-met")
     problems = accessibility_problems(caller)
     assert problems == [], problems

@@ -18,6 +18,7 @@ from sportello_devstack.testing import eventually_sync as eventually
 from .test_browser import (
     accessibility_problems,
     fill_new_case,
+    open_form,
     open_user,
     registered_reference,
     shot,
@@ -35,7 +36,7 @@ def test_an_attestation_through_the_console_forms(
     reference = registered_reference(urp)
     case_path = "/" + urp.url.split("/", 3)[3].split("?")[0]
     urp.goto(case_path)
-    expect(urp.locator("#action-protocol")).to_be_visible()
+    open_form(urp, "protocol")
     expect(urp.locator("#action-schedule-inspection")).to_have_count(0)  # the office's step
     urp.click("#action-protocol button")  # no number typed: the register gives it
     expect(urp.locator("#done")).to_be_visible()
@@ -51,6 +52,7 @@ def test_an_attestation_through_the_console_forms(
     expect(urp.locator("#done")).to_be_visible()
     expect(urp.locator("#action-schedule-inspection")).to_have_count(0)
     expect(urp.locator("#action-issue-attestation")).to_have_count(0)  # after the answer
+    open_form(urp, "forward")
     expect(urp.locator("#forward-to")).to_have_value("")  # the rules' office by default
     urp.click("#action-forward button")
     expect(urp.locator("#case-status")).to_contain_text("Inoltrata all'ufficio")
@@ -64,6 +66,7 @@ def test_an_attestation_through_the_console_forms(
     eventually(forwarded_to_the_police, timeout=30)
     expect(police.locator("#action-report-inspection")).to_have_count(0)
     expect(police.locator("#action-issue-attestation")).to_have_count(0)  # the URP's step
+    open_form(police, "schedule-inspection")
     police.fill("#schedule-inspection-scheduled_for", "2026-12-15T09:30")
     police.fill("#schedule-inspection-inspector", "Pattuglia PL 3")
     police.click("#action-schedule-inspection button")
@@ -72,12 +75,14 @@ def test_an_attestation_through_the_console_forms(
 
     verbale = tmp_path / "verbale.pdf"
     verbale.write_bytes(b"%PDF-1.4\n% verbale di sopralluogo: alloggio idoneo\n")
+    open_form(police, "report-inspection")
     police.set_input_files("#report-inspection-report", str(verbale))
     police.select_option("#report-inspection-finding", "idoneo")
     police.click("#action-report-inspection button")
     expect(police.locator("#done")).to_be_visible()
     expect(police.locator("#case-inspection")).to_contain_text("Alloggio idoneo")
     expect(police.locator("#action-issue-attestation")).to_have_count(0)
+    open_form(police, "office-answer")
     police.fill("#office-answer-answer", "Sopralluogo eseguito: alloggio idoneo, verbale allegato")
     police.click("#action-office-answer button")
     expect(police.locator("#done")).to_contain_text("la pratica torna al front office")
@@ -85,6 +90,7 @@ def test_an_attestation_through_the_console_forms(
     # back with the URP: it issues the attestation and closes
     urp.reload()
     today = datetime.now(ZoneInfo("Europe/Rome")).date()
+    open_form(urp, "issue-attestation")
     urp.fill("#issue-attestation-attestation_number", "IA-2026-0042")
     urp.fill("#issue-attestation-issued_on", today.isoformat())
     urp.fill("#issue-attestation-outcome", "L'attestazione è pronta allo sportello URP.")
@@ -99,6 +105,7 @@ def test_an_attestation_through_the_console_forms(
     shot(urp, "30-casale-attestation")
     problems = accessibility_problems(urp)
     assert problems == [], problems
+    open_form(urp, "close")
     urp.fill("#close-outcome", "Attestazione n. IA-2026-0042 consegnata allo sportello URP.")
     urp.click("#action-close button")
     expect(urp.locator("#case-status")).to_contain_text("Chiusa")

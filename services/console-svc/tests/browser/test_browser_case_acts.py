@@ -10,6 +10,7 @@ from sportello_devstack.stack import Stack
 from .test_browser import (
     accessibility_problems,
     fill_new_case,
+    open_form,
     open_user,
     registered_reference,
     shot,
@@ -26,16 +27,20 @@ def test_the_call_taker_records_the_acts_of_a_call(browser: Browser, web_stack: 
     caller.goto(case_path)
     expect(caller.locator("#case-status")).to_contain_text("Assegnata", timeout=20000)
     expect(caller.locator("#acts")).to_be_visible()
+    open_form(caller, "consult")
     caller.fill("#consult-question", "Chi svuota i cassonetti di via Roma?")
     caller.fill("#consult-answer", "AMIAT, il martedì")
     caller.click("#action-consult button")
     expect(caller.locator("#done")).to_be_visible()
+    open_form(caller, "callback-done")
     caller.select_option("#callback-done-means", "phone")
     caller.fill("#callback-done-note", "Richiamata la cittadina")
     caller.click("#action-callback-done button")
     expect(caller.locator("#done")).to_be_visible()
+    open_form(caller, "note")
     caller.fill("#note-note", "La cittadina chiede di non essere chiamata al mattino")
     caller.click("#action-note button")
+    open_form(caller, "update-citizen")
     caller.fill("#update-citizen-message", "Il sopralluogo è fissato per lunedì")
     caller.click("#action-update-citizen button")
     expect(caller.locator("#done")).to_be_visible()

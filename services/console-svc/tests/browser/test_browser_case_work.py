@@ -13,6 +13,7 @@ from sportello_devstack.stack import Stack
 from .test_browser import (
     accessibility_problems,
     fill_new_case,
+    open_form,
     open_user,
     registered_reference,
     shot,
@@ -51,6 +52,7 @@ def test_the_case_page_follows_the_case_and_the_urp_declines_reopening(
     watching = open_user(browser, web_stack, "torino.pm-reparto-6")
     watching.goto(case_path)
     expect(watching.locator("#case-status")).to_contain_text("Assegnata", timeout=10000)
+    open_form(watching, "request-reassignment")
     watching.fill("#request-reassignment-reason", "scritto e non inviato")
     acting = open_user(browser, web_stack, "torino.pm-reparto-6")
     acting.goto(case_path)
@@ -60,7 +62,9 @@ def test_the_case_page_follows_the_case_and_the_urp_declines_reopening(
     expect(watching.locator("#case-status")).to_contain_text("Presa in carico", timeout=2000)
     expect(watching.locator("#status-changed")).to_be_visible()
     expect(watching.locator("#request-reassignment-reason")).to_have_value("scritto e non inviato")
+    expect(watching.locator("#request-reassignment-reason")).to_be_visible()  # still open
     shot(watching, "11-case-page-live")
+    open_form(acting, "close")
     acting.select_option("#close-reply", "reclamo-esaminato")
     expect(acting.locator("#close-outcome")).to_have_value(
         f"Gentile cittadina, gentile cittadino, il suo reclamo {reference} è stato esaminato dal "
@@ -80,6 +84,7 @@ def test_the_case_page_follows_the_case_and_the_urp_declines_reopening(
     expect(urp.locator("#reopen-request")).to_contain_text("ancora lì")
     report = {"reopen panel": accessibility_problems(urp)}
     shot(urp, "14-reopen-request-panel")
+    open_form(urp, "decline-reopen")
     urp.fill("#decline-reopen-reason", "Il Reparto ha verificato: il veicolo è stato rimosso.")
     urp.click("#action-decline-reopen button")
     expect(urp.locator("#done")).to_contain_text("Riapertura rifiutata")

@@ -12,7 +12,7 @@ from sportello_devstack import mail_corpus as corpus
 from sportello_devstack.stack import Stack
 from sportello_devstack.testing import eventually_sync as eventually
 
-from .test_browser import accessibility_problems, open_user, shot
+from .test_browser import accessibility_problems, open_form, open_user, shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -51,7 +51,7 @@ def test_the_triage_classifies_a_voicemail_and_it_goes_to_the_category_s_office(
     late = open_user(browser, web_stack, "torino.supervisore")  # the same case, opened before
     for page in (caller, late):
         page.goto(f"/segnalazioni/{case_id}")
-        expect(page.locator("#action-classify")).to_be_visible()
+        open_form(page, "classify")
     facts = caller.locator("#case-facts")
     expect(facts).to_contain_text("Da classificare")  # in the staff's words, not the code
     options = caller.locator("#classify-category option")

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sportello_devstack.stack import Stack
 
-from .test_browser import accessibility_problems, open_user, shot
+from .test_browser import accessibility_problems, open_form, open_user, shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -43,7 +43,7 @@ def test_the_triage_recategorises_a_report_into_a_complaint(
         page.goto(f"/segnalazioni/{case_id}")
         expect(page.locator("#case-status")).to_contain_text("Assegnata", timeout=20000)
         page.reload()
-        expect(page.locator("#action-recategorise")).to_be_visible()
+        open_form(page, "recategorise")
     expect(caller.locator("#recategorise-kind")).to_have_value("segnalazione")
     expect(caller.locator("#recategorise-kind option")).to_contain_text(["Segnalazione", "Reclamo"])
     report = {"form": accessibility_problems(caller)}
@@ -60,6 +60,7 @@ def test_the_triage_recategorises_a_report_into_a_complaint(
     expect(late.locator("#action-recategorise-error")).to_contain_text(
         "ha già questo tipo e questa categoria"
     )
+    expect(late.locator("#section-recategorise")).to_have_attribute("open", "")  # in view
     expect(late.locator("#recategorise-kind")).to_have_value("reclamo")
     report["refused"] = accessibility_problems(late)
     shot(late, "22-recategorise-refused")
@@ -77,7 +78,7 @@ def test_the_on_call_person_acknowledges_an_urgent_case_at_night(
     expect(triage.locator("#case-status")).to_contain_text("Assegnata", timeout=20000)
     triage.reload()
     expect(triage.locator("#on-call-paged")).to_contain_text("Tecnico reperibile")
-    expect(triage.locator("#action-recategorise")).to_be_visible()
+    expect(triage.locator("#open-recategorise")).to_be_visible()
     messages = triage.locator("#messages")
     expect(messages).to_contain_text("Allerta al reperibile")  # the SMS, in the staff's words
     expect(triage.locator("main")).not_to_contain_text("msg.")
@@ -111,11 +112,10 @@ def test_the_triage_rejects_a_case_at_the_door(
     case_id = api_register("torino", "decoro_pulizia")
     caller = open_user(browser, web_stack, "torino.centralino")
     caller.goto(f"/segnalazioni/{case_id}")
-    form = caller.locator("#action-reject")
-    expect(form).to_be_visible()
+    open_form(caller, "reject")
     expect(caller.locator("#reject-hint")).to_contain_text("112")
     expect(caller.locator("#case-live")).not_to_contain_text("(, )")  # no coordinates: none
-    expect(caller.locator("#action-recategorise")).to_be_visible()
+    expect(caller.locator("#open-recategorise")).to_be_visible()
     report = {"form": accessibility_problems(caller)}
     screenshot(caller, "25-received-case-reject-form")
     caller.fill("#reject-reason", "Emergenza: chiamare il 112")

@@ -60,3 +60,6 @@ def test_the_call_taker_s_acts_notes_updates_and_a_merge(sign_in: SignIn, csrf: 
         data={"reason": "doppione", "duplicate_of": "TO-2099-999999", "csrf_token": csrf(page)},
     )
     assert wrong.status_code == 422 and 'id="action-dismiss-error"' in wrong.text
+    # every form starts collapsed; the one that failed comes back open, with what was typed
+    assert " open>" not in page and 'id="section-dismiss" open>' in wrong.text
+    assert wrong.text.count(" open>") == 1 and 'value="TO-2099-999999"' in wrong.text

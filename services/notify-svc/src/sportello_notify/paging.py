@@ -46,8 +46,10 @@ class Paging(Requesting):
         rota = policy.on_call
         if rota is None or tenant is None or category is None or not category.urgent:
             return None
-        if not policy.triggers.on_call_alert or not rota.out_of_hours(at, tenant.timezone):
+        if not policy.triggers.on_call_alert:
             return None
+        if not rota.out_of_hours(at, tenant.timezone, tenant.patron_saint):
+            return None  # the offices are in (never on a public holiday)
         return rota
 
     def _urgent_next(self, case_file: CaseFile, at: datetime) -> str:

@@ -186,3 +186,24 @@ async def test_in_office_hours_or_for_a_non_urgent_case_nobody_is_paged(
     for story in (by_day, information_at_night):
         with pytest.raises(NoAlert):
             app.on_call_alert(story.case_id)
+
+
+# Christmas 2026, a Friday, 10:00 in Marcallo: office hours by the clock, but a public holiday.
+CHRISTMAS_MORNING = datetime(2026, 12, 25, 9, 0, tzinfo=UTC)
+
+
+async def test_on_a_public_holiday_the_whole_day_is_out_of_office_hours(
+    app: NotifyApplication,
+    clock: Clock,
+    dispatch: Callable[[], Awaitable[None]],
+    http_receiver: HttpReceiver,
+) -> None:
+    clock.now = CHRISTMAS_MORNING + timedelta(minutes=1)
+    story = flood(CHRISTMAS_MORNING)
+    for event in (story.received, story.assigned):
+        app.process_incoming(event.incoming, event.tracking)
+    await dispatch()
+    assert paged(http_receiver) == ROTA[:1]
+    assert app.on_call_alert(story.case_id).waiting
+    (received,) = [n for n in app.notifications_for(story.case_id) if n.template == "received"]
+    assert received.context["urgent_next"] == "on_call"

@@ -1,6 +1,7 @@
 """A comune's business calendar: national holidays, its patron saint, its working week.
 
-National holidays come from the `holidays` package (Italy, names in Italian). Its provincial
+National holidays come from the `holidays` package (Italy, names in Italian), through
+`sportello_shared.office_hours` (which notify's on-call paging reads too). Its provincial
 subdivisions carry only the capoluogo's patron, which is wrong for every other comune, so the
 patron saint comes from the tenant's own configuration instead.
 """
@@ -9,26 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
+# Italy's public holidays by date, once for every service (L. 260/1949, 4 October from 2026)
+from sportello_shared.office_hours import national_holidays
 
 ROME = ZoneInfo("Europe/Rome")
 SUNDAY = 6
 MONDAY_TO_FRIDAY = frozenset(range(5))
 END_OF_DAY = time(23, 59, 59)
-
-
-@lru_cache(maxsize=256)
-def national_holidays(year: int) -> dict[date, str]:
-    """Italy's public holidays of `year` by date (L. 260/1949 as amended, 4 October from 2026).
-
-    A plain dict per year, built once: the package's own object fills years lazily, which is not
-    safe to share between the writer thread and the request threads.
-    """
-    calendar = holidays.country_holidays("IT", years=year, language="it_IT")
-    return dict(calendar.items())
 
 
 def parse_month_day(value: str | None) -> tuple[int, int] | None:

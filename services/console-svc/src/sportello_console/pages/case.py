@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -11,10 +12,12 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sportello_web import require_csrf
 
+from ..identity import StaffUser
 from ..procedure_forms import OPTIONAL_FIELDS, PROCEDURE_FIELDS, procedure_body
 from ..services import Refused, Unavailable
+from ..timeline import named_assignment, named_timeline
 from . import triage
-from .common import Console, ConsoleDep
+from .common import Console, ConsoleDep, Names
 from .on_call import on_call_panel
 
 router = APIRouter()
@@ -75,6 +78,8 @@ WITH_REPLIES = ("resolve", "close")  # the forms that offer the tenant's reply t
 # the triage's corrections and the on-call acknowledgment (pages/triage.py)
 ACTIONS.update({name: Action(*spec) for name, spec in triage.TRIAGE_ACTIONS.items()})
 OPTIONAL |= triage.TRIAGE_OPTIONAL
+# the steps with nothing to fill in: one button each; every other form starts collapsed
+ONE_CLICK = frozenset(name for name, action in ACTIONS.items() if not action.fields)
 
 
 @router.get("/segnalazioni/{case_id}", name="case", response_class=HTMLResponse)
@@ -178,7 +183,12 @@ async def around(console: Console, case: dict[str, Any]) -> dict[str, Any]:
         optional(console, "sla", f"/cases/{case_id}/clocks"),
         optional(console, "notify", f"/cases/{case_id}/notifications"),
     )
-    return {"case": case, "assignment": assignment, "clocks": clocks, "messages": messages}
+    names = Names(console.tenants).organization  # offices by their names, never their codes
+    return {
+        **{"case": case, "clocks": clocks, "messages": messages},
+        "assignment": named_assignment(case, assignment, names),
+        "timeline": named_timeline(case, assignment, names),
+    }
 
 
 async def show(
@@ -188,26 +198,16 @@ async def show(
     tenant = console.tenants.get(case["tenant"])
     user = console.user
     reopen_request = pending_reopen_request(case) if user.decides_reopening else None
-    # while the citizen's request waits, reopening is offered beside declining, in its panel
-    actions = [
-        a
-        for a in user.actions(case["status"], case.get("organization"))
-        if not (reopen_request and a == "reopen")
-        and (a != "classify" or case["category"] == UNCLASSIFIED)
-        and (a != "recategorise" or case["category"] != UNCLASSIFIED)
-    ]
     procedure_steps = console.request.app.state.procedure_steps.offered(user, case)
+    actions, acts = offered_forms(user, case, procedure_steps, reopen_request is not None)
     return console.render(
         "case.html",
         status=status,
         **await around(console, case),
         actions=actions,
-        acts=[
-            a
-            for a in user.acts(case["status"], case.get("organization"))
-            if a not in PROCEDURE_FIELDS or a in procedure_steps  # by procedures.yaml
-        ],
+        acts=acts,
         ACT_FIELDS=ACT_FIELDS,
+        ONE_CLICK=ONE_CLICK,
         reopen_request=reopen_request,
         erasable=user.kind == "admin" and erasable(case),
         replies=console.replies.for_case(case["tenant"], case["category"]),
@@ -219,6 +219,28 @@ async def show(
         registered=console.request.query_params.get("registrata") == "1",
         done=console.request.query_params.get("fatto"),
     )
+
+
+def offered_forms(
+    user: StaffUser, case: dict[str, Any], procedure_steps: Collection[str], reopen_asked: bool
+) -> tuple[list[str], list[str]]:
+    """The lifecycle's steps and the other acts whose forms the case page shows to `user`: those
+    possible in the case's status for the user's role; the procedures' by procedures.yaml."""
+    status, organization = case["status"], case.get("organization")
+    actions = [
+        a
+        for a in user.actions(status, organization)
+        # while the citizen's request waits, reopening is offered beside declining, in its panel
+        if not (reopen_asked and a == "reopen")
+        and (a != "classify" or case["category"] == UNCLASSIFIED)
+        and (a != "recategorise" or case["category"] != UNCLASSIFIED)
+    ]
+    acts = [
+        a
+        for a in user.acts(status, organization)
+        if a not in PROCEDURE_FIELDS or a in procedure_steps  # by procedures.yaml
+    ]
+    return actions, acts
 
 
 def pending_reopen_request(case: dict[str, Any]) -> dict[str, Any] | None:

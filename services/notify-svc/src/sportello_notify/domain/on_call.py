@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from uuid import UUID, uuid5
-from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate, event
 from pydantic import BaseModel, ConfigDict, Field
+from sportello_shared.office_hours import in_office_hours
 from sportello_shared.tenants import OpeningSpan
 
 ON_CALL_NAMESPACE = UUID("c0f5d3b2-6a1e-4f0b-8d7e-3b9a2f4c1e57")
@@ -43,13 +43,10 @@ class OnCallRota(_Frozen):
     def escalate_after(self) -> timedelta:
         return timedelta(minutes=self.escalate_after_minutes)
 
-    def out_of_hours(self, at: datetime, timezone: str) -> bool:
-        local = at.astimezone(ZoneInfo(timezone))
-        now = local.time().replace(tzinfo=None)
-        return not any(
-            span.weekday == local.weekday() and span.opens <= now < span.closes
-            for span in self.office_hours
-        )
+    def out_of_hours(self, at: datetime, timezone: str, patron_saint: str | None = None) -> bool:
+        """Outside `office_hours` in the comune's time, or on a public holiday (national, or
+        the comune's patron saint): the whole day is out of office hours then."""
+        return not in_office_hours(at, self.office_hours, timezone, patron_saint)
 
 
 class AlreadyAcknowledged(Exception):
