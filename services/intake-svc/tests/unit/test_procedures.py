@@ -31,13 +31,14 @@ HOUSING = "attestazione_idoneita_alloggiativa"
 FORMAT = "{year}/{number:06d}"
 
 
-def casale_case(category: str = HOUSING, key: str = "k1") -> Case:
-    case = Case.register(
+def application(category: str, key: str, reference: str, channel: str) -> Case:
+    """An attestation's application registered at T0 in Casale."""
+    return Case.register(
         case_id=case_id_for("casale-monferrato", key),
         tenant="casale-monferrato",
-        reference="CM-2026-000001",
+        reference=reference,
         kind="richiesta_intervento",
-        channel="pec",
+        channel=channel,
         category=category,
         description="Attestazione per il ricongiungimento familiare",
         citizen={"name": "Amina Haddad", "email": "amina@example.org"},
@@ -50,6 +51,10 @@ def casale_case(category: str = HOUSING, key: str = "k1") -> Case:
         actor="urp",
         traceparent=None,
     )
+
+
+def casale_case(category: str = HOUSING, key: str = "k1") -> Case:
+    case = application(category, key, "CM-2026-000001", "pec")
     case.record_assignment("polizia-locale", "Polizia Locale", T0 + timedelta(hours=1), None)
     case.take_in_charge("pl.rossi", T0 + timedelta(hours=2), T0 + timedelta(hours=2), None)
     return case
@@ -160,24 +165,7 @@ def test_without_a_register_the_number_must_be_given(procedures: Procedures) -> 
 
 
 def with_the_urp(category: str = HOUSING, key: str = "k3") -> Case:
-    case = Case.register(
-        case_id=case_id_for("casale-monferrato", key),
-        tenant="casale-monferrato",
-        reference="CM-2026-000003",
-        kind="richiesta_intervento",
-        channel="counter",
-        category=category,
-        description="Attestazione per il ricongiungimento familiare",
-        citizen={"name": "Amina Haddad", "email": "amina@example.org"},
-        location=None,
-        handling_mode=None,
-        external_ref=None,
-        attachments=[],
-        received_at=T0,
-        registered_at=T0,
-        actor="urp",
-        traceparent=None,
-    )
+    case = application(category, key, "CM-2026-000003", "counter")
     case.record_assignment("urp", "URP", T0 + timedelta(minutes=1), None)
     case.take_in_charge("urp.anna", T0 + timedelta(minutes=2), T0 + timedelta(minutes=2), None)
     return case
