@@ -17,7 +17,7 @@ import nats
 import pytest
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
 from nats.js import JetStreamContext
 from prometheus_client import REGISTRY
 from sportello_contracts import EventPayload, wrap
@@ -635,3 +635,24 @@ async def test_a_prefetching_batch_reads_its_aggregates_in_one_query(
     for case in cases:
         assert app.repository.get(Trail.create_id(case)).steps == ["a", "b"]
     writer.shutdown()
+
+
+def test_a_duplicate_tracking_row_is_an_integrity_error_every_time(
+    make_app: Callable[[type[BusTestApplication]], BusTestApplication],
+) -> None:
+    """Never "pipeline aborted" (an OperationalError, which the consumer retries as an outage):
+    left to the events' own sync, PostgreSQL's pipeline gave that about once in a hundred."""
+    app = make_app(BusTestApplication)
+    app.events.put([], **{TRACKINGS: [Tracking("intake", 1)]})
+    outcomes = []
+    for n in range(300):
+        again = [Tracking("intake", 1000 + n), Tracking("intake", 1)]
+        try:
+            app.events.put(Echo(f"case-{n}").collect_events(), **{TRACKINGS: again})
+        except IntegrityError:
+            outcomes.append("integrity")
+        except OperationalError as error:
+            outcomes.append(f"operational: {error}")
+    assert set(outcomes) == {"integrity"}, [o for o in outcomes if o != "integrity"][:3]
+    assert count(app, "Echo.Seen") == 0
+    app.close()
