@@ -4,13 +4,6 @@ The relay (to JetStream), notify's mail dispatcher and intake's search index are
 read the next batch after the recorded position, do something with it, then record the position
 as a tracking row in the service's own store. A crash in between repeats the batch, so what a
 follower does must be idempotent (JetStream Msg-Ids, deterministic notification ids, upserts).
-
-A batch shorter than `batch_size` means the log was read to its end: the follower then waits for
-the next wake-up (a commit here) or the poll, instead of reading once more to find nothing. The
-wake-up is cleared before each read, so a commit made while a batch is handled is never missed.
-The lease is checked between rounds at most once per poll interval (one round trip on the lease's
-own connection each time): a follower that lost it stops within a poll interval of rounds, as an
-idle one notices within a poll; what it did meanwhile is idempotent, as after any crash.
 """
 
 from __future__ import annotations
@@ -47,7 +40,6 @@ class LogFollower(ABC):
         self._poll_interval = poll_interval
         self._wakeup = asyncio.Event()
         self._loop = asyncio.get_running_loop()
-        self._lease_checked_at = -float("inf")
         self.is_active = False
 
     @abstractmethod
@@ -66,9 +58,9 @@ class LogFollower(ABC):
         log.info("follower.active", follower=self.position_name)
         try:
             while not stop.is_set():
-                if await self.follow_once() >= self._batch_size:
-                    continue  # a full batch: more may be waiting
-                if not await self._lease_still_held():
+                if await self.follow_once():
+                    continue
+                if not await self._lease.still_held():
                     log.warning("follower.lease_lost", follower=self.position_name)
                     self.is_active = False
                     await self._lease.acquire()
@@ -79,18 +71,8 @@ class LogFollower(ABC):
             stop_listening()
             await self._lease.release()
 
-    async def _lease_still_held(self) -> bool:
-        """The lease's own answer, asked at most once per poll interval."""
-        now = self._loop.time()
-        if now - self._lease_checked_at < self._poll_interval:
-            return True
-        held = await self._lease.still_held()
-        self._lease_checked_at = self._loop.time() if held else -float("inf")
-        return held
-
     async def follow_once(self) -> int:
         """Handle the next batch; returns how many notifications it covered."""
-        self._wakeup.clear()  # before the read: a commit after it wakes the next round
         batch = await asyncio.to_thread(self._next_batch)
         if not batch:
             return 0
@@ -117,7 +99,7 @@ class LogFollower(ABC):
         return max(head - position, 0)
 
     async def _idle(self, stop: asyncio.Event) -> None:
-        """Until a wake-up since the last read, the stop, or the poll interval."""
+        self._wakeup.clear()
         waiters = {asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stop.wait())}
         _, pending = await asyncio.wait(
             waiters, timeout=self._poll_interval, return_when=asyncio.FIRST_COMPLETED
