@@ -196,8 +196,7 @@ class Case(CitizenSide, FrontOffice, Aggregate):
         traceparent: str | None,
     ) -> None:
         self.organization = triage_organization
-        # forwarded (triage-first) where no office can take it: back in the front office's queue
-        # of cases without an office, with routing's reason, not left `forwarded` to nobody
+        # a forwarded case no office takes goes back to the front office's queue (triage-first)
         if self.status in ROUTABLE or self.status is Status.FORWARDED:
             self.status = Status.ROUTING_FAILED
         self._log("routing_failed", occurred_at, "routing-svc", reason=reason)
