@@ -47,6 +47,7 @@ class Stack:
     nats_passwords: dict[str, str] = field(default_factory=dict)
     nats: NatsServer | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    killed: list[str] = field(default_factory=list)  # names that needed SIGKILL at `stop`
 
     @classmethod
     def on_free_ports(cls, data_dir: Path, sites: tuple[str, ...] = (), **kwargs: object) -> Stack:
@@ -227,11 +228,13 @@ class Stack:
         for process in self.processes.values():
             if process.poll() is None:
                 process.terminate()
-        for process in self.processes.values():
+        self.killed = []
+        for name, process in self.processes.items():
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+                self.killed.append(name)  # it ignored SIGTERM for 15 s: a shutdown that hangs
         self.processes.clear()
         if getattr(self, "_sink", None) is not None:
             self._sink.stop()

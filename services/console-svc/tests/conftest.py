@@ -50,6 +50,7 @@ def web_stack(
     running = Stack.on_free_ports(data_dir, web=True, extra_env=env).start()
     yield running
     running.stop()
+    assert running.killed == [], f"did not stop on SIGTERM within 15 s: {running.killed}"
 
 
 def provider_sign_in(stack: Stack, authorize_url: str, username: str) -> str:
@@ -159,6 +160,7 @@ def night_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     yield running
     running.stop()
     sms.stop()
+    assert running.killed == [], f"did not stop on SIGTERM within 15 s: {running.killed}"
 
 
 def register_by_api(stack: Stack, tenant: str, category: str, kind: str = "segnalazione") -> str:

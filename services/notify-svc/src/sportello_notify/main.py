@@ -125,7 +125,7 @@ class NotifySettings(ServiceSettings):
 
 
 def senders(
-    settings: NotifySettings, policies: Mapping[str, NotifyPolicy]
+    settings: NotifySettings, policies: Mapping[str, NotifyPolicy], mail: AccountMailer
 ) -> dict[Channel, Sender]:
     def webhook_secret(tenant: str, organization: str | None) -> str | None:
         policy = policies.get(tenant)
@@ -134,7 +134,7 @@ def senders(
 
     return {
         # a citizen who wrote by PEC is answered from the tenant's PEC box (adapters/pec.py)
-        Channel.EMAIL: AccountMailer.for_tenants(settings.smtp(), settings.tenants_dir),
+        Channel.EMAIL: mail,
         Channel.SMS: HttpSmsSender(settings.sms()),
         Channel.WEBHOOK: WebhookSender(webhook_secret, settings.http_timeout),
     }
@@ -144,17 +144,21 @@ def dispatcher(
     settings: NotifySettings, policies: Mapping[str, NotifyPolicy], renderer: TemplateRenderer
 ) -> Worker:
     async def dispatch(runtime: Runtime[Any], stop: asyncio.Event) -> None:
+        mail = AccountMailer.for_tenants(settings.smtp(), settings.tenants_dir)
         dispatcher = Dispatcher(
             runtime.app,
             runtime.writer,
-            senders(settings, policies),
+            senders(settings, policies, mail),
             runtime.lease(DISPATCH_POSITION),
             renderer=renderer,
             backoff=settings.backoff(),
             poll_interval=settings.dispatch_poll_interval,
             concurrency=settings.dispatch_concurrency,
         )
-        await dispatcher.run(stop)
+        try:
+            await dispatcher.run(stop)
+        finally:
+            await mail.aclose()  # the kept SMTP sessions
 
     return dispatch
 

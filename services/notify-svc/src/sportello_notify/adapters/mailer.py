@@ -17,6 +17,7 @@ import aiosmtplib
 
 from .delivery import DeliveryError, OutgoingMessage, PermanentFailure, TemporaryFailure, redact
 from .mail_wire import wire_bytes
+from .smtp_sessions import SmtpSessions
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,28 @@ def build_message(mail: OutgoingMessage, sender: str, at: datetime) -> EmailMess
 
 
 class SmtpMailer:
-    def __init__(self, config: SmtpConfig) -> None:
+    """Sends through kept sessions (smtp_sessions.py): a burst of mail shares its connections."""
+
+    def __init__(self, config: SmtpConfig, keep: int = 8) -> None:
         self._config = config
+        self.sessions = SmtpSessions(self._connect, keep=keep)
+
+    def _client(self) -> aiosmtplib.SMTP:
+        config = self._config
+        return aiosmtplib.SMTP(
+            hostname=config.host,
+            port=config.port,
+            start_tls=config.starttls,
+            use_tls=config.tls,
+            username=config.username,
+            password=config.password,
+            timeout=config.timeout,
+        )
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        client = self._client()
+        await client.connect()  # STARTTLS and AUTH as configured, once per session
+        return client
 
     async def send(self, mail: OutgoingMessage, at: datetime) -> str:
         """Returns the server's reply once it accepted the message; raises DeliveryError."""
@@ -85,22 +106,15 @@ class SmtpMailer:
                 mail, config.sender, at, message_id=message_id(mail.message_key),
                 in_reply_to=reply_to(mail),
             )  # fmt: skip
-            # Not the plain shape (e.g. an address that needs SMTPUTF8): `email` builds it, and
-            # aiosmtplib reads the envelope from its headers, as before.
-            message = build_message(mail, config.sender, at) if raw is None else raw
-            plain = raw is not None
-            _, reply = await aiosmtplib.send(
-                message,
-                sender=parseaddr(config.sender)[1] if plain else None,
-                recipients=[mail.recipient] if plain else None,
-                hostname=config.host,
-                port=config.port,
-                start_tls=config.starttls,
-                use_tls=config.tls,
-                username=config.username,
-                password=config.password,
-                timeout=config.timeout,
-            )
+            if raw is None:
+                # Not the plain shape (e.g. an address that needs SMTPUTF8): `email` builds it
+                # and aiosmtplib reads the envelope from its headers, on a session of its own.
+                async with self._client() as client:
+                    _, reply = await client.send_message(build_message(mail, config.sender, at))
+            else:
+                async with self.sessions.session() as client:
+                    sender = parseaddr(config.sender)[1]
+                    _, reply = await client.sendmail(sender, [mail.recipient], raw)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             detail = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
@@ -115,6 +129,9 @@ class SmtpMailer:
             raise TemporaryFailure(redact(f"{type(exc).__name__}: {exc}")) from exc
         # aiosmtplib hands back the text of the reply to DATA, whose only success code is 250.
         return redact(f"250 {reply}")
+
+    async def aclose(self) -> None:
+        await self.sessions.aclose()
 
 
 def _by_code(code: int, text: str) -> DeliveryError:

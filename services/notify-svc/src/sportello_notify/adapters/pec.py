@@ -23,7 +23,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from .delivery import OutgoingMessage, Sender
+from .delivery import OutgoingMessage
 from .mailer import SmtpConfig, SmtpMailer
 
 MAILBOXES_FILE = "mailboxes.yaml"
@@ -84,13 +84,18 @@ class AccountMailer:
     """Sends each mail from its account: the tenant's PEC for `account == "pec"` when it has
     one, else the default."""
 
-    def __init__(self, default: Sender, accounts: Mapping[str, Sender]) -> None:
+    def __init__(self, default: SmtpMailer, accounts: Mapping[str, SmtpMailer]) -> None:
         self._default = default
         self._accounts = dict(accounts)
 
     async def send(self, message: OutgoingMessage, at: datetime) -> str:
         chosen = self._accounts.get(message.tenant) if message.account == PEC else None
         return await (chosen or self._default).send(message, at)
+
+    async def aclose(self) -> None:
+        """Ends the kept SMTP sessions of every account (on the dispatcher's way out)."""
+        for mailer in (self._default, *self._accounts.values()):
+            await mailer.aclose()
 
     @classmethod
     def for_tenants(cls, default: SmtpConfig, tenants_dir: Path) -> AccountMailer:
