@@ -17,6 +17,7 @@ from eventsourcing.persistence import Notification, Tracking
 from .application import ServiceApplication
 from .bus.leases import Lease
 from .logging import get_logger
+from .store_changes import store_changes
 
 log = get_logger(__name__)
 
@@ -33,11 +34,14 @@ class LogFollower(ABC):
         *,
         batch_size: int = 200,
         poll_interval: float = 0.2,
+        safety_poll: float = 5.0,
     ) -> None:
         self._app = app
         self._lease = lease
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._safety_poll = max(safety_poll, poll_interval)  # a read at least this often
+        self._changes = store_changes(app.recorder)
         self._wakeup = asyncio.Event()
         self._loop = asyncio.get_running_loop()
         self.is_active = False
@@ -54,6 +58,7 @@ class LogFollower(ABC):
         """Only the lease holder follows: one active follower of each kind per service."""
         await self._lease.acquire()
         stop_listening = self._app.on_saved(self.wake)
+        stop_watching = self._changes.subscribe(self.wake)  # other processes' commits
         self.is_active = True
         log.info("follower.active", follower=self.position_name)
         try:
@@ -69,10 +74,12 @@ class LogFollower(ABC):
         finally:
             self.is_active = False
             stop_listening()
+            stop_watching()
             await self._lease.release()
 
     async def follow_once(self) -> int:
         """Handle the next batch; returns how many notifications it covered."""
+        self._wakeup.clear()  # before the read: a commit during it wakes the next idle at once
         batch = await asyncio.to_thread(self._next_batch)
         if not batch:
             return 0
@@ -99,10 +106,25 @@ class LogFollower(ABC):
         return max(head - position, 0)
 
     async def _idle(self, stop: asyncio.Event) -> None:
-        self._wakeup.clear()
+        """Until woken, or until the store says something may have changed (checked every poll
+        interval, without reading it: store_changes.py), or `safety_poll` seconds at most."""
+        waited = 0.0
+        while not stop.is_set():
+            if await self._woken_within(stop, self._poll_interval):
+                return
+            waited += self._poll_interval
+            if waited >= self._safety_poll or self._due() or self._changes.maybe_changed():
+                return
+
+    def _due(self) -> bool:
+        """Work of the follower's own that falls due with time, not with a commit (none here)."""
+        return False
+
+    async def _woken_within(self, stop: asyncio.Event, seconds: float) -> bool:
         waiters = {asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stop.wait())}
-        _, pending = await asyncio.wait(
-            waiters, timeout=self._poll_interval, return_when=asyncio.FIRST_COMPLETED
+        done, pending = await asyncio.wait(
+            waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
         )
         for task in pending:
             task.cancel()
+        return bool(done)

@@ -82,6 +82,9 @@ class BatchPostgresProcessRecorder(PostgresProcessRecorder):
         super().__init__(
             datastore, events_table_name=events_table_name, tracking_table_name=tracking_table_name
         )
+        # NOTIFY's channel (sent by every insert of events, heard by store_changes.py) per schema:
+        # eventsourcing names it after the table alone, which every service's schema shares.
+        self.channel_name = "_".join(filter(None, (datastore.schema, events_table_name)))[:63]
 
     def _insert_events(
         self,

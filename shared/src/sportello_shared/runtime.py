@@ -99,6 +99,7 @@ class Runtime(Generic[A]):
             self.parts.to_public,
             self.lease("relay"),
             poll_interval=self.settings.relay_poll_interval,
+            safety_poll=self.settings.follower_safety_poll,
         )
         self._spawn("relay", self.relay.run)
         processor = ApplicationProcessor(self.app, self.writer)

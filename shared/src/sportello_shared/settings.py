@@ -42,6 +42,11 @@ class ServiceSettings(BaseSettings):
     stream_replicas: int = Field(default=1, validation_alias=_env("STREAM_REPLICAS"))
     log_level: str = Field(default="INFO", validation_alias=_env("LOG_LEVEL"))
     relay_poll_interval: float = Field(default=0.2, validation_alias=_env("RELAY_POLL_INTERVAL"))
+    # A log follower (relay, index, dispatcher) is woken by commits, its own process's and, through
+    # the store (store_changes.py), other processes'; it reads the log at least this often anyway.
+    follower_safety_poll: float = Field(
+        default=5.0, gt=0, validation_alias=_env("FOLLOWER_SAFETY_POLL")
+    )
     # A consumer's long poll: how long one fetch waits for messages, and so at most how long a
     # stopping service waits for its consumers to finish their batch and leave.
     consumer_long_poll: float = Field(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser
 
 
 @pytest.fixture(scope="session")
@@ -18,3 +20,13 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
         "executable_path": executable,
         "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
     }
+
+
+@pytest.fixture(autouse=True)
+def contexts_closed_after_each_test(browser: Browser) -> Iterator[None]:
+    """The contexts a test opened (`open_user`) end with it. The browser lives for the whole
+    worker: left open, every earlier test's pages kept their live queues (server-sent events,
+    reconnecting once their stack had stopped) running beside every later test."""
+    yield
+    for context in list(browser.contexts):
+        context.close()

@@ -154,6 +154,7 @@ def dispatcher(
             backoff=settings.backoff(),
             poll_interval=settings.dispatch_poll_interval,
             concurrency=settings.dispatch_concurrency,
+            safety_poll=settings.follower_safety_poll,
         )
         try:
             await dispatcher.run(stop)

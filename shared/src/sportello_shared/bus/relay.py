@@ -101,8 +101,11 @@ class Relay(LogFollower):
         *,
         batch_size: int = 200,
         poll_interval: float = 0.2,
+        safety_poll: float = 5.0,
     ) -> None:
-        super().__init__(app, lease, batch_size=batch_size, poll_interval=poll_interval)
+        super().__init__(
+            app, lease, batch_size=batch_size, poll_interval=poll_interval, safety_poll=safety_poll
+        )
         self._js = js
         self._to_public = to_public
 

@@ -37,9 +37,15 @@ class CaseIndexer(LogFollower):
     position_name = INDEX_POSITION
 
     def __init__(
-        self, app: IntakeApplication, lease: Lease, *, poll_interval: float, delay_s: float = 0.0
+        self,
+        app: IntakeApplication,
+        lease: Lease,
+        *,
+        poll_interval: float,
+        delay_s: float = 0.0,
+        safety_poll: float = 5.0,
     ) -> None:
-        super().__init__(app, lease, poll_interval=poll_interval)
+        super().__init__(app, lease, poll_interval=poll_interval, safety_poll=safety_poll)
         self._delay_s = delay_s
 
     async def follow_once(self) -> int:
@@ -92,5 +98,6 @@ async def index_cases(runtime: Runtime[IntakeApplication], stop: asyncio.Event) 
         runtime.lease("case-index"),
         poll_interval=runtime.settings.relay_poll_interval,
         delay_s=float(getattr(runtime.settings, "index_delay_s", 0.0)),
+        safety_poll=runtime.settings.follower_safety_poll,
     )
     await indexer.run(stop)

@@ -85,8 +85,11 @@ class Dispatcher(LogFollower):
         poll_interval: float = 1.0,
         concurrency: int = 8,
         clock: Callable[[], datetime] | None = None,
+        safety_poll: float = 5.0,
     ) -> None:
-        super().__init__(app, lease, batch_size=batch_size, poll_interval=poll_interval)
+        super().__init__(
+            app, lease, batch_size=batch_size, poll_interval=poll_interval, safety_poll=safety_poll
+        )
         self._notify = app
         self._writer = writer
         self._senders = dict(senders)
@@ -138,6 +141,11 @@ class Dispatcher(LogFollower):
                 raise outcome
 
     # --- quiet hours ----------------------------------------------------------------------------
+
+    def _due(self) -> bool:
+        """A postponed SMS whose morning has come: a round now, not at the next commit."""
+        now = self._clock()
+        return any(until <= now for until in (self._postponed or {}).values())
 
     async def _send_due(self) -> None:
         if self._postponed is None:

@@ -1,0 +1,169 @@
+"""Whether anything was committed to a service's store since a follower last looked.
+
+A follower (relay, case index, dispatcher) is woken by its own process's commits
+(`ServiceApplication.on_saved`); what another process commits to the same store (another
+replica, an admin command) it found by reading the log every poll interval: two queries and a
+thread hop, five times a second per follower, in every idle service. That was most of an idle
+service's CPU (py-spy, benchmark 6's stack at rest: 0.3-0.4 of a core for the four services).
+Now the store says when something may have changed:
+
+- PostgreSQL: every insert of events sends `NOTIFY` (eventsourcing does it, on a channel per
+  schema and table here); one thread per process `LISTEN`s on its own connection and wakes the
+  followers. While that connection is down the followers poll as before.
+- SQLite: a commit by any process changes the database's or its write-ahead log's size or
+  modification time; a `stat` of both (microseconds, on the event loop) replaces the read.
+- Anything else (the in-memory stores of the unit tests): no signal, the followers poll.
+
+Followers still read at least every `FOLLOWER_SAFETY_POLL` seconds whatever the signal says.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from .logging import get_logger
+
+log = get_logger(__name__)
+
+Wake = Callable[[], None]
+
+
+class StoreChanges:
+    """No signal: every tick may have brought something (followers poll as they always did)."""
+
+    def maybe_changed(self) -> bool:
+        return True
+
+    def subscribe(self, wake: Wake) -> Callable[[], None]:
+        return lambda: None
+
+
+class FileChanges(StoreChanges):
+    """SQLite: the database file and its WAL, by size and modification time."""
+
+    def __init__(self, database: Path) -> None:
+        self._paths = (database, database.with_name(database.name + "-wal"))
+        self._seen = self._signature()
+
+    def _signature(self) -> tuple[tuple[int, int], ...]:
+        signature = []
+        for path in self._paths:
+            try:
+                status = path.stat()
+            except OSError:
+                signature.append((-1, -1))
+            else:
+                signature.append((status.st_size, status.st_mtime_ns))
+        return tuple(signature)
+
+    def maybe_changed(self) -> bool:
+        now = self._signature()
+        changed, self._seen = now != self._seen, now
+        return changed
+
+
+class PostgresChanges(StoreChanges):
+    """PostgreSQL: LISTEN on the events table's channel, on a connection of its own."""
+
+    def __init__(self, conninfo: str, channel: str, connect_kwargs: dict[str, Any]) -> None:
+        self._conninfo = conninfo
+        self._channel = channel
+        self._kwargs = {k: v for k, v in connect_kwargs.items() if k != "autocommit"}
+        self._kwargs.setdefault("connect_timeout", 5)
+        self._kwargs.setdefault("application_name", f"listen {channel}"[:63])  # ops can see it
+        self._wakes: list[Wake] = []
+        self._lock = threading.Lock()
+        self._listening = threading.Event()
+        self._stopped: threading.Event | None = None  # the running thread's own stop
+
+    def maybe_changed(self) -> bool:
+        return not self._listening.is_set()  # while not listening, poll
+
+    def subscribe(self, wake: Wake) -> Callable[[], None]:
+        with self._lock:
+            self._wakes.append(wake)
+            if self._stopped is None:
+                self._stopped = threading.Event()
+                threading.Thread(
+                    target=self._listen,
+                    args=(self._stopped,),
+                    name=f"listen-{self._channel}",
+                    daemon=True,
+                ).start()
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._wakes.remove(wake)
+                last = not self._wakes
+            if last:
+                self.close()
+
+        return unsubscribe
+
+    def close(self) -> None:
+        """The thread leaves within a second (its wait for a notification), on its own: the
+        event loop that calls this is not held up."""
+        with self._lock:
+            stopped, self._stopped = self._stopped, None
+        if stopped is not None:
+            stopped.set()
+            self._listening.clear()
+
+    def _wake_all(self) -> None:
+        with self._lock:
+            wakes = list(self._wakes)
+        for wake in wakes:
+            with contextlib.suppress(RuntimeError):  # its loop has closed: that follower is gone
+                wake()
+
+    def _listen(self, stopped: threading.Event) -> None:
+        while not stopped.is_set():
+            try:
+                with psycopg.connect(self._conninfo, autocommit=True, **self._kwargs) as conn:
+                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+                    if not stopped.is_set():
+                        self._listening.set()
+                    self._wake_all()  # whatever was committed before LISTEN took effect
+                    while not stopped.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            self._wake_all()
+            except psycopg.Error as exc:
+                if self._listening.is_set():
+                    log.warning("store_changes.listen_lost", channel=self._channel, error=repr(exc))
+            if stopped.is_set():
+                return
+            self._listening.clear()
+            self._wake_all()  # the followers poll until the next LISTEN
+            stopped.wait(1.0)
+
+
+def store_changes(recorder: Any) -> StoreChanges:
+    """The signal for a follower of this recorder: PostgreSQL's listener is one per recorder,
+    shared by its followers; a file watch is each follower's own (it remembers what it saw)."""
+    found: StoreChanges | None = getattr(recorder, "_sportello_changes", None)
+    if found is not None:
+        return found
+    made = _make(recorder)
+    if isinstance(made, PostgresChanges):
+        recorder._sportello_changes = made
+    return made
+
+
+def _make(recorder: Any) -> StoreChanges:
+    pool: Any = getattr(getattr(recorder, "datastore", None), "pool", None)
+    channel = getattr(recorder, "channel_name", None)
+    if channel and hasattr(pool, "conninfo"):  # psycopg's pool: PostgreSQL
+        kwargs = {k: v for k, v in (pool.kwargs or {}).items() if v is not None}
+        kwargs.pop("row_factory", None)
+        return PostgresChanges(pool.conninfo, channel, kwargs)
+    path = getattr(pool, "db_name", None)  # eventsourcing's SQLite pool
+    if isinstance(path, str) and path and ":memory:" not in path and "mode=memory" not in path:
+        return FileChanges(Path(path))
+    return StoreChanges()

@@ -1,0 +1,91 @@
+"""A follower learns what another process committed to its store without reading the store in a
+loop: PostgreSQL's LISTEN/NOTIFY, SQLite's files (store_changes.py). Both stores, for real."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sportello_devstack.testing import eventually
+from sportello_shared.bus.leases import FileLockLease
+from sportello_shared.follower import Batch, LogFollower
+from sportello_shared.persistence import ensure_schema
+from sportello_shared.settings import ServiceSettings
+from sportello_shared.store_changes import PostgresChanges, store_changes
+
+from .conftest import BusTestApplication
+
+SAFETY_POLL = 60.0  # far longer than any wait below: only the store's signal can explain them
+
+
+class Seen(LogFollower):
+    position_name = "seen"
+
+    def __init__(self, app: BusTestApplication, lease: FileLockLease) -> None:
+        super().__init__(app, lease, poll_interval=0.05, safety_poll=SAFETY_POLL)
+        self.seen: list[int] = []
+        self.reads = 0
+
+    def _next_batch(self) -> Batch:
+        self.reads += 1
+        return super()._next_batch()
+
+    async def handle_batch(self, batch: Batch) -> None:
+        self.seen.extend(notification.id for notification, _ in batch)
+
+
+def application(store: dict[str, str]) -> BusTestApplication:
+    settings = ServiceSettings(service_name="bustest", **store)  # type: ignore[arg-type]
+    ensure_schema(settings)
+    return BusTestApplication(env=settings.eventsourcing_env())
+
+
+@pytest.fixture
+async def follower(store: dict[str, str], tmp_path: Path) -> AsyncIterator[Seen]:
+    running = Seen(application(store), FileLockLease(tmp_path / "seen.lock"))
+    stop = asyncio.Event()
+    task = asyncio.create_task(running.run(stop))
+    await eventually(lambda: running.is_active, timeout=10)
+    yield running
+    stop.set()
+    await asyncio.wait_for(task, timeout=10)
+
+
+async def test_another_process_s_commit_wakes_an_idle_follower_that_reads_nothing_meanwhile(
+    follower: Seen, store: dict[str, str]
+) -> None:
+    other = application(store)  # another replica: its commits call none of our listeners
+    await asyncio.sleep(0.5)  # settled: its own tracking row written, nothing left to read
+    reads = follower.reads
+    await asyncio.sleep(1.0)
+    assert follower.reads - reads <= 1  # polling every 0.05 s, it would have read ~20 times
+
+    started = time.monotonic()
+    await asyncio.to_thread(other.open_tickets, 3)
+    await eventually(lambda: len(follower.seen) == 3, timeout=10)
+    assert time.monotonic() - started < 5  # the signal, not the 60 s safety poll
+
+
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+async def test_a_lost_listen_connection_falls_back_to_polling_then_listens_again(
+    follower: Seen, store: dict[str, str]
+) -> None:
+    changes = store_changes(follower._app.recorder)
+    assert isinstance(changes, PostgresChanges)
+    await eventually(lambda: not changes.maybe_changed(), timeout=10)  # listening
+    with psycopg.connect(store["DATABASE_URL"], autocommit=True) as conn:
+        ended = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            (f"listen {changes._channel}"[:63],),
+        ).fetchall()
+    assert ended == [(True,)]  # this test's listener, and only it
+
+    await asyncio.to_thread(application(store).open_tickets, 2)
+    await eventually(lambda: len(follower.seen) == 2, timeout=10)
+    await eventually(lambda: not changes.maybe_changed(), timeout=10)  # listening again
+    await asyncio.to_thread(application(store).open_tickets, 1)
+    await eventually(lambda: len(follower.seen) == 3, timeout=5)
