@@ -134,7 +134,7 @@ class PostgresChanges(StoreChanges):
                     while not stopped.is_set():
                         for _ in conn.notifies(timeout=1.0, stop_after=1):
                             self._wake_all()
-            except psycopg.Error as exc:
+            except Exception as exc:  # whatever ends the connection, the followers poll
                 if self._listening.is_set():
                     log.warning("store_changes.listen_lost", channel=self._channel, error=repr(exc))
             if stopped.is_set():
