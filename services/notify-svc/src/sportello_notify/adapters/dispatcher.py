@@ -1,9 +1,6 @@
-"""The dispatcher: follows notify's own notification log and delivers each requested message
-through its channel (SMTP, SMS provider, organization webhook; letters wait for the office).
-
-A LogFollower like the outbox relay: it reads the log in order from a position kept as tracking
-row `smtp-dispatch` in the service's own store, holds a lease so one replica dispatches at a time,
-is woken after each commit and polls as a fallback.
+"""The dispatcher delivers each message requested in notify's log through its channel (SMTP, SMS
+provider, organization webhook; letters wait for the office). A LogFollower (shared/follower.py):
+it reads from tracking row `smtp-dispatch`, one replica at a time (a lease), woken by commits.
 
 Quiet hours: an SMS due at night is recorded `Postponed` until the tenant's morning and kept in
 an in-memory schedule while the log moves on; a restarted dispatcher rebuilds the schedule from
@@ -144,8 +141,7 @@ class Dispatcher(LogFollower):
 
     def _due(self) -> bool:
         """A postponed SMS whose morning has come: a round now, not at the next commit."""
-        now = self._clock()
-        return any(until <= now for until in (self._postponed or {}).values())
+        return any(until <= self._clock() for until in (self._postponed or {}).values())
 
     async def _send_due(self) -> None:
         if self._postponed is None:
