@@ -4,11 +4,23 @@ The relay (to JetStream), notify's mail dispatcher and intake's search index are
 read the next batch after the recorded position, do something with it, then record the position
 as a tracking row in the service's own store. A crash in between repeats the batch, so what a
 follower does must be idempotent (JetStream Msg-Ids, deterministic notification ids, upserts).
+
+While a follower holds its lease nobody else moves its position, so it keeps the position in
+memory (read from the store when it takes the lease) instead of asking the store before every
+read. A batch shorter than `batch_size` reached the end of the log: unless a commit woke the
+follower meanwhile, it waits for the next one instead of reading the log again to find nothing
+(other processes' commits wake it through the store: store_changes.py).
+
+A follower whose work is deduplicated downstream (the relay: JetStream's Msg-Ids) may record
+its position at most every `record_interval` seconds: a crash then repeats that much work once,
+and a busy relay commits once a second instead of once per batch. The position is recorded when
+the follower stops, before its lease is released.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -35,6 +47,7 @@ class LogFollower(ABC):
         batch_size: int = 200,
         poll_interval: float = 0.2,
         safety_poll: float = 5.0,
+        record_interval: float = 0.0,
     ) -> None:
         self._app = app
         self._lease = lease
@@ -44,6 +57,11 @@ class LogFollower(ABC):
         self._changes = store_changes(app.recorder)
         self._wakeup = asyncio.Event()
         self._loop = asyncio.get_running_loop()
+        self._position: int | None = None  # as recorded by this follower; None: ask the store
+        self._record_interval = record_interval
+        self._unrecorded: int | None = None  # handled up to here, not yet recorded
+        self._recorded_at = float("-inf")
+        self._lease_checked_at = float("-inf")
         self.is_active = False
 
     @abstractmethod
@@ -56,52 +74,92 @@ class LogFollower(ABC):
 
     async def run(self, stop: asyncio.Event) -> None:
         """Only the lease holder follows: one active follower of each kind per service."""
-        await self._lease.acquire()
+        await self._take_lease()
         stop_listening = self._app.on_saved(self.wake)
         stop_watching = self._changes.subscribe(self.wake)  # other processes' commits
-        self.is_active = True
         log.info("follower.active", follower=self.position_name)
         try:
             while not stop.is_set():
-                if await self.follow_once():
-                    continue
-                if not await self._lease.still_held():
+                covered = await self.follow_once()
+                if covered >= self._batch_size or (covered and self._wakeup.is_set()):
+                    continue  # more than one batch waited, or a commit came during this one
+                if not await self._lease_still_held():
                     log.warning("follower.lease_lost", follower=self.position_name)
                     self.is_active = False
-                    await self._lease.acquire()
-                    self.is_active = True
+                    await self._take_lease()
                 await self._idle(stop)
         finally:
             self.is_active = False
             stop_listening()
             stop_watching()
+            await self._record_before_leaving()
             await self._lease.release()
+
+    async def _record_before_leaving(self) -> None:
+        try:
+            await self.record_position()
+        except Exception:  # the store is down: the next follower repeats the unrecorded work
+            log.warning("follower.position_unrecorded", follower=self.position_name)
+
+    async def _lease_still_held(self) -> bool:
+        """Asked at most once per poll interval (a query on the lease's connection), not after
+        every round: under load a round ends with every commit."""
+        now = time.monotonic()
+        if now - self._lease_checked_at < self._poll_interval:
+            return True
+        self._lease_checked_at = now
+        return await self._lease.still_held()
+
+    async def _take_lease(self) -> None:
+        await self._lease.acquire()
+        # another follower may have moved the position while this one waited, and recorded
+        # what this one had not: both are read again
+        self._position = self._unrecorded = None
+        self.is_active = True
 
     async def follow_once(self) -> int:
         """Handle the next batch; returns how many notifications it covered."""
         self._wakeup.clear()  # before the read: a commit during it wakes the next idle at once
         batch = await asyncio.to_thread(self._next_batch)
-        if not batch:
-            return 0
-        await self.handle_batch(batch)
-        await asyncio.to_thread(
-            self._app.recorder.insert_tracking, Tracking(self.position_name, batch[-1][0].id)
-        )
+        if batch:
+            await self.handle_batch(batch)
+            self._position = self._unrecorded = batch[-1][0].id
+        if self._recording_due():
+            await self.record_position()
         return len(batch)
+
+    def _recording_due(self) -> bool:
+        elapsed = time.monotonic() - self._recorded_at
+        return self._unrecorded is not None and elapsed >= self._record_interval
+
+    async def record_position(self) -> None:
+        """Record the position after the last handled batch, if not recorded yet."""
+        position = self._unrecorded
+        if position is None:
+            return
+        await asyncio.to_thread(
+            self._app.recorder.insert_tracking, Tracking(self.position_name, position)
+        )
+        self._recorded_at = time.monotonic()
+        if self._unrecorded == position:
+            self._unrecorded = None
 
     def _next_batch(self) -> Batch:
         """Read and decode off the event loop: decoding may read a data key from the store
         (personal_data/vault/), and a frozen store must not freeze the service's requests."""
         recorder = self._app.recorder
-        position = recorder.max_tracking_id(self.position_name) or 0
+        if self._position is None:
+            self._position = recorder.max_tracking_id(self.position_name) or 0
         notifications = recorder.select_notifications(
-            start=position, limit=self._batch_size, inclusive_of_start=False
+            start=self._position, limit=self._batch_size, inclusive_of_start=False
         )
         return [(n, self._app.mapper.to_domain_event(n)) for n in notifications]
 
     async def lag(self) -> int:
         recorder = self._app.recorder
-        position = await asyncio.to_thread(recorder.max_tracking_id, self.position_name) or 0
+        position = self._position
+        if position is None:
+            position = await asyncio.to_thread(recorder.max_tracking_id, self.position_name) or 0
         head = await asyncio.to_thread(recorder.max_notification_id) or 0
         return max(head - position, 0)
 
@@ -113,7 +171,9 @@ class LogFollower(ABC):
             if await self._woken_within(stop, self._poll_interval):
                 return
             waited += self._poll_interval
-            if waited >= self._safety_poll or self._due() or self._changes.maybe_changed():
+            if waited >= self._safety_poll or self._due() or self._recording_due():
+                return
+            if self._changes.maybe_changed():
                 return
 
     def _due(self) -> bool:

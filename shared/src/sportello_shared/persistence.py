@@ -57,6 +57,14 @@ def store_initialisation_lock(settings: ServiceSettings) -> Iterator[None]:
             conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
+@contextmanager
+def _read(recorder: PostgresTrackingRecorder) -> Iterator[Any]:
+    """One read on the pool's autocommit connection: no BEGIN and no ROLLBACK around it (a
+    ROLLBACK also makes psycopg drop the connection's prepared statements: DEALLOCATE ALL)."""
+    with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+        yield curs
+
+
 def is_tracked(recorder: ProcessRecorder, tracking: Tracking) -> bool:
     """Whether exactly this upstream notification was processed.
 
@@ -72,7 +80,7 @@ def is_tracked(recorder: ProcessRecorder, tracking: Tracking) -> bool:
             sql.Identifier(recorder.datastore.schema),
             sql.Identifier(recorder.tracking_table_name),
         )
-        with recorder.datastore.transaction(commit=False) as curs:
+        with _read(recorder) as curs:
             curs.execute(query, params)
             return curs.fetchone() is not None
     if isinstance(recorder, SQLiteTrackingRecorder):
@@ -99,7 +107,7 @@ def tracked(recorder: ProcessRecorder, trackings: Sequence[Tracking]) -> set[Tra
             sql.Identifier(recorder.datastore.schema),
             sql.Identifier(recorder.tracking_table_name),
         )
-        with recorder.datastore.transaction(commit=False) as curs:
+        with _read(recorder) as curs:
             curs.execute(query, (names, ids))
             rows = curs.fetchall()
         return {Tracking(row["application_name"], row["notification_id"]) for row in rows}

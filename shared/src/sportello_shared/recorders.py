@@ -17,14 +17,14 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteProcessRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Composed, Identifier
+from psycopg.sql import SQL, Composed, Identifier, Literal
 
 __all__ = [
     "TRACKINGS",
@@ -85,6 +85,14 @@ class BatchPostgresProcessRecorder(PostgresProcessRecorder):
         # NOTIFY's channel (sent by every insert of events, heard by store_changes.py) per schema:
         # eventsourcing names it after the table alone, which every service's schema shares.
         self.channel_name = "_".join(filter(None, (datastore.schema, events_table_name)))[:63]
+        # ...with this recorder's token as its payload: this process's followers were already
+        # woken by the commit itself (ServiceApplication.on_saved) and ignore their own NOTIFY
+        self.notify_token = uuid4().hex[:16]
+
+    def _notify_channel(self, curs: Cursor[DictRow]) -> None:
+        curs.execute(
+            SQL("NOTIFY {0}, {1}").format(Identifier(self.channel_name), Literal(self.notify_token))
+        )
 
     def _insert_events(
         self,

@@ -8,8 +8,10 @@ service's CPU (py-spy, benchmark 6's stack at rest: 0.3-0.4 of a core for the fo
 Now the store says when something may have changed:
 
 - PostgreSQL: every insert of events sends `NOTIFY` (eventsourcing does it, on a channel per
-  schema and table here); one thread per process `LISTEN`s on its own connection and wakes the
-  followers. While that connection is down the followers poll as before.
+  schema and table here, with the recorder's token as payload); one thread per process `LISTEN`s
+  on its own connection and wakes the followers, except for its own recorder's commits, which
+  woke them already (a second wake-up made each follower read the log again for nothing).
+  While that connection is down the followers poll as before.
 - SQLite: a commit by any process changes the database's or its write-ahead log's size or
   modification time; a `stat` of both (microseconds, on the event loop) replaces the read.
 - Anything else (the in-memory stores of the unit tests): no signal, the followers poll.
@@ -72,9 +74,16 @@ class FileChanges(StoreChanges):
 class PostgresChanges(StoreChanges):
     """PostgreSQL: LISTEN on the events table's channel, on a connection of its own."""
 
-    def __init__(self, conninfo: str, channel: str, connect_kwargs: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        channel: str,
+        connect_kwargs: dict[str, Any],
+        own_token: str | None = None,
+    ) -> None:
         self._conninfo = conninfo
         self._channel = channel
+        self._own_token = own_token  # the payload of this recorder's own NOTIFYs
         self._kwargs = {k: v for k, v in connect_kwargs.items() if k != "autocommit"}
         self._kwargs.setdefault("connect_timeout", 5)
         self._kwargs.setdefault("application_name", f"listen {channel}"[:63])  # ops can see it
@@ -132,8 +141,9 @@ class PostgresChanges(StoreChanges):
                         self._listening.set()
                     self._wake_all()  # whatever was committed before LISTEN took effect
                     while not stopped.is_set():
-                        for _ in conn.notifies(timeout=1.0, stop_after=1):
-                            self._wake_all()
+                        for notification in conn.notifies(timeout=1.0, stop_after=1):
+                            if notification.payload != self._own_token:
+                                self._wake_all()
             except Exception as exc:  # whatever ends the connection, the followers poll
                 if self._listening.is_set():
                     log.warning("store_changes.listen_lost", channel=self._channel, error=repr(exc))
@@ -162,7 +172,9 @@ def _make(recorder: Any) -> StoreChanges:
     if channel and hasattr(pool, "conninfo"):  # psycopg's pool: PostgreSQL
         kwargs = {k: v for k, v in (pool.kwargs or {}).items() if v is not None}
         kwargs.pop("row_factory", None)
-        return PostgresChanges(pool.conninfo, channel, kwargs)
+        return PostgresChanges(
+            pool.conninfo, channel, kwargs, getattr(recorder, "notify_token", None)
+        )
     path = getattr(pool, "db_name", None)  # eventsourcing's SQLite pool
     if isinstance(path, str) and path and ":memory:" not in path and "mode=memory" not in path:
         return FileChanges(Path(path))

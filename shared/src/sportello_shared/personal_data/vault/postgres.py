@@ -48,6 +48,11 @@ class PostgresDataKeyVault(SqlDataKeyVault):
 
     @contextmanager
     def _transaction(self, write: bool = True) -> Iterator[Any]:
+        if self._datastore is not None and not write:
+            # one statement: the pool's autocommit connection (no BEGIN, no COMMIT)
+            with self._datastore.get_connection() as conn, conn.cursor() as cursor:
+                yield cursor
+            return
         if self._datastore is not None:
             with self._datastore.transaction(commit=True) as cursor:
                 yield cursor

@@ -1,0 +1,158 @@
+"""What a follower asks its store per commit (follower.py): its position once per lease, one
+read per commit when the log is quiet, no second read for its own process's NOTIFY, and the
+relay's position recorded at most once per `record_interval` and when it stops."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+from nats.js import JetStreamContext
+from sportello_devstack.testing import eventually
+from sportello_shared.bus.leases import FileLockLease
+from sportello_shared.bus.relay import RELAY_POSITION, Relay
+from sportello_shared.bus.streams import ensure_streams
+
+from .conftest import BusTestApplication, ticket_to_public
+from .test_store_changes import Seen, application
+
+COMMITS = 5
+
+
+class Counted:
+    """Counts the calls of one recorder method, for the length of a test."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, recorder: Any, name: str) -> None:
+        self.calls = 0
+        original = getattr(recorder, name)
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(recorder, name, counted)
+
+
+@pytest.fixture
+def app(store: dict[str, str]) -> BusTestApplication:
+    return application(store)
+
+
+@pytest.fixture
+async def running(app: BusTestApplication, tmp_path: Path) -> AsyncIterator[Seen]:
+    follower = Seen(app, FileLockLease(tmp_path / "seen.lock"))
+    stop = asyncio.Event()
+    task = asyncio.create_task(follower.run(stop))
+    await eventually(lambda: follower.is_active, timeout=10)
+    yield follower
+    stop.set()
+    await asyncio.wait_for(task, timeout=10)
+
+
+@pytest.fixture
+def position_reads(monkeypatch: pytest.MonkeyPatch, app: BusTestApplication) -> Iterator[Counted]:
+    yield Counted(monkeypatch, app.recorder, "max_tracking_id")
+
+
+async def commit_one_at_a_time(app: BusTestApplication, follower: Seen, commits: int) -> None:
+    for n in range(commits):
+        await asyncio.to_thread(app.open_tickets, 1)
+        await eventually(lambda n=n: len(follower.seen) == n + 1, timeout=10)  # type: ignore[misc]
+        await asyncio.sleep(0.3)  # six poll intervals: whatever else it would read, it reads
+
+
+async def test_the_position_is_read_from_the_store_once_per_lease(
+    position_reads: Counted, app: BusTestApplication, running: Seen
+) -> None:
+    await commit_one_at_a_time(app, running, COMMITS)
+    assert running.seen == sorted(running.seen) and len(set(running.seen)) == COMMITS
+    assert position_reads.calls <= 1  # taken with the lease (before counting began, or once)
+    assert app.recorder.max_tracking_id("seen") == running.seen[-1]  # recorded all the same
+
+
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+async def test_a_commit_of_the_follower_s_own_process_costs_one_read(
+    app: BusTestApplication, running: Seen
+) -> None:
+    await asyncio.sleep(0.5)  # settled: nothing left to read
+    reads = running.reads
+    await commit_one_at_a_time(app, running, COMMITS)
+    # Before: the batch, an empty read after it, and one more for the commit's own NOTIFY.
+    assert running.reads - reads == COMMITS
+
+
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+async def test_another_process_s_commits_still_wake_it_at_once(
+    store: dict[str, str], running: Seen
+) -> None:
+    other = application(store)  # its NOTIFY carries another recorder's token
+    for n in range(3):
+        await asyncio.to_thread(other.open_tickets, 1)
+        await eventually(lambda n=n: len(running.seen) == n + 1, timeout=2)  # type: ignore[misc]
+
+
+# --- the relay's position -------------------------------------------------------------------
+
+
+@pytest.fixture
+async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
+    nc = await nats.connect(servers=[nats_url])
+    js = nc.jetstream()
+    await ensure_streams(js)
+    yield js
+    await nc.close()
+
+
+async def run_relay(relay: Relay, until: Any) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        await eventually(until, timeout=10)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+
+
+async def test_a_relay_records_its_position_when_it_stops_not_after_every_batch(
+    app: BusTestApplication, js: JetStreamContext, tmp_path: Path
+) -> None:
+    lease = FileLockLease(tmp_path / "relay.lock")
+    relay = Relay(app, js, ticket_to_public, lease, poll_interval=0.05, record_interval=60)
+    recorded: list[int | None] = []
+
+    async def published_in_batches() -> bool:
+        for _ in range(COMMITS):
+            await asyncio.to_thread(app.open_tickets, 1)
+            await asyncio.sleep(0.2)
+        recorded.append(app.recorder.max_tracking_id(RELAY_POSITION))
+        return True
+
+    done = asyncio.create_task(published_in_batches())
+    await run_relay(relay, done.done)
+    assert (await js.stream_info("CASES")).state.messages == COMMITS
+    head = app.recorder.max_notification_id() or 0
+    assert recorded == [head - COMMITS + 1]  # the first batch only
+    assert app.recorder.max_tracking_id(RELAY_POSITION) == head
+
+
+async def test_a_relay_records_a_pending_position_within_its_interval_while_idle(
+    app: BusTestApplication, js: JetStreamContext, tmp_path: Path
+) -> None:
+    lease = FileLockLease(tmp_path / "relay.lock")
+    relay = Relay(app, js, ticket_to_public, lease, poll_interval=0.05, record_interval=0.5)
+    await asyncio.to_thread(app.open_tickets, 1)
+    head = app.recorder.max_notification_id() or 0
+
+    second: list[object] = []
+
+    def recorded_after_a_second_batch() -> bool:
+        if not second and app.recorder.max_tracking_id(RELAY_POSITION) == head:
+            second.extend(app.open_tickets(1))  # within the interval of the first's record
+        return app.recorder.max_tracking_id(RELAY_POSITION) == head + 1
+
+    await run_relay(relay, recorded_after_a_second_batch)
+    assert (await js.stream_info("CASES")).state.messages == 2
