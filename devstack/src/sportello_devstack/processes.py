@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-
-import httpx
 
 PYCACHE_DIR = Path(tempfile.gettempdir()) / "sportello-pycache"
 Process = subprocess.Popen[bytes]
@@ -52,20 +52,31 @@ def terminate(process: subprocess.Popen[bytes] | None, timeout: float = 15.0) ->
 
 
 def python_env() -> dict[str, str]:
-    """Compiled modules cached outside the tree: a replica restarts in ~2 s, not ~10 s."""
+    """Compiled modules cached outside the tree (`make` names the cache; else a temporary
+    directory): a service's imports take 0.9 s of CPU, not 2.2 s compiling them again where
+    PYTHONDONTWRITEBYTECODE is set and the venv holds no bytecode (a clean clone's)."""
     inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    return inherited | {"PYTHONPYCACHEPREFIX": str(PYCACHE_DIR)}
+    return inherited | {
+        "PYTHONPYCACHEPREFIX": os.environ.get("PYTHONPYCACHEPREFIX") or str(PYCACHE_DIR)
+    }
 
 
 def script(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
+_LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
+
+
 def answers(url: str) -> bool:
-    """The URL answers 200 (a service's /readyz, the OpenID provider's configuration)."""
+    """The URL answers 200 (a service's /readyz, the OpenID provider's configuration).
+
+    Plain HTTP on the loopback: urllib, not httpx.get, which builds an SSL context (and a
+    client) at every call, twenty times a second per process while a stack starts."""
     try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
+        with _LOOPBACK.open(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (OSError, http.client.HTTPException):  # refused, reset, timed out, 4xx/5xx (HTTPError)
         return False
 
 

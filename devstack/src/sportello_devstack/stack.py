@@ -14,7 +14,7 @@ from .issuer import DevIssuer
 from .mailsink import start_sink
 from .natsserver import NatsServer, free_port, wait_for_port
 from .open311_keys import ISSUED_FILE, demo_tenants, provision, provision_demo_keys
-from .processes import script, wait_ready
+from .processes import python_env, script, wait_ready
 
 SERVICES = ("intake", "routing", "sla", "notify")
 # Web sites: processes of the stack, but no bus, store replicas or fault drills of their own.
@@ -134,7 +134,7 @@ class Stack:
 
     def service_env(self, name: str) -> dict[str, str]:
         return {
-            **os.environ,
+            **python_env(),
             "HTTP_PORT": str(self.ports[name]),
             "NATS_URL": self.nats_url,
             "SPORTELLO_DATA_DIR": str(self.data_dir),

@@ -62,6 +62,7 @@ from sportello_contracts import CloudEvent, EventPayload
 from sportello_contracts.personal import PersonalAnswer
 
 from . import prefetch
+from .log_tail import LogTail
 from .persistence import is_tracked, tracked
 from .recorders import (
     TRACKINGS,
@@ -112,6 +113,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self._save_listeners: list[Callable[[], None]] = []
+        self.log_tail = LogTail()  # what this process just committed, for its followers
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Select the process recorder that commits a batch's tracking rows together."""
@@ -240,5 +242,6 @@ class ServiceApplication(EventSourcedProjection[UUID]):
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         super()._notify(recordings)
         if recordings:
+            self.log_tail.add(recordings)
             for listener in list(self._save_listeners):
                 listener()

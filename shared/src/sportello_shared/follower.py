@@ -9,7 +9,9 @@ While a follower holds its lease nobody else moves its position, so it keeps the
 memory (read from the store when it takes the lease) instead of asking the store before every
 read. A batch shorter than `batch_size` reached the end of the log: unless a commit woke the
 follower meanwhile, it waits for the next one instead of reading the log again to find nothing
-(other processes' commits wake it through the store: store_changes.py).
+(other processes' commits wake it through the store: store_changes.py). Woken by its own
+process's commits only, it takes what follows its position from that process's memory
+(log_tail.py) rather than reading and decoding it again.
 
 A follower whose work is deduplicated downstream (the relay: JetStream's Msg-Ids) may record
 its position at most every `record_interval` seconds: a crash then repeats that much work once,
@@ -62,6 +64,8 @@ class LogFollower(ABC):
         self._unrecorded: int | None = None  # handled up to here, not yet recorded
         self._recorded_at = float("-inf")
         self._lease_checked_at = float("-inf")
+        # something this process did not commit may follow the position: read the store
+        self._store_changed = True
         self.is_active = False
 
     @abstractmethod
@@ -72,11 +76,19 @@ class LogFollower(ABC):
         """Thread-safe: the writer thread calls it after each commit, so nobody waits a poll."""
         self._loop.call_soon_threadsafe(self._wakeup.set)
 
+    def wake_for_the_store(self) -> None:
+        """Thread-safe: another process committed to the store."""
+        self._loop.call_soon_threadsafe(self._store_woke)
+
+    def _store_woke(self) -> None:
+        self._store_changed = True
+        self._wakeup.set()
+
     async def run(self, stop: asyncio.Event) -> None:
         """Only the lease holder follows: one active follower of each kind per service."""
         await self._take_lease()
         stop_listening = self._app.on_saved(self.wake)
-        stop_watching = self._changes.subscribe(self.wake)  # other processes' commits
+        stop_watching = self._changes.subscribe(self.wake_for_the_store)  # other processes''
         log.info("follower.active", follower=self.position_name)
         try:
             while not stop.is_set():
@@ -115,12 +127,16 @@ class LogFollower(ABC):
         # another follower may have moved the position while this one waited, and recorded
         # what this one had not: both are read again
         self._position = self._unrecorded = None
+        self._store_changed = True
         self.is_active = True
 
     async def follow_once(self) -> int:
         """Handle the next batch; returns how many notifications it covered."""
         self._wakeup.clear()  # before the read: a commit during it wakes the next idle at once
-        batch = await asyncio.to_thread(self._next_batch)
+        batch = self._from_the_tail()
+        if not batch:
+            self._store_changed = False  # before the read, as the wake-up
+            batch = await asyncio.to_thread(self._next_batch)
         if batch:
             await self.handle_batch(batch)
             self._position = self._unrecorded = batch[-1][0].id
@@ -143,6 +159,12 @@ class LogFollower(ABC):
         self._recorded_at = time.monotonic()
         if self._unrecorded == position:
             self._unrecorded = None
+
+    def _from_the_tail(self) -> Batch:
+        """What follows the position, from this process's memory, if nothing else may."""
+        if self._store_changed or self._position is None:
+            return []
+        return self._app.log_tail.after(self._position, self._batch_size)
 
     def _next_batch(self) -> Batch:
         """Read and decode off the event loop: decoding may read a data key from the store
@@ -171,9 +193,10 @@ class LogFollower(ABC):
             if await self._woken_within(stop, self._poll_interval):
                 return
             waited += self._poll_interval
-            if waited >= self._safety_poll or self._due() or self._recording_due():
+            if waited >= self._safety_poll or self._changes.maybe_changed():
+                self._store_changed = True
                 return
-            if self._changes.maybe_changed():
+            if self._due() or self._recording_due():
                 return
 
     def _due(self) -> bool:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
+import nats
+import pytest
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import Aggregate, event
+from nats.js import JetStreamContext
 from sportello_contracts import EventPayload
 from sportello_contracts.cases import CaseReceived, CaseRoutingFailed
 from sportello_contracts.subjects import case_subject
 from sportello_shared.application import Incoming, ServiceApplication
 from sportello_shared.bus.relay import Outgoing, outgoing_for
+from sportello_shared.bus.streams import ensure_streams
 from sportello_shared.personal_data.store import PersonalDataStore
 
 
@@ -93,3 +98,13 @@ def received(case_id: str | None = None) -> CaseReceived:
         received_at=now,
         registered_at=now,
     )
+
+
+@pytest.fixture
+async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
+    """A JetStream context on the test's NATS account, with the platform's streams."""
+    nc = await nats.connect(servers=[nats_url])
+    js = nc.jetstream()
+    await ensure_streams(js)
+    yield js
+    await nc.close()

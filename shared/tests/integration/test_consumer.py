@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import nats
@@ -15,7 +15,6 @@ from sportello_shared.application import Incoming
 from sportello_shared.bus import headers
 from sportello_shared.bus.consumer import ConsumerRunner, ConsumerSpec
 from sportello_shared.bus.sealing import SEALED, unseal
-from sportello_shared.bus.streams import ensure_streams
 from sportello_shared.persistence import ensure_schema
 from sportello_shared.personal_data import ERASED_TEXT
 from sportello_shared.settings import ServiceSettings
@@ -26,15 +25,6 @@ from .conftest import BusTestApplication, received
 SPEC = ConsumerSpec(
     "bustest", "CASES", "bustest", ("cases.*.*.received",), max_deliver=3, ack_wait=2
 )
-
-
-@pytest.fixture
-async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
-    nc = await nats.connect(servers=[nats_url])
-    js = nc.jetstream()
-    await ensure_streams(js)
-    yield js
-    await nc.close()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID, uuid5
 
@@ -27,7 +27,6 @@ from sportello_shared.application import Incoming, Rejected, RetryLater
 from sportello_shared.bus import headers
 from sportello_shared.bus.consumer import ConsumerRunner, ConsumerSpec
 from sportello_shared.bus.dlq import list_dead_letters
-from sportello_shared.bus.streams import ensure_streams
 from sportello_shared.persistence import ensure_schema
 from sportello_shared.recorders import TRACKINGS
 from sportello_shared.settings import ServiceSettings
@@ -179,15 +178,6 @@ class PrefetchingScriptedApplication(ScriptedApplication):
 def scripted(request: pytest.FixtureRequest) -> type[ScriptedApplication]:
     """Each scripted test with reads one query per aggregate, and with the batch's reads in one."""
     return ScriptedApplication if request.param == "one-by-one" else PrefetchingScriptedApplication
-
-
-@pytest.fixture
-async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
-    nc = await nats.connect(servers=[nats_url])
-    js = nc.jetstream()
-    await ensure_streams(js)
-    yield js
-    await nc.close()
 
 
 @pytest.fixture

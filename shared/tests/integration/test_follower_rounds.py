@@ -9,13 +9,11 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import nats
 import pytest
 from nats.js import JetStreamContext
 from sportello_devstack.testing import eventually
 from sportello_shared.bus.leases import FileLockLease
 from sportello_shared.bus.relay import RELAY_POSITION, Relay
-from sportello_shared.bus.streams import ensure_streams
 
 from .conftest import BusTestApplication, ticket_to_public
 from .test_store_changes import Seen, application
@@ -74,15 +72,17 @@ async def test_the_position_is_read_from_the_store_once_per_lease(
     assert app.recorder.max_tracking_id("seen") == running.seen[-1]  # recorded all the same
 
 
-@pytest.mark.parametrize("store", ["postgres"], indirect=True)
-async def test_a_commit_of_the_follower_s_own_process_costs_one_read(
-    app: BusTestApplication, running: Seen
+async def test_a_commit_of_the_follower_s_own_process_is_not_read_back_from_the_store(
+    app: BusTestApplication, running: Seen, store: dict[str, str]
 ) -> None:
     await asyncio.sleep(0.5)  # settled: nothing left to read
     reads = running.reads
     await commit_one_at_a_time(app, running, COMMITS)
     # Before: the batch, an empty read after it, and one more for the commit's own NOTIFY.
-    assert running.reads - reads == COMMITS
+    # Now the batch comes from the process's memory (log_tail.py); on SQLite the database file
+    # changed, so the next tick reads the store once to see whether another process wrote too.
+    expected = 0 if "DATABASE_URL" in store else COMMITS
+    assert running.reads - reads <= expected
 
 
 @pytest.mark.parametrize("store", ["postgres"], indirect=True)
@@ -96,15 +96,6 @@ async def test_another_process_s_commits_still_wake_it_at_once(
 
 
 # --- the relay's position -------------------------------------------------------------------
-
-
-@pytest.fixture
-async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
-    nc = await nats.connect(servers=[nats_url])
-    js = nc.jetstream()
-    await ensure_streams(js)
-    yield js
-    await nc.close()
 
 
 async def run_relay(relay: Relay, until: Any) -> None:

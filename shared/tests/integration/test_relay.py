@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import nats
 import pytest
 from eventsourcing.persistence import Tracking
 from nats.js import JetStreamContext
 from sportello_shared.bus.leases import FileLockLease
 from sportello_shared.bus.relay import RELAY_POSITION, Outgoing, Relay
-from sportello_shared.bus.streams import ensure_streams
 from sportello_shared.settings import ServiceSettings
 
 from .conftest import BusTestApplication, ticket_to_public
-
-
-@pytest.fixture
-async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
-    nc = await nats.connect(servers=[nats_url])
-    js = nc.jetstream()
-    await ensure_streams(js)
-    yield js
-    await nc.close()
 
 
 @pytest.fixture
