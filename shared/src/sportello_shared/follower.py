@@ -104,12 +104,17 @@ class LogFollower(ABC):
             self.is_active = False
             stop_listening()
             stop_watching()
-            await self._record_before_leaving()
+            await self._record_before_leaving(stop)
             await self._lease.release()
 
-    async def _record_before_leaving(self) -> None:
+    async def _record_before_leaving(self, stop: asyncio.Event) -> None:
+        """On a clean stop, within two seconds. After a crash (the store or the bus is down, as
+        a rule) nothing: the restart must not wait for the store's retries; the next follower
+        repeats the unrecorded work, which is what a crash means anyway."""
+        if not stop.is_set():
+            return
         try:
-            await self.record_position()
+            await asyncio.wait_for(self.record_position(), timeout=2.0)
         except Exception:  # the store is down: the next follower repeats the unrecorded work
             log.warning("follower.position_unrecorded", follower=self.position_name)
 
