@@ -18,7 +18,7 @@ from prometheus_client import Counter, Gauge
 from .application import ServiceApplication
 from .batching import Batcher
 from .bus.consumer import ConsumerRunner, ConsumerSpec
-from .bus.leases import AdvisoryLockLease, FileLockLease, Lease
+from .bus.leases import AdvisoryLockLease, AdvisoryLocks, FileLockLease, Lease
 from .bus.personal import PersonalDataClient
 from .bus.relay import Relay, ToPublic
 from .bus.streams import ensure_streams
@@ -69,6 +69,7 @@ class Runtime(Generic[A]):
         self.relay: Relay
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._advisory_locks: AdvisoryLocks | None = None
         self._batchers: dict[str, Batcher[Any, Any]] = {}
 
     def batcher(self, name: str, handle: Callable[[list[Any]], Sequence[Any]]) -> Batcher[Any, Any]:
@@ -127,7 +128,9 @@ class Runtime(Generic[A]):
         """A lease in this service's own store, so one replica at a time runs `follower`."""
         if self.settings.database_url:
             name = f"{self.settings.store_schema}:{follower}"
-            return AdvisoryLockLease(self.settings.database_url, name)
+            if self._advisory_locks is None:  # one connection for all of this process's leases
+                self._advisory_locks = AdvisoryLocks(self.settings.database_url)
+            return AdvisoryLockLease(self._advisory_locks, name)
         lock = self.settings.data_dir / f"{self.settings.service_name}.{follower}.lock"
         return FileLockLease(lock)
 
@@ -178,6 +181,8 @@ class Runtime(Generic[A]):
         _, pending = await asyncio.wait(self._tasks, timeout=10) if self._tasks else ((), ())
         for task in pending:
             task.cancel()
+        if self._advisory_locks is not None:  # the server releases whatever is still held
+            await self._advisory_locks.close()
         if hasattr(self, "nc") and not self.nc.is_closed:
             # Loops have stopped and acked what they finished: flush acks, then leave.
             with contextlib.suppress(Exception):

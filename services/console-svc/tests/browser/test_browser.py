@@ -91,7 +91,9 @@ def open_form(page: Page, action: str) -> None:
 
 def registered_reference(page: Page) -> str:
     page.click("#save-button")
-    expect(page.locator("#reference-large")).to_be_visible()
+    # The round trip (console, intake's commit, the case page) on a machine running the suite's
+    # four workers beside Chromium once took over the 5 s default: the form was still showing.
+    expect(page.locator("#reference-large")).to_be_visible(timeout=15_000)
     return page.locator("#reference-large").inner_text().strip()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import os
 import zlib
@@ -18,43 +19,102 @@ class Lease(Protocol):
     async def release(self) -> None: ...
 
 
-class AdvisoryLockLease:
-    """A PostgreSQL session advisory lock: released by the server if this process dies."""
+class AdvisoryLocks:
+    """One PostgreSQL connection holding every advisory lock of a process (session locks: the
+    server releases them all when the process dies or the connection drops).
 
-    def __init__(self, database_url: str, name: str, retry_interval: float = 1.0) -> None:
+    A connection per lease cost intake a dozen (relay, index, retention, each mailbox...), and a
+    stack on PostgreSQL some forty of the server's connections. A lease taken on an earlier
+    connection (`generation`) is lost once that connection is: its holder takes it again.
+    """
+
+    def __init__(self, database_url: str) -> None:
         self._url = database_url
+        self._conn: psycopg.AsyncConnection[tuple[object, ...]] | None = None
+        self._using = asyncio.Lock()  # one query at a time on the shared connection
+        self._held: set[int] = set()  # keys locked on the current connection
+        self.generation = 0
+
+    async def _query(self, statement: str, params: tuple[object, ...] = ()) -> object:
+        async with self._using:
+            if self._conn is None or self._conn.closed:
+                self._conn = await psycopg.AsyncConnection.connect(
+                    self._url, autocommit=True, connect_timeout=5
+                )
+                self.generation += 1
+                self._held.clear()
+            try:
+                cur = await self._conn.execute(statement, params)
+                row = await cur.fetchone()
+            except psycopg.OperationalError:
+                await self._conn.close()  # every lock of this connection is gone with it
+                self._held.clear()
+                raise
+            return row[0] if row else None
+
+    async def try_lock(self, key: int) -> int | None:
+        """The generation the lock was taken on, or None if another session holds it, or
+        another lease of this process (a session's advisory locks are re-entrant: asked twice,
+        PostgreSQL would say yes twice)."""
+        if self._conn is None or self._conn.closed:
+            self._held.clear()  # whatever it held went with it
+        if key in self._held:
+            return None
+        taken = await self._query("SELECT pg_try_advisory_lock(%s)", (key,))
+        if not taken:
+            return None
+        self._held.add(key)
+        return self.generation
+
+    async def alive(self, generation: int) -> bool:
+        """Whether the connection that took a lock in `generation` is still this one, and up."""
+        if generation != self.generation or self._conn is None or self._conn.closed:
+            return False
+        try:
+            await self._query("SELECT 1")
+        except psycopg.Error:
+            return False
+        return generation == self.generation
+
+    async def unlock(self, key: int, generation: int) -> None:
+        if generation == self.generation and self._conn is not None and not self._conn.closed:
+            with contextlib.suppress(psycopg.Error):
+                await self._query("SELECT pg_advisory_unlock(%s)", (key,))
+                self._held.discard(key)
+
+    async def close(self) -> None:
+        if self._conn is not None and not self._conn.closed:
+            await self._conn.close()
+        self._conn = None
+        self._held.clear()
+
+
+class AdvisoryLockLease:
+    """A PostgreSQL session advisory lock, on the process's shared lock connection."""
+
+    def __init__(self, locks: AdvisoryLocks, name: str, retry_interval: float = 1.0) -> None:
+        self._locks = locks
         self._key = zlib.crc32(name.encode())
         self._retry = retry_interval
-        self._conn: psycopg.AsyncConnection[tuple[object, ...]] | None = None
+        self._generation: int | None = None
 
     async def acquire(self) -> None:
         while True:
             try:
-                if self._conn is None or self._conn.closed:
-                    self._conn = await psycopg.AsyncConnection.connect(
-                        self._url, autocommit=True, connect_timeout=5
-                    )
-                cur = await self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key,))
-                row = await cur.fetchone()
-                if row and row[0]:
+                self._generation = await self._locks.try_lock(self._key)
+                if self._generation is not None:
                     return
             except psycopg.OperationalError:
-                self._conn = None
+                pass
             await asyncio.sleep(self._retry)
 
     async def still_held(self) -> bool:
-        if self._conn is None or self._conn.closed:
-            return False
-        try:
-            await self._conn.execute("SELECT 1")
-        except psycopg.Error:
-            return False
-        return True
+        return self._generation is not None and await self._locks.alive(self._generation)
 
     async def release(self) -> None:
-        if self._conn is not None and not self._conn.closed:
-            await self._conn.close()
-        self._conn = None
+        if self._generation is not None:
+            await self._locks.unlock(self._key, self._generation)
+        self._generation = None
 
 
 class FileLockLease:
