@@ -88,7 +88,7 @@ class LogFollower(ABC):
         """Only the lease holder follows: one active follower of each kind per service."""
         await self._take_lease()
         stop_listening = self._app.on_saved(self.wake)
-        stop_watching = self._changes.subscribe(self.wake_for_the_store)  # other processes''
+        stop_watching = self._changes.subscribe(self.wake_for_the_store)  # others' commits
         log.info("follower.active", follower=self.position_name)
         try:
             while not stop.is_set():
