@@ -78,10 +78,12 @@ async def test_a_commit_of_the_follower_s_own_process_is_not_read_back_from_the_
     await asyncio.sleep(0.5)  # settled: nothing left to read
     reads = running.reads
     await commit_one_at_a_time(app, running, COMMITS)
-    # Before: the batch, an empty read after it, and one more for the commit's own NOTIFY.
-    # Now the batch comes from the process's memory (log_tail.py); on SQLite the database file
-    # changed, so the next tick reads the store once to see whether another process wrote too.
-    expected = 0 if "DATABASE_URL" in store else COMMITS
+    # PostgreSQL: before, the batch, an empty read after it, and one more for the commit's own
+    # NOTIFY (10 reads here); now the batch comes from the process's memory (log_tail.py).
+    # SQLite tells no process from another: the database file changes with the commit and with
+    # the follower's own position, and a tick that sees a change reads the store, so a loaded
+    # machine sees up to three reads a commit (tick, wake-up, tick) and this is only a bound.
+    expected = 0 if "DATABASE_URL" in store else 3 * COMMITS
     assert running.reads - reads <= expected
 
 
