@@ -99,3 +99,13 @@ async def test_a_lost_connection_loses_every_lease_and_the_other_process_takes_t
     for lease in held:
         assert await taken_within(lease, 2)
         assert await lease.still_held()
+
+
+async def test_two_leases_of_one_name_asking_at_once_get_it_once(
+    locks: tuple[AdvisoryLocks, AdvisoryLocks],
+) -> None:
+    mine, _ = locks
+    [key] = names(1)
+    leases = [AdvisoryLockLease(mine, key, retry_interval=0.05) for _ in range(4)]
+    taken = await asyncio.gather(*(taken_within(lease, 0.5) for lease in leases))
+    assert sorted(taken) == [False, False, False, True]

@@ -37,34 +37,39 @@ class AdvisoryLocks:
 
     async def _query(self, statement: str, params: tuple[object, ...] = ()) -> object:
         async with self._using:
-            if self._conn is None or self._conn.closed:
-                self._conn = await psycopg.AsyncConnection.connect(
-                    self._url, autocommit=True, connect_timeout=5
-                )
-                self.generation += 1
-                self._held.clear()
-            try:
-                cur = await self._conn.execute(statement, params)
-                row = await cur.fetchone()
-            except psycopg.OperationalError:
-                await self._conn.close()  # every lock of this connection is gone with it
-                self._held.clear()
-                raise
-            return row[0] if row else None
+            return await self._query_holding(statement, params)
+
+    async def _query_holding(self, statement: str, params: tuple[object, ...]) -> object:
+        """A query on the shared connection (connected again if need be), `_using` held."""
+        if self._conn is None or self._conn.closed:
+            self._conn = await psycopg.AsyncConnection.connect(
+                self._url, autocommit=True, connect_timeout=5
+            )
+            self.generation += 1
+            self._held.clear()  # whatever the last connection held went with it
+        try:
+            cur = await self._conn.execute(statement, params)
+            row = await cur.fetchone()
+        except psycopg.OperationalError:
+            await self._conn.close()  # every lock of this connection is gone with it
+            self._held.clear()
+            raise
+        return row[0] if row else None
 
     async def try_lock(self, key: int) -> int | None:
         """The generation the lock was taken on, or None if another session holds it, or
         another lease of this process (a session's advisory locks are re-entrant: asked twice,
-        PostgreSQL would say yes twice)."""
-        if self._conn is None or self._conn.closed:
-            self._held.clear()  # whatever it held went with it
-        if key in self._held:
-            return None
-        taken = await self._query("SELECT pg_try_advisory_lock(%s)", (key,))
-        if not taken:
-            return None
-        self._held.add(key)
-        return self.generation
+        PostgreSQL would say yes twice). Asked and noted under `_using`, as one step."""
+        async with self._using:
+            if self._conn is None or self._conn.closed:
+                self._held.clear()
+            if key in self._held:
+                return None
+            taken = await self._query_holding("SELECT pg_try_advisory_lock(%s)", (key,))
+            if not taken:
+                return None
+            self._held.add(key)
+            return self.generation
 
     async def alive(self, generation: int) -> bool:
         """Whether the connection that took a lock in `generation` is still this one, and up."""
@@ -78,9 +83,10 @@ class AdvisoryLocks:
 
     async def unlock(self, key: int, generation: int) -> None:
         if generation == self.generation and self._conn is not None and not self._conn.closed:
-            with contextlib.suppress(psycopg.Error):
-                await self._query("SELECT pg_advisory_unlock(%s)", (key,))
-                self._held.discard(key)
+            async with self._using:
+                with contextlib.suppress(psycopg.Error):
+                    await self._query_holding("SELECT pg_advisory_unlock(%s)", (key,))
+                    self._held.discard(key)
 
     async def close(self) -> None:
         if self._conn is not None and not self._conn.closed:
