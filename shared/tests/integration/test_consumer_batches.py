@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -589,6 +590,30 @@ async def test_a_batch_redelivered_after_its_commit_changes_nothing(
     assert app.echoes() == 3
     delta = metrics.delta()
     assert delta["duplicates"] == 1 and delta["batches"] == 1 and delta["batched"] == 3
+    writer.shutdown()
+
+
+class OrphaningRunner(ConsumerRunner):
+    """Leaves a pull request open at the server behind each fetch, as a fetch does when its
+    client gives up a moment before the server's expiry (CI saw a message wait `ack_wait` so)."""
+
+    async def _fetch(self, subscription: JetStreamContext.PullSubscription) -> list[Any]:
+        orphan = json.dumps({"batch": 10, "expires": 60_000_000_000}).encode()
+        await self._js._nc.publish(subscription._nms, orphan, subscription._deliver)
+        return await super()._fetch(subscription)
+
+
+async def test_a_stopped_runner_leaves_no_pull_request_to_take_the_next_message(
+    make_app: Callable[[type[BusTestApplication]], BusTestApplication], js: JetStreamContext
+) -> None:
+    app = make_app(BusTestApplication)
+    writer = Writer("test")
+    spec = dataclasses.replace(SPEC, ack_wait=30)  # a message taken by the orphan waits 30 s
+    await publish(js, "case-1", 1)
+    await drain(OrphaningRunner(js, spec, ApplicationProcessor(app, writer)), js)
+    await publish(js, "case-2", 2)
+    await drain(ConsumerRunner(js, spec, ApplicationProcessor(app, writer)), js, timeout=5.0)
+    assert app.echoes() == 2
     writer.shutdown()
 
 

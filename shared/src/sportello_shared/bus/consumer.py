@@ -77,16 +77,26 @@ class ConsumerRunner(Settling):
     async def run(self, stop: asyncio.Event) -> None:
         self._stop = stop
         subscription = await self._subscribe()
-        while not stop.is_set():
-            try:
-                messages = await self._fetch(subscription)
-            except (nats.errors.TimeoutError, TimeoutError):
-                continue  # nothing new within the long poll
-            except (nats.errors.Error, OSError) as exc:
-                log.warning("consumer.fetch_failed", consumer=self._label, error=repr(exc))
-                await asyncio.sleep(1.0)
-                continue
-            await self.handle_batch(messages)
+        try:
+            while not stop.is_set():
+                try:
+                    messages = await self._fetch(subscription)
+                except (nats.errors.TimeoutError, TimeoutError):
+                    continue  # nothing new within the long poll
+                except (nats.errors.Error, OSError) as exc:
+                    log.warning("consumer.fetch_failed", consumer=self._label, error=repr(exc))
+                    await asyncio.sleep(1.0)
+                    continue
+                await self.handle_batch(messages)
+        finally:
+            await self._leave(subscription)
+
+    async def _leave(self, subscription: JetStreamContext.PullSubscription) -> None:
+        """Unsubscribe on the way out: the server drops a pull request nobody listens to any more;
+        left open (a short fetch keeps it until it expires), it would take the next message into an
+        inbox nobody reads, and that message would wait `ack_wait` for its redelivery."""
+        with contextlib.suppress(nats.errors.Error, OSError):
+            await subscription.unsubscribe()
 
     async def _fetch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
         """A fetch; one that came back short is topped up once, `linger` seconds later, with what
