@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Repository, project_aggregate
+from eventsourcing.application import AggregateNotFoundError, Repository
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from .recorders import note_read, read_key
@@ -73,7 +73,10 @@ def lookup(aggregate_id: UUID) -> tuple[bool, Any]:
     found = events[aggregate_id]
     if not found:
         raise AggregateNotFoundError(aggregate_id)
-    return True, project_aggregate(None, found)
+    aggregate = None
+    for domain_event in found:  # project_aggregate's loop without its isinstance of a Protocol,
+        aggregate = domain_event.mutate(aggregate)  # 4 % of a consumer's time
+    return True, aggregate
 
 
 class ObservedRepository(Repository[UUID]):

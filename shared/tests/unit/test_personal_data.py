@@ -9,11 +9,12 @@ from uuid import uuid4
 from eventsourcing.cipher import AESCipher
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, Mapper, UUIDAsHex
+from eventsourcing.popo import POPOApplicationRecorder
 from eventsourcing.utils import Environment
 from hypothesis import given
 from hypothesis import strategies as st
 from sportello_shared.personal_data import ERASED_TEXT, is_erased
-from sportello_shared.personal_data.mapper import PersonalDataMapper
+from sportello_shared.personal_data.mapper import PersonalDataMapper, SealingEventStore
 from sportello_shared.personal_data.vault import ERASED, InMemoryDataKeyVault
 
 AT = datetime(2026, 11, 30, 12, tzinfo=UTC)
@@ -142,3 +143,28 @@ def test_aggregates_are_found_by_any_pseudonym_they_were_linked_to() -> None:
     vault.ensure(["email:ada"], [(first, "email:ada"), (first, "phone:1"), (second, "phone:1")])
     assert vault.aggregates_of(["email:ada"]) == [first]
     assert vault.aggregates_of(["phone:1"]) == sorted([first, second])
+
+
+def test_a_batch_makes_the_keys_of_its_new_subjects_in_one_step_and_reads_none_first() -> None:
+    """One vault transaction for the subjects new to this process, none per event; a subject
+    erased elsewhere is found by that same step, and its event keeps no personal data."""
+    vault = InMemoryDataKeyVault()
+    vault.erase(["email:erased"], "dpo", AT)
+    vault._cache.clear()  # this process has not seen it yet
+    inserts: list[list[str]] = []
+    reads: list[str] = []
+    insert, read = vault._insert, vault._read_stored
+    vault._insert = lambda keys, links: inserts.append([s for s, _ in keys]) or insert(keys, links)  # type: ignore[method-assign]
+    vault._read_stored = lambda subject: reads.append(subject) or read(subject)  # type: ignore[method-assign]
+    store = SealingEventStore(mapper_with(vault), POPOApplicationRecorder())
+    subjects = ["email:ada", "email:bruno", "email:ada", "email:erased"]
+
+    store.put([filed(s) for s in subjects])
+
+    assert len(inserts) == 1 and sorted(inserts[0]) == ["email:ada", "email:bruno", "email:erased"]
+    assert reads == []
+    assert vault.key("email:erased") is ERASED
+    [*_, erased] = store.recorder.select_notifications(start=1, limit=10)
+    assert b"Ada" not in erased.state and b"plastica" not in erased.state
+    store.put([filed("email:ada")])  # known now: nothing asked of the vault's storage
+    assert len(inserts) == 1 and reads == []

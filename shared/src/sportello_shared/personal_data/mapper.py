@@ -14,12 +14,13 @@ from __future__ import annotations
 import base64
 import copy
 import os
+from collections.abc import Sequence
 from typing import Any, Final
 from uuid import UUID
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.persistence import EventStore, Mapper, Recording, StoredEvent
 
 from . import ERASED_MARK, data_subject_of, personal_fields
 from .vault import DataKeyVault
@@ -31,6 +32,18 @@ class PersonalDataMapper(Mapper[UUID]):
     def __init__(self, base: Mapper[UUID], vault: DataKeyVault) -> None:
         super().__init__(base.transcoder, base.compressor, base.cipher)
         self.vault = vault
+
+    def prepare(self, domain_events: Sequence[DomainEventProtocol[UUID]]) -> None:
+        """Make sure the keys of every subject these events name are at hand: those this process
+        has not cached are made (or read, if they exist) in one transaction for all of them,
+        instead of one read and one transaction per new subject while the events are mapped."""
+        subjects = {
+            subject
+            for event in domain_events
+            if personal_fields(type(event)) and (subject := data_subject_of(event))
+        }
+        if subjects:
+            self.vault.ensure(subjects)
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         fields = personal_fields(type(domain_event))
@@ -76,3 +89,15 @@ class PersonalDataMapper(Mapper[UUID]):
         plain = AESGCM(key).decrypt(raw[:12], raw[12:], subject.encode())
         opened: dict[str, Any] = self.transcoder.decode(plain)
         return opened
+
+
+class SealingEventStore(EventStore[UUID]):
+    """Puts events through a `PersonalDataMapper` with their subjects' keys made beforehand."""
+
+    mapper: PersonalDataMapper
+
+    def put(
+        self, domain_events: Sequence[DomainEventProtocol[UUID]], **kwargs: Any
+    ) -> list[Recording[UUID]]:
+        self.mapper.prepare(domain_events)
+        return super().put(domain_events, **kwargs)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from uuid import UUID
 
-from eventsourcing.persistence import Mapper, ProcessRecorder, Recorder
+from eventsourcing.persistence import EventStore, Mapper, ProcessRecorder, Recorder
 from eventsourcing.postgres import PostgresRecorder
 from eventsourcing.projection import EventSourcedProjection
 from eventsourcing.sqlite import SQLiteRecorder
 
-from .mapper import PersonalDataMapper
+from .mapper import PersonalDataMapper, SealingEventStore
 from .vault import DataKeyVault, PostgresDataKeyVault, SQLiteDataKeyVault, open_vault
 
 
@@ -42,6 +42,10 @@ class PersonalDataStore(EventSourcedProjection[UUID]):
     def construct_mapper(self) -> Mapper[UUID]:
         mapper, self.vault = sealing_mapper(self.env, self.name, super().construct_mapper())
         return mapper
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        assert isinstance(self.mapper, PersonalDataMapper)
+        return SealingEventStore(mapper=self.mapper, recorder=self.recorder)
 
     def construct_recorder(self) -> ProcessRecorder:
         recorder = super().construct_recorder()
