@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import zlib
 from collections.abc import Iterator, Sequence
@@ -92,6 +93,19 @@ def is_tracked(recorder: ProcessRecorder, tracking: Tracking) -> bool:
     raise TypeError(f"unsupported recorder {type(recorder).__name__}")
 
 
+@functools.cache
+def _tracked_query(schema: str, table: str) -> bytes:
+    return (
+        sql.SQL(
+            "SELECT application_name, notification_id FROM {}.{} "
+            "WHERE (application_name, notification_id) IN "
+            "(SELECT * FROM unnest(%s::text[], %s::bigint[]))"
+        )
+        .format(sql.Identifier(schema), sql.Identifier(table))
+        .as_bytes(None)
+    )
+
+
 def tracked(recorder: ProcessRecorder, trackings: Sequence[Tracking]) -> set[Tracking]:
     """Which of these upstream notifications were processed: one query for a fetched batch."""
     if not trackings:
@@ -99,14 +113,7 @@ def tracked(recorder: ProcessRecorder, trackings: Sequence[Tracking]) -> set[Tra
     names = [t.application_name for t in trackings]
     ids = [t.notification_id for t in trackings]
     if isinstance(recorder, PostgresTrackingRecorder):
-        query = sql.SQL(
-            "SELECT application_name, notification_id FROM {}.{} "
-            "WHERE (application_name, notification_id) IN "
-            "(SELECT * FROM unnest(%s::text[], %s::bigint[]))"
-        ).format(
-            sql.Identifier(recorder.datastore.schema),
-            sql.Identifier(recorder.tracking_table_name),
-        )
+        query = _tracked_query(recorder.datastore.schema, recorder.tracking_table_name)
         with _read(recorder) as curs:
             curs.execute(query, (names, ids))
             rows = curs.fetchall()

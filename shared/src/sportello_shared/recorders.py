@@ -21,7 +21,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
-from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteProcessRecorder
+from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
@@ -114,6 +114,13 @@ class BatchPostgresProcessRecorder(PostgresProcessRecorder):
             ).format(schema, table)
         )
         self._select_events: dict[tuple[bool, bool, bool, bool], Any] = {}
+        self._insert_rows = _rendered(
+            SQL(
+                "INSERT INTO {0}.{1} (originator_id, originator_version, topic, state) "
+                "SELECT * FROM unnest(%b::{2}[], %b::bigint[], %b::text[], %b::bytea[]) "
+                "RETURNING notification_id"
+            ).format(schema, table, Identifier(self.datastore.originator_id_type))
+        )
 
     def _notify_channel(self, curs: Cursor[DictRow]) -> None:
         curs.execute(self._notify_statement)
@@ -128,6 +135,22 @@ class BatchPostgresProcessRecorder(PostgresProcessRecorder):
         if trackings:
             self._insert_trackings(curs, trackings)
         super()._insert_events(curs, stored_events, **kwargs)
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        """eventsourcing's insert (the table locked, NOTIFY, the rows, their ids returned in
+        order) with the rows as four arrays in binary instead of one array of a composite type,
+        which psycopg and PostgreSQL write and parse as text (each state hex-escaped twice)."""
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        columns = (
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        )
+        curs.execute(self._insert_rows, columns)
 
     def _insert_trackings(self, curs: Cursor[DictRow], trackings: Sequence[Tracking]) -> None:
         if self.datastore.single_row_tracking:
@@ -211,9 +234,6 @@ def _select_events_shape(
 
 class BatchSQLiteProcessRecorder(SQLiteProcessRecorder):
     """SQLite: `insert_events(events, trackings=[...])`, every row in one transaction."""
-
-    def __init__(self, datastore: SQLiteDatastore, *, events_table_name: str = "stored_events"):
-        super().__init__(datastore, events_table_name=events_table_name)
 
     def _insert_events(
         self,

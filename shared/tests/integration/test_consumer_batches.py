@@ -18,7 +18,7 @@ import nats
 import pytest
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
+from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent, Tracking
 from nats.js import JetStreamContext
 from prometheus_client import REGISTRY
 from sportello_contracts import EventPayload, wrap
@@ -306,6 +306,42 @@ def test_the_recorder_commits_many_tracking_rows_with_the_events(
     with pytest.raises(IntegrityError):
         app.events.put([], **{TRACKINGS: [Tracking("intake", 13), Tracking("intake", 13)]})
     assert not app.is_tracked(Tracking("intake", 13))
+    app.close()
+
+
+def test_the_recorder_keeps_the_order_of_its_rows_and_reads_every_shape(
+    make_app: Callable[[type[BusTestApplication]], BusTestApplication],
+) -> None:
+    """Rows of several aggregates in one insert: each gets the next notification id, in the
+    order given; an aggregate's events are read back whole, in ranges, newest first, limited."""
+    app = make_app(BusTestApplication)
+    recorder = app.recorder
+    one, two = uuid5(UUID(int=1), "one"), uuid5(UUID(int=1), "two")
+    rows = [
+        StoredEvent(one, 1, "t:A", b"\x00one-1\\"),
+        StoredEvent(two, 1, "t:B", b'two-1 "quoted"'),
+        *(StoredEvent(one, v, "t:A", f"one-{v}".encode()) for v in range(2, 6)),
+    ]
+    ids = recorder.insert_events(rows, **{TRACKINGS: [Tracking("intake", 1)]})
+    assert ids is not None and len(ids) == 6 and ids == sorted(ids)
+    notes = recorder.select_notifications(start=ids[0], limit=10)
+    got = [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notes]
+    want = [
+        (i, r.originator_id, r.originator_version, r.topic, r.state)
+        for i, r in zip(ids, rows, strict=True)
+    ]
+    assert got == want
+
+    def versions(**kwargs: Any) -> list[int]:
+        return [e.originator_version for e in recorder.select_events(one, **kwargs)]
+
+    assert versions() == [1, 2, 3, 4, 5]
+    assert versions(gt=2) == [3, 4, 5] and versions(lte=2) == [1, 2]
+    assert versions(gt=1, lte=4, desc=True) == [4, 3, 2]
+    assert versions(desc=True, limit=2) == [5, 4] and versions(gt=3, limit=1) == [4]
+    with pytest.raises(IntegrityError):  # version 3 of `one` again: nothing of the insert stays
+        recorder.insert_events([StoredEvent(two, 2, "t:B", b""), StoredEvent(one, 3, "t:A", b"")])
+    assert [e.originator_version for e in recorder.select_events(two)] == [1]
     app.close()
 
 
