@@ -25,9 +25,7 @@ async def probe(label: str, seconds: float, rate: float) -> str:
         await system_cost._run(stack, seconds=3.0, rate=10.0)
         meter = system_cost.CpuMeter(stack)
         meter.start()
-        latencies, started, last = await system_cost._run(
-            stack, seconds=seconds, rate=rate or None
-        )
+        latencies, started, last = await system_cost._run(stack, seconds=seconds, rate=rate or None)
         used = meter.used()
     cases = len(latencies)
     through = f" through {cases / (last - started):.1f}/s" if not rate else ""

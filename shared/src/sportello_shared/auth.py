@@ -19,6 +19,7 @@ from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.concurrency import run_in_threadpool
 
 from .problems import Refusal
 
@@ -125,6 +126,13 @@ class TokenVerifier:
         _check_claims_fit_roles(principal)
         return principal
 
+    async def verify_off_the_loop(self, token: str) -> Principal:
+        """`verify`, in the thread pool when the keys come from the issuer's JWKS address (the
+        client may fetch them); with keys from a file, nothing blocks."""
+        if self._client is None:
+            return self.verify(token)
+        return await run_in_threadpool(self.verify, token)
+
     def _key_for(self, token: str) -> Any:
         if self._client is not None:
             return self._client.get_signing_key_from_jwt(token).key
@@ -159,11 +167,14 @@ def _check_claims_fit_roles(principal: Principal) -> None:
 bearer = HTTPBearer(auto_error=False)
 
 
-def authenticate(
+async def authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """Every ops route depends on this. Without a configured issuer (development) all is open."""
+    """Every ops route depends on this. Without a configured issuer (development) all is open.
+
+    On the event loop (no thread hop per request); a verifier that may fetch the issuer's keys
+    over the network does its work in the thread pool."""
     verifier: TokenVerifier | None = request.app.state.token_verifier
     if verifier is None:
         return ANONYMOUS_DEVELOPER
@@ -171,7 +182,7 @@ def authenticate(
         raise Refusal(
             401, it="serve un token (Authorization: Bearer ...)", en="a bearer token is required"
         )
-    principal = verifier.verify(credentials.credentials)
+    principal = await verifier.verify_off_the_loop(credentials.credentials)
     if request.method not in ("GET", "HEAD") and principal.roles == {Role.AUDITOR}:
         raise Refusal(
             403,
@@ -198,7 +209,7 @@ def _check_requested_tenant(request: Request, principal: Principal) -> None:
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
 
 
-def acting_subject(principal: CurrentPrincipal) -> str:
+async def acting_subject(principal: CurrentPrincipal) -> str:
     """Who acts, for the audit: the authenticated principal's subject, in every service.
 
     A request field (`actor`, `operator`) may say more about the command, never who did it;

@@ -21,7 +21,7 @@ from sportello_shared.auth import (
     require_read,
     visible_scope,
 )
-from sportello_shared.edge import ServiceEdge
+from sportello_shared.edge import ServiceEdge, built_on_the_loop
 from sportello_shared.problems import Refusal
 from sportello_shared.tracing import child_traceparent
 
@@ -79,7 +79,7 @@ class Intake(ServiceEdge[IntakeApplication]):
         return await self.run(lambda _: self.app.execute(command), case_id)
 
 
-IntakeDep = Annotated[Intake, Depends(Intake)]
+IntakeDep = Annotated[Intake, Depends(built_on_the_loop(Intake))]
 router = APIRouter(tags=["cases"])
 
 

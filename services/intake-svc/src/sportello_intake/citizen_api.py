@@ -16,7 +16,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Path, Request
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
-from sportello_shared.edge import ServiceEdge
+from sportello_shared.edge import ServiceEdge, built_on_the_loop
 from sportello_shared.problems import Refusal
 from sportello_shared.tenants import Tenant
 from sportello_shared.tracing import child_traceparent
@@ -59,7 +59,7 @@ class Platform(ServiceEdge[IntakeApplication]):
         self.tenant: Tenant = known
 
 
-PlatformDep = Annotated[Platform, Depends(Platform)]
+PlatformDep = Annotated[Platform, Depends(built_on_the_loop(Platform))]
 Token = Annotated[str, Path(pattern=TOKEN_PATTERN)]
 router = APIRouter(prefix="/citizen/v1/{tenant}", tags=["citizen"])
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
-from sportello_shared.edge import ServiceEdge, invalid
+from sportello_shared.edge import ServiceEdge, built_on_the_loop, invalid
 from sportello_shared.tenants import Tenant
 
 from ..adapters.rendering import TemplateRenderer
@@ -38,7 +38,7 @@ class Notify(ServiceEdge[NotifyApplication]):
         return tenant
 
 
-NotifyDep = Annotated[Notify, Depends(Notify)]
+NotifyDep = Annotated[Notify, Depends(built_on_the_loop(Notify))]
 
 
 def start_of(day: date, tenant: Tenant) -> datetime:

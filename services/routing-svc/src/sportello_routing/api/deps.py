@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends
 from pydantic import BaseModel, ConfigDict
-from sportello_shared.edge import ServiceEdge
+from sportello_shared.edge import ServiceEdge, built_on_the_loop
 
 from ..application import RoutingApplication
 
@@ -19,4 +19,4 @@ class Routing(ServiceEdge[RoutingApplication]):
     """Reads and writes both go through the writer (`call`): one thread owns the Application."""
 
 
-RoutingDep = Annotated[Routing, Depends(Routing)]
+RoutingDep = Annotated[Routing, Depends(built_on_the_loop(Routing))]

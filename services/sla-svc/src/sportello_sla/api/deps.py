@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends
 from sportello_shared import outages
-from sportello_shared.edge import ServiceEdge, Where, invalid
+from sportello_shared.edge import ServiceEdge, Where, built_on_the_loop, invalid
 from sportello_shared.tenants import UnknownTenant
 
 from ..application import SlaApplication
@@ -33,4 +33,4 @@ class Sla(ServiceEdge[SlaApplication]):
             invalid("tenant", str(exc), where, it=f"ente sconosciuto: {tenant!r}")
 
 
-SlaDep = Annotated[Sla, Depends(Sla)]
+SlaDep = Annotated[Sla, Depends(built_on_the_loop(Sla))]
