@@ -45,15 +45,21 @@ async def backends_of(database_url: str, pids: set[int]) -> int:
         return int(row[0]) if row else 0
 
 
+async def take_all(locks: AdvisoryLocks, count: int) -> tuple[list[str], list[AdvisoryLockLease]]:
+    """`count` fresh names, each leased by `locks` (asserted taken, on the process's connection)."""
+    keys = names(count)
+    held = [AdvisoryLockLease(locks, key, retry_interval=0.05) for key in keys]
+    for lease in held:
+        assert await taken_within(lease, 2)
+    assert locks._conn is not None
+    return keys, held
+
+
 async def test_a_process_s_leases_share_one_connection_and_exclude_the_other_process(
     locks: tuple[AdvisoryLocks, AdvisoryLocks],
 ) -> None:
     mine, theirs = locks
-    keys = names(5)
-    held = [AdvisoryLockLease(mine, key, retry_interval=0.05) for key in keys]
-    for lease in held:
-        assert await taken_within(lease, 2)
-    assert mine._conn is not None
+    keys, held = await take_all(mine, 5)
     assert all([await lease.still_held() for lease in held])
 
     for key in keys:  # the other process waits for each of them
@@ -81,10 +87,7 @@ async def test_a_lost_connection_loses_every_lease_and_the_other_process_takes_t
     locks: tuple[AdvisoryLocks, AdvisoryLocks], database_url: str
 ) -> None:
     mine, theirs = locks
-    keys = names(3)
-    held = [AdvisoryLockLease(mine, key, retry_interval=0.05) for key in keys]
-    for lease in held:
-        assert await taken_within(lease, 2)
+    keys, held = await take_all(mine, 3)
     assert mine._conn is not None
     pid = mine._conn.info.backend_pid
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as admin:
