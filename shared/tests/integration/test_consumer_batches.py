@@ -25,7 +25,7 @@ from sportello_contracts import EventPayload, wrap
 from sportello_contracts.cases import CaseReceived
 from sportello_devstack.testing import eventually
 from sportello_shared.application import Incoming, Rejected, RetryLater
-from sportello_shared.bus import headers
+from sportello_shared.bus import fetching, headers
 from sportello_shared.bus.consumer import ConsumerRunner, ConsumerSpec
 from sportello_shared.bus.dlq import list_dead_letters
 from sportello_shared.persistence import ensure_schema
@@ -405,34 +405,35 @@ async def test_a_batch_of_distinct_cases_commits_once(
 
 
 @pytest.mark.parametrize("linger", [0.0, 3.0])
-async def test_a_short_fetch_is_topped_up_after_the_linger(
+async def test_a_short_fetch_is_topped_up_after_the_linger_while_messages_keep_coming(
     make_app: Callable[[type[BusTestApplication]], BusTestApplication],
     js: JetStreamContext,
     linger: float,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A message alone, then two more while the consumer lingers: one transaction for the three
-    (without the linger, the first is committed alone)."""
+    """A first message, then one alone, then two more while the consumer lingers: one
+    transaction for the last three (without the linger, the second is committed alone)."""
+    monkeypatch.setattr(fetching, "BUSY_WINDOW", 60.0)  # however slow this machine is
     app = make_app(BusTestApplication)
     writer = Writer("test")
-    metrics = Metrics()
     await publish(js, "case-1", 1)
     spec = dataclasses.replace(SPEC, ack_wait=30)  # not redelivered while the consumer lingers
     runner = ConsumerRunner(js, spec, ApplicationProcessor(app, writer), linger=linger)
     stop = asyncio.Event()
     task = asyncio.create_task(runner.run(stop))
 
-    async def delivered() -> bool:  # fetched by the runner (and perhaps done)
-        try:
-            info = await js.consumer_info("CASES", "bustest")
-        except nats.js.errors.NotFoundError:
-            return False  # not subscribed yet
-        return bool(info.delivered.consumer_seq == 1)
+    async def delivered(n: int) -> bool:  # fetched by the runner (and perhaps done)
+        info = await js.consumer_info("CASES", "bustest")
+        return bool(info.delivered.consumer_seq == n)
 
-    await eventually(delivered)
-    for n in (2, 3):
-        await publish(js, f"case-{n}", n)
     try:
-        await eventually(lambda: app.echoes() == 3)
+        await eventually(lambda: app.echoes() == 1)
+        metrics = Metrics()
+        await publish(js, "case-2", 2)
+        await eventually(lambda: delivered(2))
+        for n in (3, 4):
+            await publish(js, f"case-{n}", n)
+        await eventually(lambda: app.echoes() == 4)
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)
@@ -441,6 +442,36 @@ async def test_a_short_fetch_is_topped_up_after_the_linger(
         metrics.delta()
     )
     assert linger or batches >= 2
+    writer.shutdown()
+
+
+async def test_the_first_message_after_a_quiet_spell_is_not_kept_waiting(
+    make_app: Callable[[type[BusTestApplication]], BusTestApplication], js: JetStreamContext
+) -> None:
+    """A lone message, the consumer idle: handled at once, not a linger later."""
+    app = make_app(BusTestApplication)
+    writer = Writer("test")
+    runner = ConsumerRunner(js, SPEC, ApplicationProcessor(app, writer), linger=10.0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+
+    async def subscribed() -> bool:
+        try:
+            await js.consumer_info("CASES", "bustest")
+        except nats.js.errors.NotFoundError:
+            return False
+        return True
+
+    try:
+        await eventually(subscribed)
+        await asyncio.sleep(0.2)  # its first fetch under way
+        published = time.monotonic()
+        await publish(js, "case-1", 1)
+        await eventually(lambda: app.echoes() == 1)
+        assert time.monotonic() - published < 5.0
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
     writer.shutdown()
 
 

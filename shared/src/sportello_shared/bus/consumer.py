@@ -1,7 +1,8 @@
 """The consumer runner: one durable pull consumer, one sequential worker, exactly-once effects.
 
-A fetch returns up to `batch` messages; one that came back short is topped up once after a short
-linger (CONSUMER_LINGER), so that under load a batch takes in what arrived meanwhile. Each is
+A fetch returns up to `batch` messages; while messages keep coming, one that came back short is
+topped up once after a short linger (CONSUMER_LINGER), so that a batch takes in what arrived
+meanwhile; the first message after a quiet second is handled at once. Each is
 parsed (the oversized, the malformed and those that break the contract are dead-lettered at once,
 unknown types acked and ignored); the tracking rows of the rest are checked in one query (already
 processed: ack, no effect). The rest are committed in batches: one call of
@@ -23,8 +24,9 @@ whose messages may carry it (`INGEST`) has each message deleted once its effect 
 (`delete_processed`); a dead letter's payload is sealed under a key the service keeps, which an
 erasure can delete (`sealing.py`).
 
-Here: the fetch loop and the batching. `consumer_spec.py`: the spec, the processor protocol, the
-tracking; `envelopes.py`: parsing; `settling.py`: ack, nak, dead-letter and the failure table.
+Here: the fetch loop and the batching. `fetching.py`: the fetch and its linger;
+`consumer_spec.py`: the spec, the processor protocol, the tracking; `envelopes.py`: parsing;
+`settling.py`: ack, nak, dead-letter and the failure table.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from ..logging import get_logger
 from ..tracing import trace_id
 from .consumer_spec import ConsumerSpec, Item, Processor, tracking_for
 from .envelopes import parse_message
+from .fetching import LingeringFetch
 from .personal import PersonalDataClient
 from .settling import BATCHES, FALLBACKS, WAITING, Settlement, Settling, in_progress, settlement
 
@@ -61,7 +64,7 @@ class ConsumerRunner(Settling):
         js: JetStreamContext,
         spec: ConsumerSpec,
         processor: Processor,
-        long_poll: float = 1.0,
+        long_poll: float = 1.0,  # also how long a stop waits for the loop to notice
         personal: PersonalDataClient | None = None,
         linger: float = 0.0,
     ) -> None:
@@ -69,8 +72,7 @@ class ConsumerRunner(Settling):
         self._spec = spec
         self._processor = processor
         self._personal = personal
-        self._long_poll = long_poll  # also how long a stop waits for the loop to notice
-        self._linger = linger
+        self._fetch = LingeringFetch(spec.batch, long_poll, linger)
         self._label = f"{spec.service}:{spec.durable}"
         self._stop = asyncio.Event()  # run()'s, once it runs
 
@@ -80,7 +82,7 @@ class ConsumerRunner(Settling):
         try:
             while not stop.is_set():
                 try:
-                    messages = await self._fetch(subscription)
+                    messages = await self._fetch(subscription, stop)
                 except (nats.errors.TimeoutError, TimeoutError):
                     continue  # nothing new within the long poll
                 except (nats.errors.Error, OSError) as exc:
@@ -97,21 +99,6 @@ class ConsumerRunner(Settling):
         inbox nobody reads, and that message would wait `ack_wait` for its redelivery."""
         with contextlib.suppress(nats.errors.Error, OSError):
             await subscription.unsubscribe()
-
-    async def _fetch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
-        """A fetch; one that came back short is topped up once, `linger` seconds later, with what
-        arrived meanwhile (the top-up waits at most `linger` more for the server's answer; a
-        message delivered after it gave up waits in the subscription for the next fetch). Under
-        load: bigger batches, so fewer transactions per message; idle: each hop twice `linger`
-        later."""
-        messages: list[Msg] = await subscription.fetch(self._spec.batch, timeout=self._long_poll)
-        if self._linger <= 0 or len(messages) >= self._spec.batch or self._stop.is_set():
-            return messages
-        await asyncio.sleep(self._linger)
-        with contextlib.suppress(nats.errors.TimeoutError, TimeoutError):
-            more = self._spec.batch - len(messages)
-            messages += await subscription.fetch(more, timeout=self._linger)
-        return messages
 
     async def _subscribe(self) -> JetStreamContext.PullSubscription:
         while True:
