@@ -13,9 +13,10 @@ follower meanwhile, it waits for the next one instead of reading the log again t
 process's commits only, it takes what follows its position from that process's memory
 (log_tail.py) rather than reading and decoding it again.
 
-A follower whose work is deduplicated downstream (the relay: JetStream's Msg-Ids) may record
-its position at most every `record_interval` seconds: a crash then repeats that much work once,
-and a busy relay commits once a second instead of once per batch. The position is recorded when
+A follower whose work is idempotent (the relay: JetStream's Msg-Ids; the case index: upserts of
+the newest version; the dispatcher: a settled notification is skipped) records its position at
+most every `record_interval` seconds: a crash then repeats that much work once, and a busy
+follower commits once a second instead of once per batch. The position is recorded when
 the follower stops, before its lease is released.
 """
 
@@ -40,6 +41,7 @@ Batch = list[tuple[Notification, Any]]
 
 class LogFollower(ABC):
     position_name: str
+    record_interval: float = 0.0  # seconds; 0: the position is recorded after every batch
 
     def __init__(
         self,
@@ -49,7 +51,7 @@ class LogFollower(ABC):
         batch_size: int = 200,
         poll_interval: float = 0.2,
         safety_poll: float = 5.0,
-        record_interval: float = 0.0,
+        record_interval: float | None = None,
     ) -> None:
         self._app = app
         self._lease = lease
@@ -60,7 +62,7 @@ class LogFollower(ABC):
         self._wakeup = asyncio.Event()
         self._loop = asyncio.get_running_loop()
         self._position: int | None = None  # as recorded by this follower; None: ask the store
-        self._record_interval = record_interval
+        self._record_interval = self.record_interval if record_interval is None else record_interval
         self._unrecorded: int | None = None  # handled up to here, not yet recorded
         self._recorded_at = float("-inf")
         self._lease_checked_at = float("-inf")

@@ -54,7 +54,6 @@ from .rendering import RenderingFailed, TemplateRenderer
 __all__ = ["DISPATCH_POSITION", "Backoff", "Dispatcher", "Interrupted"]  # Backoff: dispatch_plan.py
 
 DISPATCH_POSITION = "smtp-dispatch"
-
 log = get_logger(__name__)
 
 DELIVERIES = Counter(
@@ -68,6 +67,7 @@ class Interrupted(Exception):
 
 class Dispatcher(LogFollower):
     position_name = DISPATCH_POSITION
+    record_interval = 1.0  # a settled notification is skipped (`_dispatch`): none sent twice
 
     def __init__(
         self,
