@@ -3,15 +3,16 @@ the plumbing every use case shares (finding, caching, saving aggregates)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import threading
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
-from sportello_shared.application import RetryLater, ServiceApplication
+from eventsourcing.persistence import IntegrityError, Tracking
+from sportello_shared.application import Incoming, RetryLater, ServiceApplication
 from sportello_shared.personal_data.store import PersonalDataStore
 from sportello_shared.tenants import Tenant, TenantCatalogue, UnknownTenant
 
@@ -57,6 +58,7 @@ class RoutingReads(PersonalDataStore, ServiceApplication):
         self.tenants = tenants
         self.clock = clock or (lambda: datetime.now(UTC))
         self._latest: dict[UUID, Aggregate] = {}
+        self._batch: tuple[int, set[UUID]] | None = None  # (thread, asked): see process_batch
 
     # --- queries ------------------------------------------------------------------------------
 
@@ -115,6 +117,16 @@ class RoutingReads(PersonalDataStore, ServiceApplication):
 
     # --- plumbing -----------------------------------------------------------------------------
 
+    def process_batch(self, batch: Sequence[tuple[Incoming, Tracking]]) -> list[Exception | None]:
+        """Within one batch the directory's and the rules' versions are asked once, not by every
+        read (three per case): the batch commits as one, and a change committed meanwhile by
+        another replica races with it either way."""
+        self._batch = (threading.get_ident(), set())
+        try:
+            return super().process_batch(batch)
+        finally:
+            self._batch = None
+
     def _decided(self, case_id: str) -> Assignment:
         assignment = self._find(Assignment, Assignment.create_id(case_id))
         if assignment is None:
@@ -140,10 +152,15 @@ class RoutingReads(PersonalDataStore, ServiceApplication):
     def _current(self, kind: type[A], aggregate_id: UUID) -> A | None:
         """Directory and rules are read by every decision: kept in memory (read-only), and read
         again only when the store holds another version, e.g. another replica's change."""
+        kept = self._latest.get(aggregate_id)
+        batch = self._batch
+        asked = batch[1] if batch is not None and batch[0] == threading.get_ident() else set()
+        if aggregate_id in asked and isinstance(kept, kind):
+            return kept
         last = self.recorder.select_events(aggregate_id, desc=True, limit=1)
         if not last:
             return None
-        kept = self._latest.get(aggregate_id)
+        asked.add(aggregate_id)
         if isinstance(kept, kind) and kept.version == last[0].originator_version:
             return kept
         aggregate = self._find(kind, aggregate_id)
