@@ -96,7 +96,7 @@ class Requesting(PersonalDataStore, ServiceApplication):
         if reach is None or not self._wanted(case_file, template, incoming):
             return []
         notification_id = notification_id_for(case_file.case_id, template, incoming.envelope.id)
-        if self._find(Notification, notification_id) is not None:
+        if notification_id in case_file.notifications:
             return []  # requested already: the same event came again under another tracking id
         policy = self.tenant_policy(case_file.tenant)
         context = citizen_context(case_file, self.tenants.get(case_file.tenant), policy) | extra
@@ -141,8 +141,8 @@ class Requesting(PersonalDataStore, ServiceApplication):
                 channels = self._office_channels(case_file.tenant, org.id, org.email)
                 for channel, recipient in channels:
                     key = (case_file.case_id, template, incoming.envelope.id, audience, channel)
-                    if self._find(Notification, notification_id_for(*key)) is not None:
-                        continue
+                    if notification_id_for(*key) in case_file.notifications:
+                        continue  # requested already (the case file lists every one)
                     reach = (channel, recipient)
                     addressed = context | {"addressee": org.name}
                     new.append(
