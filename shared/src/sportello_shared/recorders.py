@@ -1,10 +1,9 @@
 """Process recorders that commit many tracking rows with one transaction's events.
 
-eventsourcing's process recorders insert the one `tracking` keyword argument of `insert_events`
-in the transaction that inserts the events (`_insert_events`). The consumer runner commits a
-whole fetched batch at once, so these subclasses also insert every tracking row given as
-`trackings=[...]`, in the same transaction, before the events. They are selected through
-eventsourcing's documented `PROCESS_RECORDER_TOPIC` (see `recorder_topic_for`), not patched in.
+eventsourcing's process recorders insert the one `tracking` argument of `insert_events` with
+the events; the consumer runner commits a whole batch at once, so these also insert every row of
+`trackings=[...]`, in the same transaction, before the events (a failed insert is rolled back:
+recorder_insert.py). Selected through eventsourcing's `PROCESS_RECORDER_TOPIC`, not patched in.
 
 They also note which aggregates the writer thread reads while a batch's policies run
 (`observe_reads`): a policy that reads what an earlier message of the same batch wrote must not
@@ -26,6 +25,8 @@ from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier, Literal
+
+from .recorder_insert import RollingBackRecorder
 
 __all__ = [
     "TRACKINGS",
@@ -70,7 +71,7 @@ def note_read(aggregate_id: UUID | str) -> None:
         reads.add(read_key(aggregate_id))
 
 
-class BatchPostgresProcessRecorder(PostgresProcessRecorder):
+class BatchPostgresProcessRecorder(RollingBackRecorder):
     """PostgreSQL: `insert_events(events, trackings=[...])`, every row in one transaction."""
 
     def __init__(
