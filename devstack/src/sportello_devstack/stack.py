@@ -48,24 +48,18 @@ class Stack:
     nats: NatsServer | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     killed: list[str] = field(default_factory=list)  # names that needed SIGKILL at `stop`
+    free_ports: bool = False  # ports picked free (tests): another process may take one first
 
     @classmethod
     def on_free_ports(cls, data_dir: Path, sites: tuple[str, ...] = (), **kwargs: object) -> Stack:
-        # distinct: the kernel may hand the same free port out twice in a row (two services
-        # on one port: one of them never starts, the other answers its requests with 404)
-        taken: list[int] = []
-        for _ in (*SERVICES, *SITES, *WEB, "smtp"):
-            port = free_port()
-            while port in taken:
-                port = free_port()
-            taken.append(port)
-        *ports, smtp = taken
+        *ports, smtp = distinct_free_ports(len((*SERVICES, *SITES, *WEB)) + 1)
         return cls(
             data_dir,
             ports=dict(zip((*SERVICES, *SITES, *WEB), ports, strict=True)),
             nats_port=None,
             smtp_port=smtp,
             sites=sites,
+            free_ports=True,
             **kwargs,  # type: ignore[arg-type]
         )
 
@@ -77,6 +71,20 @@ class Stack:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def start(self) -> Stack:
+        """Every process, until each answers. On ports picked free, a service that found its
+        port taken meanwhile (another test's process got there first) makes the whole stack
+        start again on fresh ports, at most three times."""
+        for attempt in range(1, 4):
+            logs = self._log_sizes()
+            try:
+                return self._start_once()
+            except RuntimeError:
+                if not self.free_ports or attempt == 3 or not self._port_was_taken(logs):
+                    raise
+            self.ports = dict(zip(self.ports, distinct_free_ports(len(self.ports)), strict=True))
+        raise AssertionError("unreachable")
+
+    def _start_once(self) -> Stack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         nats_url = os.environ.get("NATS_URL") or self._start_nats()
         self.smtp_port = self.smtp_port or free_port()
@@ -90,6 +98,21 @@ class Stack:
             self.stop()  # never leave half a system running behind a failed start
             raise
         return self
+
+    def _log_sizes(self) -> dict[str, int]:
+        logs = {name: self.data_dir / f"{name}.log" for name in self.names}
+        return {name: log.stat().st_size for name, log in logs.items() if log.exists()}
+
+    def _port_was_taken(self, since: dict[str, int]) -> bool:
+        """Whether a service's log says, after `since`, that its address was in use."""
+        for name in self.names:
+            log = self.data_dir / f"{name}.log"
+            if log.exists():
+                with log.open("rb") as file:
+                    file.seek(since.get(name, 0))
+                    if b"address already in use" in file.read():
+                        return True
+        return False
 
     def _start_nats(self) -> str:
         port = self.nats_port
@@ -240,6 +263,17 @@ class Stack:
             self._sink.stop()
         if self.nats is not None:
             self.nats.stop()
+
+
+def distinct_free_ports(count: int) -> list[int]:
+    """Distinct: the kernel may hand the same free port out twice in a row (two services on one
+    port: one of them never starts, the other answers its requests with 404)."""
+    taken: list[int] = []
+    while len(taken) < count:
+        port = free_port()
+        if port not in taken:
+            taken.append(port)
+    return taken
 
 
 def _in_use(port: int) -> bool:
