@@ -77,6 +77,13 @@ def scope(user: StaffUser) -> tuple[str, dict[str, Any]]:
     return "c.tenant = :tenant", {"tenant": user.tenant}
 
 
+def in_scope(model: ReadModel, user: StaffUser, case_id: str) -> bool:
+    """Whether the console's own view puts this case among the user's (their queues show it)."""
+    where, params = scope(user)
+    sql = f"SELECT 1 FROM cases AS c WHERE c.case_id = :case_id AND {where}"
+    return bool(model.query(sql, {**params, "case_id": case_id}))
+
+
 def counts(model: ReadModel, user: StaffUser) -> dict[str, int]:
     where, params = scope(user)
     result = {}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
+from sportello_console.pages.case import CATCH_UP_S
 from sportello_devstack.stack import Stack
 from sportello_devstack.testing import eventually_sync as eventually
 
@@ -119,8 +121,11 @@ def test_the_office_sees_its_case_and_another_office_gets_403(sign_in: SignIn, c
     assert page.status_code == 200 and 'id="action-take-in-charge"' in page.text
     assert 'id="action-reassign"' not in page.text  # the URP reassigns, not the office
     other = sign_in("torino.pm-reparto-1")
+    asked = time.monotonic()
     refused = other.get(path)
     assert refused.status_code == 403 and "Non hai accesso" in refused.text
+    # not in that office's queues: refused at once, not after waiting for intake (CATCH_UP_S)
+    assert time.monotonic() - asked < CATCH_UP_S
     assert case_id not in queue(other, "to_take")
 
 

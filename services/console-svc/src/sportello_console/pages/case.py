@@ -14,6 +14,7 @@ from sportello_web import require_csrf
 
 from ..identity import StaffUser
 from ..procedure_forms import OPTIONAL_FIELDS, PROCEDURE_FIELDS, procedure_body
+from ..queues import in_scope
 from ..services import Refused, Unavailable
 from ..timeline import named_assignment, named_timeline
 from . import triage
@@ -71,6 +72,7 @@ ACT_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "merge": (("duplicate_of", "line"),),
     **PROCEDURE_FIELDS,
 }
+CATCH_UP_S = 3.0  # how long a case page waits for intake to let an office read its case
 UNCLASSIFIED = "da_classificare"  # a mailbox's case, waiting for the triage to classify it
 # intake says what it needs; forward's `to`: none, the rules' office
 OPTIONAL = {"note", "duplicate_of", "to", *OPTIONAL_FIELDS}
@@ -168,11 +170,22 @@ def reply_text(console: Console, case: dict[str, Any], reply_id: str) -> str | N
 
 
 async def file_of(console: Console, case_id: UUID) -> dict[str, Any]:
-    try:
-        case: dict[str, Any] = await console.get("intake", f"/cases/{case_id}")
-    except Refused as refused:
-        raise HTTPException(refused.status, refused.detail) from refused
-    return case
+    """Intake's file of the case. An office may see a case in its queue (routing's assignment,
+    read by the console from the bus) a moment before intake has applied that assignment and
+    lets the office read it: then the page waits for intake, `CATCH_UP_S` at most."""
+    waited = 0.0
+    while True:
+        try:
+            case: dict[str, Any] = await console.get("intake", f"/cases/{case_id}")
+            return case
+        except Refused as refused:
+            behind = refused.status == 403 and console.user.kind == "office"
+            if not behind or waited >= CATCH_UP_S:
+                raise HTTPException(refused.status, refused.detail) from refused
+            if not in_scope(console.model, console.user, str(case_id)):
+                raise HTTPException(refused.status, refused.detail) from refused
+        await asyncio.sleep(0.1)
+        waited += 0.1
 
 
 async def around(console: Console, case: dict[str, Any]) -> dict[str, Any]:
