@@ -43,6 +43,8 @@ def test_every_benchmark_runs_and_reports_its_baseline() -> None:
     insert = next(v for name, v in by_name.items() if name.startswith("plain INSERT"))
     assert 5 < throughput["value"] < 50 * insert, throughput
     assert 1 < throughput["baseline_value"] < insert * 2, throughput
+    embedded = next(v for name, v in by_name.items() if "embedded default (SQLite)" in name)
+    assert 5 < embedded < 100_000, embedded  # a real round trip through SQLite's synced commits
     replay = next(f for (b, _), f in figures.items() if b == "3 SLA replay")
     assert 100 < replay["value"] < replay["baseline_value"] * 2, replay
     breaches = [f for (b, _), f in figures.items() if b == "4 breaches" and f["unit"] == "ms"]
