@@ -23,7 +23,7 @@ from sportello_shared.persistence import ensure_schema
 from sportello_shared.tenants import load_tenants
 
 from .common import DATABASE_URL, ROOT, Figure, nats, schema, service
-from .loadgen import post_request, run_load
+from .loadgen import LoadResult, post_request, run_load
 
 TENANTS = ROOT / "deploy" / "tenants"
 CASE: dict[str, Any] = {
@@ -103,10 +103,7 @@ async def service_throughput(
             "SPORTELLO_DATA_DIR": str(tmp / "data"),
         }
         with service("intake", env, tmp / "data") as (port, _):
-            request = post_request("127.0.0.1", port, "/cases", CASE)
-            result = await run_load(
-                "127.0.0.1", port, lambda _: request, concurrency=concurrency, seconds=seconds
-            )
+            result = await _post_cases(port, concurrency, seconds)
             relayed_after = await _wait_relayed(nats_url, result.ok, time.perf_counter())
     return result.rate, relayed_after, result.ok
 
@@ -121,11 +118,15 @@ async def embedded_throughput(tmp: Path, concurrency: int, seconds: float) -> fl
             "SPORTELLO_DATA_DIR": str(tmp / "embedded"),
         }
         with service("intake", env, tmp / "embedded") as (port, _):
-            request = post_request("127.0.0.1", port, "/cases", CASE)
-            result = await run_load(
-                "127.0.0.1", port, lambda _: request, concurrency=concurrency, seconds=seconds
-            )
+            result = await _post_cases(port, concurrency, seconds)
     return result.rate
+
+
+async def _post_cases(port: int, concurrency: int, seconds: float) -> LoadResult:
+    request = post_request("127.0.0.1", port, "/cases", CASE)
+    return await run_load(
+        "127.0.0.1", port, lambda _: request, concurrency=concurrency, seconds=seconds
+    )
 
 
 async def _wait_relayed(nats_url: str, expected: int, since: float) -> float:
