@@ -186,6 +186,8 @@ def test_an_idoneita_alloggiativa_from_application_to_attestation(stack: Stack) 
     assert (answered["status"], answered["organization"]) == ("office_answered", "urp")
     back = eventually(lambda: (r := routed(stack, cid))["organization"] == "urp" and r)
     assert [h["cause"] for h in back["history"]] == ["received", "forwarded", "office_answered"]
+    # intake has the case back at the URP too (it applies routing's decision a moment later)
+    eventually(lambda: case_of(stack, cid)["timeline"][-1]["event"] == "assigned")
 
     # 5. the URP issues the attestation: not dated before the application was received
     yesterday = attestation | {"issued_on": (today - timedelta(days=1)).isoformat()}
