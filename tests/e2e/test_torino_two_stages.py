@@ -128,6 +128,8 @@ def test_torino_contact_center_then_reparto_then_the_citizen(stack: Stack) -> No
     assert answered["timeline"][-1]["answer"] == ANSWER
     back = eventually(lambda: (r := routed(stack, cid))["organization"] == "contact-center" and r)
     assert [h["cause"] for h in back["history"]] == ["received", "forwarded", "office_answered"]
+    # intake has it back at the Contact Center too (it applies routing's decision a moment later)
+    eventually(lambda: case(stack, cid)["timeline"][-1]["event"] == "assigned")
     assert clocks(stack, cid)["complaint_answer_30d"]["status"] == "running"  # across stages
     contact_center_mails = eventually(
         lambda: [
