@@ -84,6 +84,14 @@ def in_scope(model: ReadModel, user: StaffUser, case_id: str) -> bool:
     return bool(model.query(sql, {**params, "case_id": case_id}))
 
 
+def seen_assignment(model: ReadModel, case_id: str) -> tuple[str | None, str] | None:
+    """The case's organization in the console's view, and when its last change happened."""
+    found = model.query(
+        "SELECT organization, updated_at FROM cases WHERE case_id = :case_id", {"case_id": case_id}
+    )
+    return (found[0]["organization"], found[0]["updated_at"]) if found else None
+
+
 def counts(model: ReadModel, user: StaffUser) -> dict[str, int]:
     where, params = scope(user)
     result = {}

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sportello_console.pages.case import CATCH_UP_S
+from sportello_console.pages.case_file import CATCH_UP_S
 from sportello_devstack.stack import Stack
 from sportello_devstack.testing import eventually_sync as eventually
 

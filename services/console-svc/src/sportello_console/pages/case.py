@@ -14,10 +14,10 @@ from sportello_web import require_csrf
 
 from ..identity import StaffUser
 from ..procedure_forms import OPTIONAL_FIELDS, PROCEDURE_FIELDS, procedure_body
-from ..queues import in_scope
 from ..services import Refused, Unavailable
 from ..timeline import named_assignment, named_timeline
 from . import triage
+from .case_file import file_of, live_file_of
 from .common import Console, ConsoleDep, Names
 from .on_call import on_call_panel
 
@@ -72,7 +72,6 @@ ACT_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "merge": (("duplicate_of", "line"),),
     **PROCEDURE_FIELDS,
 }
-CATCH_UP_S = 3.0  # how long a case page waits for intake to let an office read its case
 UNCLASSIFIED = "da_classificare"  # a mailbox's case, waiting for the triage to classify it
 # intake says what it needs; forward's `to`: none, the rules' office
 OPTIONAL = {"note", "duplicate_of", "to", *OPTIONAL_FIELDS}
@@ -145,7 +144,7 @@ async def act(case_id: UUID, action: str, console: ConsoleDep, request: Request)
 async def case_live(case_id: UUID, console: ConsoleDep, stato: str = "") -> HTMLResponse:
     """htmx, on the case's server-sent event: the file, clocks, routing, timeline, messages.
     The actions stay as they are (nothing typed is lost); a changed status is said."""
-    case = await file_of(console, case_id)
+    case = await live_file_of(console, case_id)
     context = await around(console, case)
     return console.render("_case_live.html", **context, loaded_status=stato)
 
@@ -167,25 +166,6 @@ async def reply_field(case_id: UUID, console: ConsoleDep, request: Request) -> H
 def reply_text(console: Console, case: dict[str, Any], reply_id: str) -> str | None:
     reply = console.replies.find(case["tenant"], case["category"], reply_id)
     return reply.text_for(case["reference"]) if reply else None
-
-
-async def file_of(console: Console, case_id: UUID) -> dict[str, Any]:
-    """Intake's file of the case. An office may see a case in its queue (routing's assignment,
-    read by the console from the bus) a moment before intake has applied that assignment and
-    lets the office read it: then the page waits for intake, `CATCH_UP_S` at most."""
-    waited = 0.0
-    while True:
-        try:
-            case: dict[str, Any] = await console.get("intake", f"/cases/{case_id}")
-            return case
-        except Refused as refused:
-            behind = refused.status == 403 and console.user.kind == "office"
-            if not behind or waited >= CATCH_UP_S:
-                raise HTTPException(refused.status, refused.detail) from refused
-            if not in_scope(console.model, console.user, str(case_id)):
-                raise HTTPException(refused.status, refused.detail) from refused
-        await asyncio.sleep(0.1)
-        waited += 0.1
 
 
 async def around(console: Console, case: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sportello_web import require_csrf
 
 from ..services import Refused
-from .case import erasable, file_of
+from .case import erasable
+from .case_file import file_of
 from .common import Console, ConsoleDep
 from .queues import with_time_left
 
