@@ -58,7 +58,7 @@ class RoutingReads(PersonalDataStore, ServiceApplication):
         self.tenants = tenants
         self.clock = clock or (lambda: datetime.now(UTC))
         self._latest: dict[UUID, Aggregate] = {}
-        self._batch: tuple[int, set[UUID]] | None = None  # (thread, asked): see process_batch
+        self._batch = threading.local()  # `asked`: the versions asked in this thread's batch
 
     # --- queries ------------------------------------------------------------------------------
 
@@ -121,11 +121,11 @@ class RoutingReads(PersonalDataStore, ServiceApplication):
         """Within one batch the directory's and the rules' versions are asked once, not by every
         read (three per case): the batch commits as one, and a change committed meanwhile by
         another replica races with it either way."""
-        self._batch = (threading.get_ident(), set())
+        self._batch.asked = set()
         try:
             return super().process_batch(batch)
         finally:
-            self._batch = None
+            del self._batch.asked
 
     def _decided(self, case_id: str) -> Assignment:
         assignment = self._find(Assignment, Assignment.create_id(case_id))
@@ -153,14 +153,14 @@ class RoutingReads(PersonalDataStore, ServiceApplication):
         """Directory and rules are read by every decision: kept in memory (read-only), and read
         again only when the store holds another version, e.g. another replica's change."""
         kept = self._latest.get(aggregate_id)
-        batch = self._batch
-        asked = batch[1] if batch is not None and batch[0] == threading.get_ident() else set()
-        if aggregate_id in asked and isinstance(kept, kind):
+        asked: set[UUID] | None = getattr(self._batch, "asked", None)
+        if asked is not None and aggregate_id in asked and isinstance(kept, kind):
             return kept
         last = self.recorder.select_events(aggregate_id, desc=True, limit=1)
         if not last:
             return None
-        asked.add(aggregate_id)
+        if asked is not None:
+            asked.add(aggregate_id)
         if isinstance(kept, kind) and kept.version == last[0].originator_version:
             return kept
         aggregate = self._find(kind, aggregate_id)

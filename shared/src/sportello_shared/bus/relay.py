@@ -93,6 +93,7 @@ class Relay(LogFollower):
     """
 
     position_name = RELAY_POSITION
+    record_interval = 1.0
 
     def __init__(
         self,
@@ -104,7 +105,7 @@ class Relay(LogFollower):
         batch_size: int = 200,
         poll_interval: float = 0.2,
         safety_poll: float = 5.0,
-        record_interval: float = 1.0,
+        record_interval: float | None = None,
     ) -> None:
         super().__init__(
             app,
