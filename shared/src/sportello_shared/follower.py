@@ -17,7 +17,10 @@ A follower whose work is idempotent (the relay: JetStream's Msg-Ids; the case in
 the newest version; the dispatcher: a settled notification is skipped) records its position at
 most every `record_interval` seconds: a crash then repeats that much work once, and a busy
 follower commits once a second instead of once per batch. The position is recorded when
-the follower stops, before its lease is released.
+the follower stops, before its lease is released. Such a follower also asks whether it still
+holds its lease once a second (`lease_check_interval`) rather than every poll interval: the
+lease is lost only with its database connection, and the second it may go on doing work the
+next holder repeats is work that may be repeated.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ Batch = list[tuple[Notification, Any]]
 class LogFollower(ABC):
     position_name: str
     record_interval: float = 0.0  # seconds; 0: the position is recorded after every batch
+    # seconds between two questions to the lease (a query on its connection); None: every poll
+    # interval. A follower whose work is idempotent may go on a little longer after losing it.
+    lease_check_interval: float | None = None
 
     def __init__(
         self,
@@ -121,10 +127,11 @@ class LogFollower(ABC):
             log.warning("follower.position_unrecorded", follower=self.position_name)
 
     async def _lease_still_held(self) -> bool:
-        """Asked at most once per poll interval (a query on the lease's connection), not after
-        every round: under load a round ends with every commit."""
+        """Asked at most once per `lease_check_interval` (a query on the lease's connection), not
+        after every round: under load a round ends with every commit."""
         now = time.monotonic()
-        if now - self._lease_checked_at < self._poll_interval:
+        interval = self.lease_check_interval or self._poll_interval
+        if now - self._lease_checked_at < interval:
             return True
         self._lease_checked_at = now
         return await self._lease.still_held()

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from . import heap
 from .auth import AuthSettings, TokenVerifier, authenticate
 from .bus.dlq import DeadLetterErased, DeadLetterNotFound, list_dead_letters, redrive
 from .edge import runtime_of
@@ -123,6 +124,7 @@ def create_service_app(
         runtime: Runtime[Any] = Runtime(parts)
         app.state.runtime = runtime
         await runtime.start()
+        heap.settle()
         try:
             yield
         finally:

@@ -5,6 +5,7 @@ relay's position recorded at most once per `record_interval` and when it stops."
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -149,3 +150,45 @@ async def test_a_relay_records_a_pending_position_within_its_interval_while_idle
 
     await run_relay(relay, recorded_after_a_second_batch)
     assert (await js.stream_info("CASES")).state.messages == 2
+
+
+# --- the lease ------------------------------------------------------------------------------
+
+
+class CountedLease(FileLockLease):
+    """The real file lease, counting how often the follower asks whether it still holds it."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.asked = 0
+
+    async def still_held(self) -> bool:
+        self.asked += 1
+        return await super().still_held()
+
+
+@pytest.mark.parametrize("interval", [None, 1.0])
+async def test_a_follower_asks_for_its_lease_once_per_interval(
+    app: BusTestApplication, tmp_path: Path, interval: float | None
+) -> None:
+    """While commits keep coming (one every 30 ms here): every poll interval (50 ms) unless the
+    follower says otherwise; the relay and the case index, whose work may be repeated, ask once
+    a second."""
+    lease = CountedLease(tmp_path / "seen.lock")
+    follower = Seen(app, lease)
+    follower.lease_check_interval = interval
+    stop = asyncio.Event()
+    task = asyncio.create_task(follower.run(stop))
+    await eventually(lambda: follower.is_active, timeout=10)
+    asked_before, started = lease.asked, time.monotonic()
+    for _ in range(50):
+        await asyncio.to_thread(app.open_tickets, 1)
+        await asyncio.sleep(0.03)
+    stop.set()
+    await asyncio.wait_for(task, timeout=10)
+    asked, seconds = lease.asked - asked_before, time.monotonic() - started
+    assert len(follower.seen) >= 50
+    if interval is None:  # 1.5 s at least: 30 poll intervals, fewer rounds on a loaded machine
+        assert asked >= 8
+    else:
+        assert 1 <= asked <= seconds / interval + 2

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import AwareDatetime
 from sportello_shared import outages
 from sportello_shared.auth import (
-    Actor,
     CurrentPrincipal,
     Role,
     require_act,
@@ -40,10 +39,12 @@ __all__ = ["CaseSummary", "CaseView", "IntakeDep", "ReasonRequest", "_Body", "ro
 class Intake(ServiceEdge[IntakeApplication]):
     """The application and its writer, as the HTTP handlers see them, with who is asking."""
 
-    def __init__(self, request: Request, principal: CurrentPrincipal, actor: Actor) -> None:
+    def __init__(self, request: Request, principal: CurrentPrincipal) -> None:
         super().__init__(request)
         self.principal = principal
-        self.actor = actor
+        # who acts is the principal's subject (auth.acting_subject), read here rather than as a
+        # second dependency: FastAPI solves a dependency's whole tree again at every mention
+        self.actor = principal.actor
         self.traceparent = child_traceparent(request.headers.get("traceparent"))
         self.registrations = self.runtime.batcher("registrations", self.app.register_cases)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from pydantic import AliasChoices, Field
-from sportello_contracts.subjects import CASES_STREAM, NOTIFICATIONS_STREAM
+from sportello_contracts.subjects import CASES_STREAM, NOTIFICATIONS_STREAM, case_events
 from sportello_shared.bus.consumer import ConsumerSpec
 from sportello_shared.bus.leases import Lease
 from sportello_shared.http import create_service_app, serve
@@ -20,7 +20,7 @@ from .adapters.policy_files import load_catalogue
 from .adapters.publishing import to_public
 from .anomalies import InvalidAnomaly, UnknownAction, UnknownAnomaly
 from .api import public_routers, routers
-from .application import SlaApplication
+from .application import HEEDED_CASE_EVENTS, SlaApplication
 from .catalogue import UnknownStandard
 from .publication import NotPublished, PublicationRefused
 from .terms import NaiveTime
@@ -71,6 +71,15 @@ async def _acquire_unless_stopped(lease: Lease, stop: asyncio.Event) -> bool:
     return False
 
 
+def consumers() -> list[ConsumerSpec]:
+    return [
+        # the case events clocks start, pause, stop and restart on
+        ConsumerSpec("sla", CASES_STREAM, "sla", tuple(case_events(e) for e in HEEDED_CASE_EVENTS)),
+        # messages delivered to citizens (Torino's first contact) and satisfaction surveys
+        ConsumerSpec("sla", NOTIFICATIONS_STREAM, "sla", ("notifications.>",)),
+    ]
+
+
 def build(settings: SlaSettings | None = None) -> FastAPI:
     settings = settings or SlaSettings()
     catalogue = load_catalogue(settings.tenants_dir)
@@ -78,12 +87,7 @@ def build(settings: SlaSettings | None = None) -> FastAPI:
         settings=settings,
         make_application=lambda env: SlaApplication(catalogue, env=env),
         to_public=to_public,
-        consumers=[
-            # every case event: clocks start, pause, stop and restart on them
-            ConsumerSpec("sla", CASES_STREAM, "sla", ("cases.>",)),
-            # messages delivered to citizens (Torino's first contact) and satisfaction surveys
-            ConsumerSpec("sla", NOTIFICATIONS_STREAM, "sla", ("notifications.>",)),
-        ],
+        consumers=consumers(),
         workers=[sweep(settings.sweep_interval)],
     )
     return create_service_app(

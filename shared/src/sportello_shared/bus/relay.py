@@ -94,6 +94,7 @@ class Relay(LogFollower):
 
     position_name = RELAY_POSITION
     record_interval = 1.0
+    lease_check_interval = 1.0  # idempotent work: see follower.py
 
     def __init__(
         self,

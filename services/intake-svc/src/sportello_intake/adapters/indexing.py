@@ -38,6 +38,7 @@ class CaseIndexer(LogFollower):
     # An upsert keeps the newest version of a row: a batch indexed again after a crash changes
     # nothing, so the position is recorded once a second, not after every batch.
     record_interval = 1.0
+    lease_check_interval = 1.0  # idempotent work: see follower.py
 
     def __init__(
         self,
