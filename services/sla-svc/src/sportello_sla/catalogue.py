@@ -12,6 +12,9 @@ from .calendars import TenantCalendar
 from .policies import CaseFacts, Rule, Standard, TenantPolicy
 
 
+REMEMBERED_ANSWERS = 4096  # (version, event, facts) answers of rules_starting, per tenant
+
+
 def no_policy_for(tenant: str) -> UnknownTenant:
     return UnknownTenant(f"no SLA policy for tenant {tenant!r}")
 
@@ -48,6 +51,9 @@ class TenantSla:
     # registration (tenant.yaml's late_entry_days, docs/door-rules.md)
     late_entry_days: int = 30
     urgent_categories: frozenset[str] = frozenset()  # tenant.yaml's categories marked urgent
+    _rules_starting: dict[tuple[object, ...], tuple[Rule, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def clocks_start_at(self, received_at: datetime, registered_at: datetime) -> datetime:
         """When a received case's clocks start: its receipt, unless it is a late entry."""
@@ -56,16 +62,27 @@ class TenantSla:
         return received_at
 
     def rules_starting(self, event: str, facts: CaseFacts, at: datetime) -> list[Rule]:
-        """The rules of the policy in force at `at` that start on `event` for this case."""
+        """The rules of the policy in force at `at` that start on `event` for this case.
+
+        Asked on every case event, and the answer depends only on the version and the facts:
+        worked out once per (version, event, facts), then remembered."""
         version = self.policy.in_force(self.calendar.local_date(at))
         if version is None:
             return []
-        facts = facts.model_copy(update={"urgent": facts.category in self.urgent_categories})
-        return [
-            Rule(standard, version, self.calendar)
-            for standard in version.standards
-            if standard.starts_on == event and standard.applies(facts)
-        ]
+        key = (version.version, event, facts.kind, facts.channel, facts.category)
+        key += (facts.handling_mode,)
+        rules = self._rules_starting.get(key)
+        if rules is None:
+            if len(self._rules_starting) >= REMEMBERED_ANSWERS:
+                self._rules_starting.clear()
+            urgent = facts.category in self.urgent_categories
+            facts = facts.model_copy(update={"urgent": urgent})
+            rules = self._rules_starting[key] = tuple(
+                Rule(standard, version, self.calendar)
+                for standard in version.standards
+                if standard.starts_on == event and standard.applies(facts)
+            )
+        return list(rules)
 
     def rule(self, standard_id: str, version_number: int) -> Rule:
         version = self.policy.version(version_number)

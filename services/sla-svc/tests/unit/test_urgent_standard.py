@@ -78,3 +78,28 @@ def test_the_urgent_condition_follows_the_catalogue_flag() -> None:
     assert Condition(urgent=True).matches(facts.model_copy(update={"urgent": True}))
     assert not Condition(urgent=True).matches(facts)
     assert Condition(urgent=False).matches(facts) and Condition().matches(facts)
+
+
+def test_the_rules_a_case_gets_are_remembered_per_version_event_and_facts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Worked out once per (policy version, event, facts), the same as worked out afresh; an
+    urgent category or an older version is another answer; the memory is bounded."""
+    from sportello_sla import catalogue as catalogue_module
+
+    marcallo = CATALOGUE["marcallo"]
+    flood = CaseFacts(kind="segnalazione", channel="phone", category="allagamenti")
+    plain = flood.model_copy(update={"category": "verde_pubblico"})
+    before_v2 = rome(2026, 11, 2, 10, 0)
+
+    def ids(facts: CaseFacts, at: datetime) -> list[str]:
+        return [rule.id for rule in marcallo.rules_starting("received", facts, at)]
+
+    first = ids(flood, NIGHT)
+    assert "urgent_intervention_2h" in first and ids(flood, NIGHT) == first
+    assert "urgent_intervention_2h" not in ids(plain, NIGHT)
+    assert "urgent_intervention_2h" not in ids(flood, before_v2)  # version 1 had none
+    assert ids(flood, NIGHT) == first
+    monkeypatch.setattr(catalogue_module, "REMEMBERED_ANSWERS", 2)
+    ids(plain, before_v2)
+    assert len(marcallo._rules_starting) <= 2 and ids(flood, NIGHT) == first
