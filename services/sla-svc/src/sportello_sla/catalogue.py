@@ -11,7 +11,6 @@ from sportello_shared.tenants import OpeningSpan, UnknownTenant
 from .calendars import TenantCalendar
 from .policies import CaseFacts, Rule, Standard, TenantPolicy
 
-
 REMEMBERED_ANSWERS = 4096  # (version, event, facts) answers of rules_starting, per tenant
 
 
