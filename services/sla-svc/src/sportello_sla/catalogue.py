@@ -68,8 +68,14 @@ class TenantSla:
         version = self.policy.in_force(self.calendar.local_date(at))
         if version is None:
             return []
-        key = (version.version, event, facts.kind, facts.channel, facts.category)
-        key += (facts.handling_mode,)
+        key = (
+            version.version,
+            event,
+            facts.kind,
+            facts.channel,
+            facts.category,
+            facts.handling_mode,
+        )
         rules = self._rules_starting.get(key)
         if rules is None:
             if len(self._rules_starting) >= REMEMBERED_ANSWERS:
