@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -355,4 +356,30 @@ async def test_a_stream_that_must_not_keep_its_messages_has_them_deleted_once_ha
     assert app.echoes() == 1
     info = await js.stream_info("CASES")
     assert info.state.messages == 0  # processed and dead-lettered ones both gone
+    writer.shutdown()
+
+
+async def test_an_existing_consumer_takes_the_code_s_narrower_filter_and_keeps_its_place(
+    app: BusTestApplication, js: JetStreamContext
+) -> None:
+    """An upgrade that narrows a durable consumer's filter (sla-svc's of CASES was `cases.>`):
+    the server's consumer is updated in place, what it had acknowledged is not delivered again,
+    and what the new filter leaves out is never delivered (not even to the dead letters)."""
+    wide = dataclasses.replace(SPEC, filter_subjects=("cases.>",))
+    narrow = dataclasses.replace(SPEC, filter_subjects=("cases.*.*.received", "cases.*.*.assigned"))
+    writer = Writer("test")
+    await publish_received(js, "case-1", 1)
+    await run_until(ConsumerRunner(js, wide, ApplicationProcessor(app, writer)), seconds=2.0)
+    assert app.echoes() == 1
+
+    await js.publish("cases.torino.urp.handed_over", b"not for this consumer")
+    await publish_received(js, "case-2", 2)
+    await run_until(ConsumerRunner(js, narrow, ApplicationProcessor(app, writer)), seconds=2.0)
+
+    info = await js.consumer_info("CASES", SPEC.durable)
+    assert sorted(info.config.filter_subjects or []) == sorted(narrow.filter_subjects)
+    assert not info.config.filter_subject
+    assert app.echoes() == 2  # case-1 once, case-2 once
+    assert (info.num_pending, info.num_ack_pending, info.num_redelivered) == (0, 0, 0)
+    assert (await js.stream_info("DLQ")).state.messages == 0
     writer.shutdown()
