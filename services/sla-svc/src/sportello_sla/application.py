@@ -57,9 +57,9 @@ _LIFECYCLE = (
     case_triage.CaseOfficeAnswered,
 )
 
-# The case events the clocks heed, and so all sla-svc's consumer of CASES asks JetStream for
-# (main.py): any other (a partner's `handed_over`, a note) would cost a fetch, a tracking row and
-# an ack apiece. A case event's subject ends with its name (`subjects.case_subject`).
+# The case events the clocks heed, and so all that sla-svc's consumer of CASES asks JetStream
+# for (main.py): any other (a partner's `handed_over`, a note) would cost a fetch, a tracking
+# row and an ack apiece. A case event's subject ends with its name (`subjects.case_subject`).
 HEEDED_CASE_EVENTS: tuple[str, ...] = tuple(
     t.event for t in (case_events.CaseReceived, case_events.CaseClassified, *_LIFECYCLE)
 )
