@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import IntegrityError
-from sportello_contracts import EventPayload, case_acts, case_procedures, case_triage
+from sportello_contracts import EventPayload
 from sportello_contracts import cases as case_events
 from sportello_contracts.notifications import NotificationSent, SurveyAnswered
 from sportello_shared.application import Incoming, RetryLater, ServiceApplication
@@ -24,45 +24,13 @@ from .casefiles import CaseProfile, SatisfactionRating, profile_id_for
 from .catalogue import SlaCatalogue, no_policy_for
 from .clock_events import Span, apply_case_event
 from .domain import Clock, clock_id_for
+from .heeded import LIFECYCLE as _LIFECYCLE
 from .policies import Rule
 
 log = get_logger(__name__)
 
 # Same reason as `domain.clock_id_for`'s cache: each message about a case looks its profile up.
 _profile_id = lru_cache(maxsize=4096)(profile_id_for)
-
-_LIFECYCLE = (
-    case_events.CaseAssigned,
-    case_events.CaseRejected,
-    case_events.CaseTakenInCharge,
-    case_events.CaseCitizenContacted,
-    case_events.CaseWaitingForCitizen,
-    case_events.CaseResumed,
-    case_events.CaseResolved,
-    case_events.CaseClosed,
-    case_events.CaseReopened,
-    case_events.CaseReassignmentRequested,
-    # the contact centre's acts (issue 18): a standard may stop on them (Pisa's callback_done)
-    case_acts.CaseTransferred,
-    case_acts.CaseConsulted,
-    case_acts.CaseCallbackScheduled,
-    case_acts.CaseCallbackDone,
-    # Casale's procedures (issue 18 point 6): the attestation's legal clock stops on its issuance
-    case_procedures.CaseProtocolled,
-    case_procedures.CaseInspectionScheduled,
-    case_procedures.CaseInspectionReported,
-    case_procedures.CaseAttestationIssued,
-    # the triage-first workflow (issue 18): a forwarding standard stops on `forwarded`
-    case_triage.CaseForwarded,
-    case_triage.CaseOfficeAnswered,
-)
-
-# The case events the clocks heed, and so all that sla-svc's consumer of CASES asks JetStream
-# for (main.py): any other (a partner's `handed_over`, a note) would cost a fetch, a tracking
-# row and an ack apiece. A case event's subject ends with its name (`subjects.case_subject`).
-HEEDED_CASE_EVENTS: tuple[str, ...] = tuple(
-    t.event for t in (case_events.CaseReceived, case_events.CaseClassified, *_LIFECYCLE)
-)
 
 
 class SlaApplication(PersonalDataStore, ServiceApplication):

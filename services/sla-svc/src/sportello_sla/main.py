@@ -20,8 +20,9 @@ from .adapters.policy_files import load_catalogue
 from .adapters.publishing import to_public
 from .anomalies import InvalidAnomaly, UnknownAction, UnknownAnomaly
 from .api import public_routers, routers
-from .application import HEEDED_CASE_EVENTS, SlaApplication
+from .application import SlaApplication
 from .catalogue import UnknownStandard
+from .heeded import HEEDED_CASE_EVENTS
 from .publication import NotPublished, PublicationRefused
 from .terms import NaiveTime
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from sportello_contracts.registry import PAYLOAD_TYPES
 from sportello_contracts.subjects import CASES_STREAM
-from sportello_sla.application import _LIFECYCLE, HEEDED_CASE_EVENTS, SlaApplication
+from sportello_sla.application import SlaApplication
+from sportello_sla.heeded import HEEDED_CASE_EVENTS, LIFECYCLE
 from sportello_sla.main import consumers
 
 CASE_EVENTS = [t for t in PAYLOAD_TYPES if getattr(t, "aggregate", None) == "case"]
@@ -16,7 +17,7 @@ def _heeded(payload_type: type[Any]) -> bool:
     """A reaction of its own, or the lifecycle's (the default reaction ignores anything else)."""
     dispatcher = SlaApplication.__dict__["react"].dispatcher
     own = dispatcher.dispatch(payload_type) is not dispatcher.dispatch(object)
-    return own or issubclass(payload_type, _LIFECYCLE)
+    return own or issubclass(payload_type, LIFECYCLE)
 
 
 def test_the_filter_names_every_case_event_a_reaction_heeds_and_no_other() -> None:
