@@ -13,6 +13,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.cipher import AESCipher
 from eventsourcing.utils import Environment
 
+from .entropy import random_bytes
+
 NONCE, TAG = 12, 16
 
 
@@ -21,8 +23,12 @@ class GcmCipher(AESCipher):
         super().__init__(environment)  # reads and checks CIPHER_KEY
         self._aead = AESGCM(self.key)
 
+    @staticmethod
+    def random_bytes(num_bytes: int) -> bytes:
+        return random_bytes(num_bytes)  # a block at a time: entropy.py
+
     def encrypt(self, plaintext: bytes) -> bytes:
-        nonce = self.random_bytes(NONCE)
+        nonce = random_bytes(NONCE)
         sealed = self._aead.encrypt(nonce, plaintext, None)  # ciphertext, then the tag
         return nonce + sealed[-TAG:] + sealed[:-TAG]
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
+from .entropy import token_hex
 
 
 def new_traceparent() -> str:
-    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+    return f"00-{token_hex(16)}-{token_hex(8)}-01"
 
 
 def child_traceparent(parent: str | None) -> str:
@@ -14,7 +14,7 @@ def child_traceparent(parent: str | None) -> str:
     if parent is None or parent.count("-") != 3:
         return new_traceparent()
     version, trace_id, _, flags = parent.split("-")
-    return f"{version}-{trace_id}-{secrets.token_hex(8)}-{flags}"
+    return f"{version}-{trace_id}-{token_hex(8)}-{flags}"
 
 
 def trace_id(traceparent: str | None) -> str | None:

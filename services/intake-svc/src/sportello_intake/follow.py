@@ -8,7 +8,6 @@ The citizen's view shows what was done and by which office, never who in it or i
 from __future__ import annotations
 
 import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +15,7 @@ from uuid import UUID, uuid5
 from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate, event
+from sportello_shared.entropy import token_urlsafe
 from sportello_shared.tenants import Tenant
 
 from .domain import Case, Status
@@ -50,7 +50,7 @@ CITIZEN_STEPS: dict[str, str | None] = {
 
 
 def new_follow_token() -> str:
-    return secrets.token_urlsafe(24)  # 192 bits: 32 characters
+    return token_urlsafe(24)  # 192 bits: 32 characters
 
 
 def follow_link_id(token: str) -> UUID:

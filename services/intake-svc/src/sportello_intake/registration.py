@@ -7,11 +7,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from uuid import UUID, uuid4
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
+from sportello_shared.entropy import random_uuid
 from sportello_shared.outages import STORE, Unavailable
 from sportello_shared.tenants import Tenant, UnknownTenant
 
@@ -181,7 +182,7 @@ def prepare_registration(
     if command.answer and command.handling_mode not in (None, "answered"):
         raise AnsweredNeedsItsMode(command.handling_mode)
     key = command.idempotency_key or _external_key(command.external_ref)
-    case_id = uuid4() if key is None else case_id_for(tenant.id, key)
+    case_id = random_uuid() if key is None else case_id_for(tenant.id, key)
     # A fresh uuid4 cannot exist yet: only idempotent registrations need the lookup.
     existing = None if key is None else batch.cases.get(case_id) or app.find_case(case_id)
     if existing is not None:

@@ -6,12 +6,12 @@ survey's answers in `surveying.py`.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+from sportello_shared.entropy import token_urlsafe
 from sportello_shared.prefetch import prefetched
 from sportello_shared.public_site import DEFAULT_PUBLIC_SITE_URL
 from sportello_shared.tenants import TenantCatalogue
@@ -77,7 +77,7 @@ class NotifyApplication(Reactions, Surveying):
         self.max_event_age = max_event_age
         self.survey_base_url = survey_base_url.rstrip("/")
         self.public_site_url = public_site_url.rstrip("/")
-        self.new_token = new_token or (lambda: secrets.token_urlsafe(18))
+        self.new_token = new_token or (lambda: token_urlsafe(18))
 
     def tenant_policy(self, tenant: str) -> NotifyPolicy:
         return self.policies.get(tenant) or NotifyPolicy()

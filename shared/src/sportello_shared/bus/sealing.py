@@ -9,10 +9,11 @@ the dead letter is then unreadable like every other copy. Listing and redriving 
 
 from __future__ import annotations
 
-import os
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ..entropy import random_bytes
 
 SEALED = "Sportello-Sealed"  # header: the key's subject in the service's vault
 NONCE_BYTES = 12
@@ -28,7 +29,7 @@ def letter_subject(letter: UUID) -> str:
 
 
 def seal(key: bytes, subject: str, data: bytes) -> bytes:
-    nonce = os.urandom(NONCE_BYTES)
+    nonce = random_bytes(NONCE_BYTES)
     return nonce + AESGCM(key).encrypt(nonce, data, subject.encode())
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import os
 from collections.abc import Sequence
 from typing import Any, Final
 from uuid import UUID
@@ -22,6 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import EventStore, Mapper, Recording, StoredEvent
 
+from ..entropy import random_bytes
 from . import ERASED_MARK, data_subject_of, personal_fields
 from .vault import DataKeyVault
 
@@ -79,7 +79,7 @@ class PersonalDataMapper(Mapper[UUID]):
         return domain_event
 
     def _seal(self, key: bytes, subject: str, personal: dict[str, Any]) -> str:
-        nonce = os.urandom(12)
+        nonce = random_bytes(12)
         plain = self.transcoder.encode(personal)
         sealed = AESGCM(key).encrypt(nonce, plain, subject.encode())
         return base64.b64encode(nonce + sealed).decode()
