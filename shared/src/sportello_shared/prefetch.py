@@ -79,6 +79,15 @@ def lookup(aggregate_id: UUID) -> tuple[bool, Any]:
     return True, aggregate
 
 
+def prefetched_event(aggregate_id: UUID, version: int) -> Any | None:
+    """The prefetched event of `aggregate_id` at `version`, if it was read with the batch."""
+    events: Mapping[UUID, list[Any]] | None = getattr(_local, "events", None)
+    for domain_event in (events or {}).get(aggregate_id, ()):
+        if domain_event.originator_version == version:
+            return domain_event
+    return None
+
+
 class ObservedRepository(Repository[UUID]):
     """eventsourcing's repository, noting what a batch's policies read (recorders.py) and
     answering prefetched ids from the batch's one query."""
