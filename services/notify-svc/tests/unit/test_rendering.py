@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -114,3 +116,16 @@ def test_a_tenant_s_file_that_names_no_global_template_is_refused(tmp_path: Path
     (own / "closd.it.txt").write_text("Subject: x\n", "utf-8")
     with pytest.raises(RenderingFailed, match=r"closd\.it\.txt"):
         TemplateRenderer(tenants_dir=tmp_path)
+
+
+def test_templates_are_read_once_and_a_change_takes_effect_at_the_next_start(
+    tmp_path: Path,
+) -> None:
+    template = tmp_path / "closed.it.txt"
+    template.write_text("Subject: Chiusa {{ reference }}\nPrima versione\n", encoding="utf-8")
+    renderer = TemplateRenderer(tmp_path)
+    assert renderer.render("closed", "it", CONTEXT).body == "Prima versione\n"
+    template.write_text("Subject: Chiusa {{ reference }}\nSeconda versione\n", encoding="utf-8")
+    os.utime(template, (time.time() + 60, time.time() + 60))  # surely newer, whatever the clock
+    assert renderer.render("closed", "it", CONTEXT).body == "Prima versione\n"
+    assert TemplateRenderer(tmp_path).render("closed", "it", CONTEXT).body == "Seconda versione\n"

@@ -23,6 +23,7 @@ import email.quoprimime
 import re
 from datetime import datetime
 from email.utils import format_datetime, formataddr, parseaddr
+from functools import lru_cache
 
 from .delivery import OutgoingMessage
 
@@ -41,6 +42,12 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 LONGEST_WORD = 900  # a longer word than this is encoded (and so split), lines stay < 998
 
 
+@lru_cache(maxsize=16)
+def configured_sender(sender: str) -> tuple[str, str]:
+    """(name, address) of a configured account: parsed once, not for every mail."""
+    return parseaddr(sender)
+
+
 def wire_bytes(
     mail: OutgoingMessage, sender: str, at: datetime, *, message_id: str, in_reply_to: str
 ) -> bytes | None:
@@ -48,7 +55,7 @@ def wire_bytes(
 
     `sender` is the configured account ("Sportello <noreply@...>"), shown under the Comune's
     name when the mail has one; `in_reply_to` is "" or a Message-ID already checked."""
-    configured_name, address = parseaddr(sender)
+    configured_name, address = configured_sender(sender)
     name = mail.sender_name or configured_name
     subject = _unstructured("Subject", mail.subject)
     sender_line = _mailbox("From", name, address)

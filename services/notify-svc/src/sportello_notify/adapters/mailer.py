@@ -16,7 +16,7 @@ from email.utils import format_datetime, formataddr, parseaddr
 import aiosmtplib
 
 from .delivery import DeliveryError, OutgoingMessage, PermanentFailure, TemporaryFailure, redact
-from .mail_wire import wire_bytes
+from .mail_wire import configured_sender, wire_bytes
 from .smtp_sessions import SmtpSessions
 
 
@@ -113,7 +113,7 @@ class SmtpMailer:
                     _, reply = await client.send_message(build_message(mail, config.sender, at))
             else:
                 async with self.sessions.session() as client:
-                    sender = parseaddr(config.sender)[1]
+                    sender = configured_sender(config.sender)[1]
                     _, reply = await client.sendmail(sender, [mail.recipient], raw)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]

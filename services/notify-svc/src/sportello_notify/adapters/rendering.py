@@ -63,12 +63,15 @@ class TemplateRenderer:
     @staticmethod
     def _environment(loader: BaseLoader) -> Environment:
         # Plain text, not HTML: nothing to escape. StrictUndefined: a missing value is an error,
-        # never a blank in a letter to a citizen.
+        # never a blank in a letter to a citizen. Read once, as they are checked once, at start-up:
+        # a reworded file takes effect at the next start (auto_reload asked the file system for
+        # its date before every mail).
         return Environment(
             loader=loader,
             autoescape=False,
             undefined=StrictUndefined,
             keep_trailing_newline=True,
+            auto_reload=False,
         )
 
     def reworded(self) -> dict[str, set[str]]:
