@@ -62,6 +62,7 @@ from sportello_contracts import CloudEvent, EventPayload
 from sportello_contracts.personal import PersonalAnswer
 
 from . import prefetch
+from .changes import Changes
 from .log_tail import LogTail
 from .persistence import is_tracked, tracked
 from .recorders import (
@@ -201,7 +202,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         written: set[UUID | str],
     ) -> None:
         """One message of a batch: its outcome, and its processing event if it is recorded."""
-        processing_event = ProcessingEvent[UUID](tracking=tracking)
+        processing_event = Changes(tracking=tracking)
         failure: Exception | None = None
         with observe_reads() as reads:
             try:
@@ -220,7 +221,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
 
     def _record_batch(self, processed: list[ProcessingEvent[UUID]]) -> None:
         """What `process_event` does after the policy, for many processing events at once."""
-        combined = ProcessingEvent[UUID]()
+        combined = Changes()
         for processing_event in processed:
             combined.events.extend(processing_event.events)
             combined.aggregates.update(processing_event.aggregates)
@@ -230,6 +231,16 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         self._take_snapshots(combined)
         self.notify(combined.events)
         self._notify(recordings)
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """eventsourcing's `save`, collecting through `Changes` (changes.py)."""
+        changes = Changes()
+        changes.collect_events(*objs, **kwargs)
+        recordings = self._record(changes)
+        self._take_snapshots(changes)
+        self._notify(recordings)
+        self.notify(changes.events)  # deprecated in eventsourcing, still called by its save
+        return recordings
 
     def on_saved(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Called (from the writer thread) after each commit: wakes followers without polling.

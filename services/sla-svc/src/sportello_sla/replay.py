@@ -16,14 +16,13 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import Aggregate
 from pydantic import ValidationError
 from sportello_contracts import CloudEvent, UnknownEventType, parse_payload
 from sportello_shared.application import Incoming, Rejected, RetryLater
+from sportello_shared.changes import Changes
 
 from .application import SlaApplication
 from .catalogue import SlaCatalogue
@@ -48,20 +47,6 @@ class ReplayResult:
         return round(self.events / self.seconds, 1) if self.seconds > 0 else float(self.events)
 
 
-class _Changes(ProcessingEvent[UUID]):
-    """What one message's reaction changed. eventsourcing's own `collect_events` checks every
-    argument against runtime protocols, which cost more than the reaction itself here."""
-
-    def collect_events(self, *objs: Any, **kwargs: Any) -> None:
-        for obj in objs:
-            if isinstance(obj, Aggregate):
-                self.events.extend(obj.collect_events())
-                self.aggregates[obj.id] = obj
-            else:
-                super().collect_events(obj)
-        self.saved_kwargs.update(kwargs)
-
-
 class _InMemorySla(SlaApplication):
     """The live application's reactions (the very same methods) over aggregates held in a dict.
 
@@ -80,7 +65,7 @@ class _InMemorySla(SlaApplication):
         self._react = self.react
 
     def apply(self, incoming: Incoming) -> None:
-        changes = _Changes()
+        changes = Changes()
         self._react(incoming.payload, incoming, changes)
         for aggregate_id, aggregate in changes.aggregates.items():
             assert isinstance(aggregate, Aggregate)
