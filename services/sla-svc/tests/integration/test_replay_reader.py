@@ -148,3 +148,23 @@ async def test_deleted_messages_are_skipped_and_a_deleted_tail_ends_the_read(
     batches = await _read(bare_js, SLA_STREAM, "sla.>", batch=4)
     assert [int(raw) for b in batches for raw in b] == [0, 2, 3, 4, 5, 6, 7]
     assert time.monotonic() - started < stream_reader.IDLE
+
+
+async def test_messages_a_slow_reader_drops_are_read_again(
+    bare_js: JetStreamContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client's buffer holds a few messages only: the server delivers the whole stream while
+    the reader is busy, the client drops what overflows (the tail among it), and the read goes on
+    after the last message it took, in order, each message once."""
+    monkeypatch.setattr(stream_reader, "PENDING_BYTES", 4_000)
+    monkeypatch.setattr(stream_reader, "AHEAD", 1)
+    monkeypatch.setattr(stream_reader, "IDLE", 0.5)
+    body = b"x" * 200
+    await asyncio.gather(
+        *(bare_js.publish(f"sla.t.c{n}.met", b"%05d" % n + body) for n in range(600))
+    )
+    seen: list[int] = []
+    async for batch in read_stream(bare_js, SLA_STREAM, "sla.>", batch=20):
+        await asyncio.sleep(0.05)  # far slower than the server sends
+        seen += [int(raw[:5]) for raw in batch]
+    assert seen == list(range(600))

@@ -16,6 +16,11 @@ from sportello_sla.adapters.stream_reader import position
         "$JS.ACK.hub.ACCHASH.SLA.c.2.900001.5.1764526000000000000.3",
     ],
 )
-def test_the_stream_sequence_and_what_is_pending_as_nats_py_reads_them(reply: str) -> None:
+def test_where_a_message_stands_as_nats_py_reads_it(reply: str) -> None:
     metadata = Msg(None, reply=reply).metadata  # type: ignore[arg-type]
-    assert position(reply) == (metadata.sequence.stream, metadata.num_pending)
+    assert position(reply) == (
+        metadata.sequence.stream,
+        metadata.num_pending,
+        metadata.consumer,
+        metadata.sequence.consumer,
+    )

@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import NamedTuple
 
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import DeliverPolicy
+from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
+from sportello_shared.logging import get_logger
+
+log = get_logger(__name__)
 
 BATCH = 5_000
 # Batches read ahead of the one being processed: enough to keep reading while the previous one
@@ -20,6 +24,9 @@ AHEAD = 4
 # Without a message for this long the stream is taken to end before `last` (it matched nothing, or
 # the rest was deleted or purged): an ordered consumer does not say "no more messages".
 IDLE = 2.0
+# What the client holds for the consumer before it drops messages ("slow consumer"): nats-py's
+# default for JetStream subscriptions. What it drops is read again (`_Reading`).
+PENDING_BYTES = 256 * 1024 * 1024
 V1_TOKENS = 9
 
 
@@ -28,8 +35,15 @@ class StreamReadStalled(TimeoutError):
         super().__init__(f"{stream}: no message for {IDLE}s with more to read up to {last}")
 
 
-def position(reply: str) -> tuple[int, int]:
-    """(stream sequence, messages still pending) of a message from its JetStream reply subject.
+class Position(NamedTuple):
+    stream_seq: int
+    pending: int  # messages the consumer has still to deliver after this one
+    consumer: str
+    consumer_seq: int
+
+
+def position(reply: str) -> Position:
+    """Where a message stands, from its JetStream reply subject.
 
     `Msg.metadata` gives the same, but also builds a timestamp and three objects per message,
     which cost more than the rest of the reading. The subject is `$JS.ACK.<stream>.<consumer>.
@@ -38,8 +52,13 @@ def position(reply: str) -> tuple[int, int]:
     """
     tokens = reply.split(".")
     if len(tokens) == V1_TOKENS:
-        return int(tokens[5]), int(tokens[8])
-    return int(tokens[Msg.Ack.StreamSeq]), int(tokens[Msg.Ack.NumPending])
+        return Position(int(tokens[5]), int(tokens[8]), tokens[3], int(tokens[6]))
+    return Position(
+        int(tokens[Msg.Ack.StreamSeq]),
+        int(tokens[Msg.Ack.NumPending]),
+        tokens[Msg.Ack.Consumer],
+        int(tokens[Msg.Ack.ConsumerSeq]),
+    )
 
 
 async def last_sequence(js: JetStreamContext, stream: str) -> int:
@@ -54,65 +73,134 @@ async def read_stream(
 ) -> AsyncIterator[list[bytes]]:
     """Batches of message payloads, in stream order, through an ordered consumer.
 
-    An ordered consumer is an ephemeral push consumer without acks that the client recreates
-    from the last sequence it saw if a message goes missing: a replay changes nothing on the
-    server and leaves no consumer behind. It is also the fastest way to read a stream with
+    An ordered consumer is an ephemeral push consumer without acks: a replay changes nothing on
+    the server and leaves no consumer behind. It is also the fastest way to read a stream with
     nats-py: a pull `fetch` waits for each message with its own timeout, which made reading
     four times slower than the stream could be delivered.
+
+    A reader that falls behind has its client drop what overflows the subscription's buffer
+    ("slow consumer"), and nats-py 2.16 counts a dropped message as received, so its ordered
+    consumer does not start again. This reader does: a message whose consumer sequence does not
+    follow the last one's, or a consumer that delivered more than arrived once nothing comes
+    for `IDLE` seconds (a lost tail), starts a new consumer after the last message taken.
     """
     size = batch or BATCH
     last = await last_sequence(js, stream)
     if last == 0:
         return
-    ready: asyncio.Queue[list[bytes] | None] = asyncio.Queue(maxsize=AHEAD)
-    pending: list[bytes] = []
-    done = False
-
-    async def collect(msg: Msg) -> None:
-        nonlocal pending, done
-        if done:
-            return
-        sequence, remaining = position(msg.reply)
-        if sequence <= last:
-            pending.append(msg.data)
-        # nothing left that matches the subject: the rest of the stream is other subjects
-        if sequence >= last or remaining == 0:
-            done = True
-        if done or len(pending) >= size:
-            full, pending = pending, []
-            if full:
-                await ready.put(full)
-            if done:
-                await ready.put(None)
-
-    subscription = await js.subscribe(
-        subject,
-        stream=stream,
-        cb=collect,
-        ordered_consumer=True,
-        deliver_policy=DeliverPolicy.ALL,
-    )
+    reading = _Reading(js, stream, subject, last, size)
+    await reading.follow()
     try:
         while True:
             try:
-                full = await asyncio.wait_for(ready.get(), timeout=IDLE)
+                full = await asyncio.wait_for(reading.ready.get(), timeout=IDLE)
             except TimeoutError:
-                if done or ready.qsize():
+                if reading.done or reading.ready.qsize():
                     continue
-                if (await subscription.consumer_info()).num_pending:
-                    # Not the end of the stream: a replay that silently stopped here would
-                    # report a state the log does not imply.
-                    raise StreamReadStalled(stream, last) from None
+                if await reading.lost_its_tail():
+                    continue
                 # Everything after what was read up to `last` was deleted or purged.
-                done = True
-                full, pending = pending, []
-                if full:
-                    yield full
+                reading.done = True
+                if rest := reading.take_pending():
+                    yield rest
                 return
             if full is None:
                 return
+            if full is AGAIN:
+                await reading.follow()
+                continue
             yield full
     finally:
-        done = True
-        with contextlib.suppress(Exception):
-            await subscription.unsubscribe()
+        reading.done = True
+        await reading.close()
+
+
+AGAIN: list[bytes] = []  # handed on by the callback: messages were lost, read again
+
+
+class _Reading:
+    """One read of a stream: its consumer (a new one after lost messages), what it received
+    and the batches it hands on."""
+
+    def __init__(self, js: JetStreamContext, stream: str, subject: str, last: int, size: int):
+        self._js, self._stream, self._subject = js, stream, subject
+        self._last, self._size = last, size
+        self.ready: asyncio.Queue[list[bytes] | None] = asyncio.Queue(maxsize=AHEAD)
+        self._pending: list[bytes] = []
+        self._highest = 0  # the stream sequence of the last message taken
+        self._consumer, self._consumer_seq = "", 0  # the last message received came from there
+        self._lost = False
+        self.done = False
+        self._subscription: JetStreamContext.PushSubscription | None = None
+
+    async def follow(self) -> None:
+        """A new consumer, from the first message or after the last one taken."""
+        await self.close()
+        self._consumer, self._consumer_seq, self._lost = "", 0, False
+        start = self._highest + 1
+        policy = DeliverPolicy.BY_START_SEQUENCE if self._highest else DeliverPolicy.ALL
+        config = ConsumerConfig(
+            deliver_policy=policy, opt_start_seq=start if self._highest else None
+        )
+        self._subscription = await self._js.subscribe(
+            self._subject,
+            stream=self._stream,
+            cb=self._collect,
+            ordered_consumer=True,
+            config=config,
+            pending_bytes_limit=PENDING_BYTES,
+        )
+
+    async def _collect(self, msg: Msg) -> None:
+        if self.done or self._lost:
+            return
+        sequence, remaining, consumer, consumer_seq = position(msg.reply)
+        expected = self._consumer_seq + 1 if consumer == self._consumer else 1
+        if consumer_seq != expected:
+            self._lost = True
+            log.warning("replay.messages_lost", stream=self._stream, after=self._highest)
+            if full := self.take_pending():
+                await self.ready.put(full)
+            await self.ready.put(AGAIN)
+            return
+        self._consumer, self._consumer_seq = consumer, consumer_seq
+        if sequence <= self._highest:
+            return  # already taken from an earlier consumer
+        self._highest = sequence
+        if sequence <= self._last:
+            self._pending.append(msg.data)
+        # nothing left that matches the subject: the rest of the stream is other subjects
+        if sequence >= self._last or remaining == 0:
+            self.done = True
+        if self.done or len(self._pending) >= self._size:
+            if full := self.take_pending():
+                await self.ready.put(full)
+            if self.done:
+                await self.ready.put(None)
+
+    def take_pending(self) -> list[bytes]:
+        full, self._pending = self._pending, []
+        return full
+
+    async def lost_its_tail(self) -> bool:
+        """True if the read goes on, with a new consumer after a tail its client dropped.
+        Raises if the server still holds messages it does not send."""
+        assert self._subscription is not None
+        info = await self._subscription.consumer_info()
+        if info.num_pending:
+            # Not the end of the stream: a replay that silently stopped here would report a
+            # state the log does not imply.
+            raise StreamReadStalled(self._stream, self._last)
+        delivered = info.delivered.consumer_seq if info.delivered else 0
+        reached = self._consumer_seq if info.name == self._consumer else 0
+        if self._highest >= self._last or not delivered or delivered <= reached:
+            return False
+        log.warning("replay.tail_lost", stream=self._stream, after=self._highest)
+        await self.follow()
+        return True
+
+    async def close(self) -> None:
+        if self._subscription is not None:
+            with contextlib.suppress(Exception):
+                await self._subscription.unsubscribe()
+            self._subscription = None
