@@ -80,9 +80,10 @@ async def read_stream(
 
     A reader that falls behind has its client drop what overflows the subscription's buffer
     ("slow consumer"), and nats-py 2.16 counts a dropped message as received, so its ordered
-    consumer does not start again. This reader does: a message whose consumer sequence does not
-    follow the last one's, or a consumer that delivered more than arrived once nothing comes
-    for `IDLE` seconds (a lost tail), starts a new consumer after the last message taken.
+    consumer does not start again, or starts again after what it dropped. This reader does: a
+    message whose consumer sequence does not follow the last one's, a consumer this reader did
+    not start, or one that delivered more than arrived once nothing comes for `IDLE` seconds (a
+    lost tail) makes it start a new consumer after the last message it took.
     """
     size = batch or BATCH
     last = await last_sequence(js, stream)
@@ -155,15 +156,18 @@ class _Reading:
         if self.done or self._lost:
             return
         sequence, remaining, consumer, consumer_seq = position(msg.reply)
-        expected = self._consumer_seq + 1 if consumer == self._consumer else 1
-        if consumer_seq != expected:
+        if self._consumer == "":  # the first message of a consumer this reader started
+            self._consumer = consumer
+        # A gap in the consumer's sequence, or a consumer nats-py started itself (from what it
+        # counted as received, dropped messages included): messages may be lost.
+        if consumer != self._consumer or consumer_seq != self._consumer_seq + 1:
             self._lost = True
             log.warning("replay.messages_lost", stream=self._stream, after=self._highest)
             if full := self.take_pending():
                 await self.ready.put(full)
             await self.ready.put(AGAIN)
             return
-        self._consumer, self._consumer_seq = consumer, consumer_seq
+        self._consumer_seq = consumer_seq
         if sequence <= self._highest:
             return  # already taken from an earlier consumer
         self._highest = sequence
