@@ -23,6 +23,7 @@ from sportello_contracts.personal import (
     PersonalRefusal,
     PersonalRequest,
 )
+from sportello_shared.logging import get_logger
 from sportello_shared.personal_data.vault.interface import Erased
 from sportello_shared.prefetch import prefetched, prefetched_event
 
@@ -30,6 +31,7 @@ from .domain import Case
 from .domain.corrections import Noted
 from .fresh_cases import FreshCase
 
+log = get_logger(__name__)
 TEXT_FIELDS = ("note", "request", "outcome", "reason", "message")
 WRITTEN_CHANNELS = frozenset({"email", "pec"})
 
@@ -75,7 +77,18 @@ class PersonalDataReader:
             if (case_id := _uuid(request.case_id)) and self._fresh(request) is None
         ]
         with prefetched(self.app.recorder, self.app.mapper, stale):
-            return [self.answer(tenant, requester, req) for tenant, requester, req in requests]
+            return [self._answer_alone(*asked) for asked in requests]
+
+    def _answer_alone(
+        self, tenant: str, requester: str, request: PersonalRequest
+    ) -> PersonalAnswer | PersonalRefusal:
+        """One request's answer; a failure of its own (a case that cannot be read) refuses it
+        alone, so the requests asked with it are not held up by it."""
+        try:
+            return self.answer(tenant, requester, request)
+        except Exception as exc:  # the requester asks again later; the others are answered
+            log.warning("personal.unreadable", case_id=request.case_id, error=repr(exc))
+            return PersonalRefusal(error="unavailable", detail=type(exc).__name__)
 
     def _fresh(self, request: PersonalRequest) -> FreshCase | None:
         """The case as registered, if it is still fresh (fresh_cases.py), its citizen's key not

@@ -140,3 +140,24 @@ async def test_the_requests_waiting_behind_the_first_go_with_it() -> None:
     assert await later == ["late"]  # the first after a quiet spell goes at once, alone
     stop.set()
     assert await _next_requests(waiting, stop) == []
+
+
+def test_a_case_that_cannot_be_read_refuses_its_own_request_only(
+    apps: tuple[IntakeApplication, IntakeApplication], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here, there = apps
+    broken, fine = (
+        there.register_case(RegisterCase(**COMMAND, actor="t")).case.id for _ in range(2)
+    )
+    find_case = here.find_case
+
+    def unreadable(case_id: UUID) -> Any:
+        if case_id == broken:
+            raise ValueError("Cipher text is damaged: MAC check failed")
+        return find_case(case_id)
+
+    monkeypatch.setattr(here, "find_case", unreadable)
+    asked = [("torino", "routing", PersonalRequest(case_id=str(c))) for c in (broken, fine)]
+    answers = [a.model_dump() for a in PersonalDataReader(here).answer_all(asked)]
+    assert answers[0]["error"] == "unavailable"  # asked again later, as for a store outage
+    assert answers[1]["description"] == COMMAND["description"]
