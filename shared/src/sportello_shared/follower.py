@@ -21,11 +21,16 @@ the follower stops, before its lease is released. Such a follower also asks whet
 holds its lease once a second (`lease_check_interval`) rather than every poll interval: the
 lease is lost only with its database connection, and the second it may go on doing work the
 next holder repeats is work that may be repeated.
+
+A follower that nobody waits on (the case index: listings may lag, reads by reference do not
+wait on it) may `linger` after a commit wakes it, so that the commits of that time are one round
+(one read, one upsert, one transaction) rather than one round each.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from abc import ABC, abstractmethod
 from typing import Any
@@ -48,6 +53,9 @@ class LogFollower(ABC):
     # seconds between two questions to the lease (a query on its connection); None: every poll
     # interval. A follower whose work is idempotent may go on a little longer after losing it.
     lease_check_interval: float | None = None
+    # seconds a follower woken by a commit waits for more before it reads: one round for the
+    # commits of that time instead of one each (a view nobody waits on: the case index)
+    linger: float = 0.0
 
     def __init__(
         self,
@@ -205,6 +213,9 @@ class LogFollower(ABC):
         waited = 0.0
         while not stop.is_set():
             if await self._woken_within(stop, self._poll_interval):
+                if self.linger:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=self.linger)
                 return
             waited += self._poll_interval
             if waited >= self._safety_poll or self._changes.maybe_changed():

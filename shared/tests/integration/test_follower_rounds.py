@@ -192,3 +192,40 @@ async def test_a_follower_asks_for_its_lease_once_per_interval(
         assert asked >= 8
     else:
         assert 1 <= asked <= seconds / interval + 2
+
+
+# --- lingering ------------------------------------------------------------------------------
+
+
+class Rounds(Seen):
+    """The test follower, counting the batches it handled."""
+
+    linger = 0.5
+
+    def __init__(self, app: BusTestApplication, lease: FileLockLease) -> None:
+        super().__init__(app, lease)
+        self.batches = 0
+
+    async def handle_batch(self, batch: Any) -> None:
+        self.batches += 1
+        await super().handle_batch(batch)
+
+
+async def test_a_lingering_follower_takes_the_commits_of_its_linger_in_one_round(
+    app: BusTestApplication, tmp_path: Path
+) -> None:
+    """The case index's way (`linger`): commits 50 ms apart, one round for all five, where a
+    follower that does not linger takes one round per commit."""
+    follower = Rounds(app, FileLockLease(tmp_path / "rounds.lock"))
+    stop = asyncio.Event()
+    task = asyncio.create_task(follower.run(stop))
+    await eventually(lambda: follower.is_active, timeout=10)
+    await asyncio.sleep(0.3)
+    before = follower.batches
+    for _ in range(COMMITS):
+        await asyncio.to_thread(app.open_tickets, 1)
+        await asyncio.sleep(0.05)
+    await eventually(lambda: len(follower.seen) == COMMITS, timeout=10)
+    stop.set()
+    await asyncio.wait_for(task, timeout=10)  # a stop cuts a linger short
+    assert follower.batches - before <= 2, follower.batches - before

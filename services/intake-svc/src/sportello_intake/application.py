@@ -37,6 +37,7 @@ from .forgetting import (
 from .fresh_cases import FreshCases
 from .procedures import Procedures, prepare
 from .reactions import STATUS_REPORTED, Reactions, report_status
+from .recent import cases_by_reference
 from .registration import (
     AnsweredNeedsItsMode,
     IdempotencyConflict,
@@ -212,5 +213,6 @@ class IntakeApplication(Reactions, PersonalDataStore, ServiceApplication):
         return case
 
     def case_by_reference(self, tenant: str, reference: str) -> Case | None:
-        rows, _ = self.index.search(CaseQuery(tenant=tenant, references=[reference], limit=1))
-        return self.find_case(UUID(rows[0].case_id)) if rows else None
+        """Indexed or not yet (recent.py): a reference just given out is found at once."""
+        found = cases_by_reference(self, tenant, [reference])
+        return found[0] if found else None

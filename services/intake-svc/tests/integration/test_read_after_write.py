@@ -12,8 +12,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from prometheus_client import REGISTRY
+from sportello_intake.search import CaseQuery
 
 from .conftest import client_of, eventually, settings_for
+from .test_fresh_cases import make_app, register
 from .test_open311_requests import OTHER_APP_KEY, V2, api_keys, items, submitted
 
 ROUNDS = 300  # 1,200 requests, each read racing the slowed index (issue 24: the suite's time)
@@ -133,3 +135,21 @@ async def test_the_operators_search_by_reference_finds_a_case_just_registered(
         "/cases", params={"tenant": "torino", "reference": reference, "organization": "nobody"}
     )
     assert other_office.json()["items"] == [], "the fallback keeps the query's filters"
+
+
+def test_a_case_is_found_by_its_reference_before_the_index_has_it(
+    store: dict[str, str], nats_url: str
+) -> None:
+    """What a merge (`duplicate_of`), a reply mail naming its reference and the citizen's lookup
+    ask (`case_by_reference`): the indexer never runs here, so the log's tail answers."""
+    app = make_app(store, nats_url)
+    try:
+        case_id = register(app)
+        reference = app.get_case(case_id).reference
+        assert app.index.search(CaseQuery(tenant="torino", references=[reference]))[0] == []
+        found = app.case_by_reference("torino", reference)
+        assert found is not None and found.id == case_id
+        assert app.case_by_reference("pisa", reference) is None
+        assert app.case_by_reference("torino", "TO-1999-999999") is None
+    finally:
+        app.close()

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
 from sportello_shared.entropy import token_urlsafe
 from sportello_shared.prefetch import prefetched
 from sportello_shared.public_site import DEFAULT_PUBLIC_SITE_URL
@@ -24,6 +26,7 @@ from .domain import (
     Notification,
     NotificationError,
     NotifyPolicy,
+    Status,
     Template,
     case_file_id,
     letter_tray_id,
@@ -41,6 +44,18 @@ DEFAULT_MAX_EVENT_AGE = timedelta(days=2)
 # The survey opens the public site's rating page (<site>/<tenant>/valutazione/<token>) unless a
 # base URL is configured (NOTIFY_SURVEY_BASE_URL, or the tenant's survey.base_url).
 DEFAULT_SURVEY_BASE_URL = ""
+
+
+class Accepted(NamedTuple):
+    """A message its provider accepted, to be recorded sent."""
+
+    notification_id: UUID
+    reply: str
+    at: datetime
+    read: Notification | None = None  # as the dispatcher read it before sending
+
+
+Outcomes = list[Notification | Exception]
 
 
 class CaseNotFound(LookupError):
@@ -90,24 +105,34 @@ class NotifyApplication(Reactions, Surveying):
         self.save(notification)
         return notification
 
-    def mark_all_sent(
-        self, accepted: Sequence[tuple[UUID, str, datetime]]
-    ) -> list[Notification | Exception]:
+    def mark_all_sent(self, accepted: Sequence[Accepted | tuple[UUID, str, datetime]]) -> Outcomes:
         """Messages the providers accepted, recorded sent in one transaction (the dispatcher's
-        group commit): read in one query; one that cannot be marked gets its error, not the rest."""
-        found: dict[UUID, Notification] = {}
-        outcomes: list[Notification | Exception] = []
-        with prefetched(self.recorder, self.mapper, [i for i, _, _ in accepted]):
-            for notification_id, reply, at in accepted:
-                try:
-                    notification = found.get(notification_id) or self.get_notification(
-                        notification_id
-                    )
-                    notification.mark_sent(reply, at)  # twice in one call: AlreadySettled
-                except (NotificationError, NotificationNotFound) as exc:
-                    outcomes.append(exc)
-                else:
-                    outcomes.append(found.setdefault(notification_id, notification))
+        group commit); one that cannot be marked gets its error, not the rest.
+
+        Each is marked on the aggregate the dispatcher read before sending, while that still says
+        `requested` (it read the batch's notifications in one query, `notifications`); if the
+        store moved on meanwhile (a failed try recorded, another replica), the save conflicts and
+        all of them are read again in one query and marked on what the store holds."""
+        items = [Accepted(*item) for item in accepted]
+        if all(item.read is not None and item.read.status is Status.REQUESTED for item in items):
+            try:
+                return self._mark_sent_on(items, {})
+            except IntegrityError:
+                pass  # the store holds a newer version of one of them: read them all again
+        with prefetched(self.recorder, self.mapper, [item.notification_id for item in items]):
+            return self._mark_sent_on([item._replace(read=None) for item in items], {})
+
+    def _mark_sent_on(self, items: list[Accepted], found: dict[UUID, Notification]) -> Outcomes:
+        outcomes: Outcomes = []
+        for notification_id, reply, at, read in items:
+            try:
+                notification = found.get(notification_id) or read
+                notification = notification or self.get_notification(notification_id)
+                notification.mark_sent(reply, at)  # twice in one call: AlreadySettled
+            except (NotificationError, NotificationNotFound) as exc:
+                outcomes.append(exc)
+            else:
+                outcomes.append(found.setdefault(notification_id, notification))
         if found:
             self.save(*found.values())
         return outcomes
@@ -205,6 +230,12 @@ class NotifyApplication(Reactions, Surveying):
         return tray
 
     # --- reads ----------------------------------------------------------------------------------
+
+    def notifications(self, notification_ids: Sequence[UUID]) -> dict[UUID, Notification]:
+        """The notifications of a dispatcher's batch, read in one query (those that exist)."""
+        with prefetched(self.recorder, self.mapper, notification_ids):
+            found = {i: self._find(Notification, i) for i in notification_ids}
+        return {i: notification for i, notification in found.items() if notification is not None}
 
     def get_notification(self, notification_id: UUID) -> Notification:
         notification = self._find(Notification, notification_id)

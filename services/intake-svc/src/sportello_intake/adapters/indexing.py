@@ -39,6 +39,9 @@ class CaseIndexer(LogFollower):
     # nothing, so the position is recorded once a second, not after every batch.
     record_interval = 1.0
     lease_check_interval = 1.0  # idempotent work: see follower.py
+    # Listings and searches may lag (docs/architecture.md; reads by reference never wait on the
+    # index): the commits of a quarter second are indexed in one round, not one upsert each.
+    linger = 0.25
 
     def __init__(
         self,

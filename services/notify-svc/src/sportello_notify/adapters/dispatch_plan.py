@@ -3,6 +3,7 @@ the backoff between the tries of one message, and the postponed messages to come
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import dataclass
 from datetime import datetime
@@ -70,3 +71,12 @@ def log_context(notification: Notification) -> dict[str, str]:
         "template": notification.template,
         "channel": notification.channel.value,
     }
+
+
+async def stopped_within(stop: asyncio.Event, seconds: float) -> bool:
+    """Whether the service began stopping within `seconds` (a backoff that a stop cuts short)."""
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        return False
+    return True

@@ -9,20 +9,22 @@ the `Postponed` events (read by topic), so a held SMS is neither lost nor sent a
 Exactly once, and its one known gap
 -----------------------------------
 A notification is marked sent only after the provider accepted the message, and it is sent only
-while it is still `requested` (checked against the aggregate before sending, so re-reading the log
-after a crash never sends a settled notification again). The one window left: the process dies
-after the server said 250 and before its `sent` record committed. The notification is then still
-`requested`, and the restarted dispatcher sends it a second time. (Lanes that finish at about the
-same time commit their `sent` records in one transaction, `mark_all_sent` behind a group commit;
-each lane waits for its own commit before its next message, so at most one message per lane is
-ever in this window, as with one transaction per message.) The copy carries the same
+while it is still `requested` (checked against the aggregate, read with the rest of its batch in
+one query before the batch's first send, so re-reading the log after a crash never sends a settled
+notification again; only the lease holder settles messages, and `mark_all_sent` saves on that
+read unless the store moved on). The one window left: the process dies after the server said 250
+and before its `sent` record committed: the notification is still `requested`, and the restarted
+dispatcher sends it again. (Lanes that finish together commit their `sent` records in one
+transaction, `mark_all_sent` behind a group commit; each lane waits for its own commit before its
+next message, so at most one message per lane is ever in this window.) The copy carries the same
 Message-ID `<message key@sportello>` (the notification id, plus the round after a resend), so
 mail systems and clients that de-duplicate by Message-ID show it once; others show it twice.
 SMTP has no idempotent submission, so the choice is between this (at least once in that window)
 and marking "sending" first (at most once, a lost message in that window); for a notice to a
 citizen a rare duplicate is the lesser harm. A commit that fails for a passing database error is
 retried (the send is not), which keeps the window to a crash of the process or a database outage
-lasting until shutdown.
+lasting until shutdown. An erasure that lands between the batch's read and a lane's turn (under
+load, a fraction of a second) does not stop that lane's message: it was read before.
 
 The HTTP channels send the same `Idempotency-Key` on every try of a delivery, so a provider that
 honours it closes this window for SMS and webhooks.
@@ -44,11 +46,11 @@ from sportello_shared.follower import Batch, LogFollower
 from sportello_shared.logging import get_logger
 from sportello_shared.writer import Writer
 
-from ..application import NotificationNotFound, NotifyApplication
+from ..application import Accepted, NotificationNotFound, NotifyApplication
 from ..domain import Channel, Notification, NotificationError, Status
 from ..messages import IN_REPLY_TO, REPLY_VIA
 from .delivery import OutgoingMessage, PermanentFailure, Sender, TemporaryFailure
-from .dispatch_plan import Backoff, lanes_by_case, log_context, postponements
+from .dispatch_plan import Backoff, lanes_by_case, log_context, postponements, stopped_within
 from .rendering import RenderingFailed, TemplateRenderer
 
 __all__ = ["DISPATCH_POSITION", "Backoff", "Dispatcher", "Interrupted"]  # Backoff: dispatch_plan.py
@@ -96,7 +98,7 @@ class Dispatcher(LogFollower):
         self._concurrency = concurrency
         self._stop = asyncio.Event()
         # Lanes that finish sending at about the same time record "sent" in one transaction.
-        self._sent: Batcher[tuple[UUID, str, datetime], Notification] = Batcher(
+        self._sent: Batcher[Accepted, Notification] = Batcher(
             "notify-sent", writer, app.mark_all_sent
         )
         self._postponed: dict[UUID, datetime] | None = None  # loaded on the first round
@@ -121,11 +123,14 @@ class Dispatcher(LogFollower):
         message of the batch is settled or postponed; an interruption leaves it unrecorded."""
         lanes = lanes_by_case(batch)
         slots = asyncio.Semaphore(self._concurrency)
+        # One query for the batch; a notification twice in it (a resend) is read again.
+        ids = [i for lane in lanes for i in lane]
+        read = await asyncio.to_thread(self._notify.notifications, ids)
 
         async def deliver_in_order(notification_ids: list[UUID]) -> None:
             async with slots:
                 for notification_id in notification_ids:
-                    await self._dispatch(notification_id)
+                    await self._dispatch(notification_id, read.pop(notification_id, None))
 
         # Not a TaskGroup: a failure in one lane must not cancel another's send in flight (its
         # 250 would be lost and the message sent again); every lane runs to its end or to its
@@ -154,15 +159,16 @@ class Dispatcher(LogFollower):
 
     # --- one notification -----------------------------------------------------------------------
 
-    async def _dispatch(self, notification_id: UUID) -> None:
-        """Deliver one notification, or raise Interrupted before it is settled.
+    async def _dispatch(self, notification_id: UUID, read: Notification | None = None) -> None:
+        """Deliver one notification (as `read` with its batch, else read now), or raise
+        Interrupted before it is settled.
 
         Interrupted (like a crash) leaves the batch's position unrecorded, so the notification,
         still `requested`, is picked up again: a stop never skips a message.
         """
-        notification: Notification = await asyncio.to_thread(
-            self._notify.get_notification, notification_id
-        )
+        notification = read
+        if notification is None:
+            notification = await asyncio.to_thread(self._notify.get_notification, notification_id)
         if notification.status is not Status.REQUESTED:
             return  # settled before a restart re-read this part of the log
         if notification.channel is Channel.LETTER:
@@ -246,7 +252,7 @@ class Dispatcher(LogFollower):
                 await self._save(
                     self._notify.record_failed_attempt, notification.id, str(exc), self._clock()
                 )
-                if await self._stopped_within(self._backoff.delay(attempt)):
+                if await stopped_within(self._stop, self._backoff.delay(attempt)):
                     raise Interrupted(str(notification.id)) from exc
                 continue
             # The provider has the message; only now is it sent. Dying before this commit is the
@@ -255,7 +261,7 @@ class Dispatcher(LogFollower):
             # lane still has at most one accepted message not yet recorded (the fault suite's
             # bound), while lanes that finish together share one transaction.
             DELIVERIES.labels(notification.channel.value, "sent").inc()
-            accepted = (notification.id, reply, self._clock())
+            accepted = Accepted(notification.id, reply, self._clock(), notification)
             await self._record(notification.id, partial(self._sent.submit, accepted))
             log.info("dispatcher.sent", attempt=attempt, **context)
             return
@@ -287,13 +293,6 @@ class Dispatcher(LogFollower):
                 log.warning(
                     "dispatcher.record_retry", notification_id=str(notification_id), error=repr(exc)
                 )
-                if await self._stopped_within(delay):
+                if await stopped_within(self._stop, delay):
                     raise
                 delay = min(delay * 2, 5.0)
-
-    async def _stopped_within(self, seconds: float) -> bool:
-        try:
-            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
-        except TimeoutError:
-            return False
-        return True
