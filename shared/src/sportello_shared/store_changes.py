@@ -43,6 +43,16 @@ class StoreChanges:
     def maybe_changed(self) -> bool:
         return True
 
+    def others(self) -> int | None:
+        """How many times other processes (replicas, admin commands) committed, as far as the
+        signal tells; None while there is none (SQLite, no follower listening, a lost LISTEN).
+
+        What a process keeps in memory is what the store holds while this count has not moved
+        since it was read (its own commits it applies itself). A commit's NOTIFY arrives a moment
+        after the commit: what is kept may be that moment stale, so it may serve only what a
+        concurrent change races with anyway, behind a version check at the save."""
+        return None
+
     def subscribe(self, wake: Wake) -> Callable[[], None]:
         return lambda: None
 
@@ -91,9 +101,14 @@ class PostgresChanges(StoreChanges):
         self._lock = threading.Lock()
         self._listening = threading.Event()
         self._stopped: threading.Event | None = None  # the running thread's own stop
+        self._others = 0  # wake-ups for other processes' commits (and each LISTEN's start or end)
 
     def maybe_changed(self) -> bool:
         return not self._listening.is_set()  # while not listening, poll
+
+    def others(self) -> int | None:
+        with self._lock:
+            return self._others if self._listening.is_set() else None
 
     def subscribe(self, wake: Wake) -> Callable[[], None]:
         with self._lock:
@@ -127,6 +142,7 @@ class PostgresChanges(StoreChanges):
 
     def _wake_all(self) -> None:
         with self._lock:
+            self._others += 1
             wakes = list(self._wakes)
         for wake in wakes:
             with contextlib.suppress(RuntimeError):  # its loop has closed: that follower is gone

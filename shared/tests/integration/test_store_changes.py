@@ -89,3 +89,30 @@ async def test_a_lost_listen_connection_falls_back_to_polling_then_listens_again
     await eventually(lambda: not changes.maybe_changed(), timeout=10)  # listening again
     await asyncio.to_thread(application(store).open_tickets, 1)
     await eventually(lambda: len(follower.seen) == 3, timeout=5)
+
+
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+async def test_others_counts_what_other_processes_commit_and_nothing_while_nobody_listens(
+    store: dict[str, str], tmp_path: Path
+) -> None:
+    """`others()`: what a process may keep in memory by (counters.py, routing's reads.py)."""
+    here, other = application(store), application(store)
+    changes = store_changes(here.recorder)
+    assert changes.others() is None  # no follower listening: no signal, read the store
+    running = Seen(here, FileLockLease(tmp_path / "seen.lock"))
+    stop = asyncio.Event()
+    task = asyncio.create_task(running.run(stop))
+    try:
+        await eventually(lambda: changes.others() is not None, timeout=10)
+        await asyncio.sleep(0.3)
+        before = changes.others()
+        await asyncio.to_thread(here.open_tickets, 2)  # its own: not counted
+        await eventually(lambda: len(running.seen) == 2, timeout=10)
+        await asyncio.sleep(0.3)
+        assert changes.others() == before
+        await asyncio.to_thread(other.open_tickets, 1)
+        await eventually(lambda: changes.others() != before, timeout=10)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+    await eventually(lambda: changes.others() is None, timeout=10)  # nobody listens any more

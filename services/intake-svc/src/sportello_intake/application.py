@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Recording
 from sportello_shared.application import ServiceApplication
 from sportello_shared.personal_data.store import PersonalDataStore
+from sportello_shared.store_changes import store_changes
 from sportello_shared.tenants import TenantCatalogue, UnknownTenant
 
 from .commands import CaseCommand, traceparent
@@ -93,7 +94,7 @@ class IntakeApplication(Reactions, PersonalDataStore, ServiceApplication):
         self.procedures = procedures or Procedures()  # Casale's protocol, inspection, attestation
         self.tenants = tenants
         self.index = index
-        self.counters = CounterCache(self.repository)
+        self.counters = CounterCache(self.repository, store_changes(self.recorder))
         self.clock = clock or (lambda: datetime.now(UTC))
 
     def close(self) -> None:

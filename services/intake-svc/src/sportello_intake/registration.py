@@ -155,12 +155,14 @@ def register_cases(
         try:
             if batch.aggregates:
                 ensure_data_keys(app, batch)
+                others = app.counters.others()
                 recordings = app.save(*batch.aggregates)
-                app.counters.committed(batch.counters.values())
+                app.counters.committed(batch.counters.values(), others)
                 app.fresh_cases.keep(batch.cases.values(), [r.domain_event for r in recordings])
         except IntegrityError as exc:
             # Another replica drew from the same reference counter: draw again, after a
             # random pause so that the replicas stop colliding in step.
+            app.counters.forget()
             if attempt == SAVE_ATTEMPTS:
                 raise Unavailable(STORE, f"reference counter contended {attempt} times") from exc
             time.sleep(random.uniform(0.005, 0.02) * attempt)

@@ -7,10 +7,19 @@ skipped.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
 
+import pytest
 from sportello_intake.application import IntakeApplication, RegisterCase
+from sportello_intake.domain import ReferenceCounter
 from sportello_intake.main import open_case_index
+from sportello_shared.store_changes import store_changes
 from sportello_shared.tenants import load_tenants
 
 from .conftest import ROOT, settings_for
@@ -59,6 +68,62 @@ def test_two_replicas_interleaving_issue_every_number_once(
         for _ in range(120):  # past the snapshot interval (100 events)
             drawn += register(first if len(drawn) % 3 else second, 1)
     finally:
+        first.close()
+        second.close()
+    assert drawn == list(range(1, len(drawn) + 1))
+
+
+def counter_reads(app: IntakeApplication, monkeypatch: pytest.MonkeyPatch) -> list[UUID]:
+    """The reads of a reference counter from now on (the real store answers each)."""
+    reads: list[UUID] = []
+    counter_id = ReferenceCounter.create_id("torino", datetime.now(ZoneInfo("Europe/Rome")).year)
+    event_store = app.repository.event_store
+    get = event_store.get
+
+    def counted(originator_id: UUID, *args: Any, **kwargs: Any) -> Any:
+        if originator_id == counter_id:
+            reads.append(originator_id)
+        return get(originator_id, *args, **kwargs)
+
+    monkeypatch.setattr(event_store, "get", counted)
+    return reads
+
+
+def until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "not within 10 s"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+def test_a_replica_that_alone_commits_draws_without_reading_its_counter(
+    store: dict[str, str], nats_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the store's signal on (a follower listening, as in the service), the counter is read
+    only after another process committed; what the signal says late, the version check
+    catches (the draw is made again), so no number is issued twice or skipped either way."""
+    first = replica(store, nats_url, tmp_path / "a")
+    second = replica(store, nats_url, tmp_path / "b")
+    listening = [store_changes(app.recorder) for app in (first, second)]
+    stops = [changes.subscribe(lambda: None) for changes in listening]
+    try:
+        until(lambda: all(changes.others() is not None for changes in listening))
+        drawn = register(first, 2)
+        reads = counter_reads(first, monkeypatch)
+        for _ in range(5):
+            drawn += register(first, 1)
+        assert reads == []
+        seen = listening[0].others()
+        drawn += register(second, 3)
+        until(lambda: listening[0].others() != seen)  # the other's NOTIFY has arrived
+        drawn += register(first, 1)
+        assert len(reads) == 1  # brought up to date, once
+        drawn += register(second, 1)  # at once: the first's NOTIFY may not have arrived yet
+        drawn += register(first, 2)
+    finally:
+        for stop in stops:
+            stop()
         first.close()
         second.close()
     assert drawn == list(range(1, len(drawn) + 1))

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from typing import TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, Recording, Tracking
 from sportello_shared.application import Incoming, RetryLater, ServiceApplication
 from sportello_shared.personal_data.store import PersonalDataStore
+from sportello_shared.store_changes import store_changes
 from sportello_shared.tenants import Tenant, TenantCatalogue, UnknownTenant
 
 from .domain import (
@@ -57,7 +58,9 @@ class RoutingReads(PersonalDataStore, ServiceApplication):
         super().__init__(env)
         self.tenants = tenants
         self.clock = clock or (lambda: datetime.now(UTC))
-        self._latest: dict[UUID, Aggregate] = {}
+        # directory and rules as last read, with other processes' commits counted before then
+        self._latest: dict[UUID, tuple[Aggregate, int | None]] = {}
+        self._changes = store_changes(self.recorder)
         self._batch = threading.local()  # `asked`: the versions asked in this thread's batch
 
     # --- queries ------------------------------------------------------------------------------
@@ -151,22 +154,34 @@ class RoutingReads(PersonalDataStore, ServiceApplication):
 
     def _current(self, kind: type[A], aggregate_id: UUID) -> A | None:
         """Directory and rules are read by every decision: kept in memory (read-only), and read
-        again only when the store holds another version, e.g. another replica's change."""
-        kept = self._latest.get(aggregate_id)
+        again only when the store holds another version, e.g. another replica's change. Asked
+        once per batch, and not at all while no other process has committed since they were
+        read (`StoreChanges.others`): this process's own changes drop them (`_record`)."""
+        kept, others = self._latest.get(aggregate_id, (None, None))
+        if isinstance(kept, kind) and others is not None and self._changes.others() == others:
+            return kept
         asked: set[UUID] | None = getattr(self._batch, "asked", None)
         if asked is not None and aggregate_id in asked and isinstance(kept, kind):
             return kept
+        others = self._changes.others()  # before the read: a commit during it is a change
         last = self.recorder.select_events(aggregate_id, desc=True, limit=1)
         if not last:
             return None
         if asked is not None:
             asked.add(aggregate_id)
         if isinstance(kept, kind) and kept.version == last[0].originator_version:
+            self._latest[aggregate_id] = (kept, others)
             return kept
         aggregate = self._find(kind, aggregate_id)
         if aggregate is not None:
-            self._latest[aggregate_id] = aggregate
+            self._latest[aggregate_id] = (aggregate, others)
         return aggregate
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        recordings = super()._record(processing_event)
+        for recording in recordings:
+            self._latest.pop(recording.domain_event.originator_id, None)  # changed here
+        return recordings
 
     def _save(self, *aggregates: Aggregate) -> None:
         try:

@@ -3,7 +3,8 @@ every read; the next batch sees what another replica changed meanwhile."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -16,6 +17,7 @@ from sportello_contracts.personal import PersonalAnswer
 from sportello_routing.application import RoutingApplication
 from sportello_routing.domain import Assignment
 from sportello_shared.application import Incoming
+from sportello_shared.store_changes import store_changes
 
 from .test_seeding import open_application
 
@@ -107,3 +109,41 @@ def test_a_batch_asks_each_version_once_and_the_next_batch_sees_a_change(
     here.directory("torino")  # outside a batch: asked at every read, as before
     here.directory("torino")
     assert len(asked) == 6
+
+
+def until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "not within 10 s"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+def test_with_the_store_s_signal_the_versions_are_asked_only_after_another_process_committed(
+    replicas: tuple[RoutingApplication, RoutingApplication], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As in the service, where a follower listens: nothing asked while nobody else commits; a
+    change of this process's own is seen at once, another process's once its NOTIFY is in."""
+    here, elsewhere = replicas
+    signal = store_changes(here.recorder)
+    stop = signal.subscribe(lambda: None)
+    try:
+        until(lambda: signal.others() is not None)
+        competent = here.directory("torino").organizations["pm-reparto-5"]  # read, then kept
+        here.ruleset("torino")
+        asked = versions_asked(here, monkeypatch)
+        assert here.process_batch([received(str(uuid4())) for _ in range(3)]) == [None] * 3
+        here.directory("torino")
+        assert asked == []
+
+        here.put_organization("torino", competent.model_copy(update={"name": "Qui"}), "ops")
+        assert here.directory("torino").organizations["pm-reparto-5"].name == "Qui"
+
+        seen = signal.others()
+        elsewhere.put_organization("torino", competent.model_copy(update={"name": "Là"}), "ops")
+        until(lambda: signal.others() != seen)
+        later = str(uuid4())
+        assert here.process_batch([received(later)]) == [None]
+        assert "choose Là " in " ".join(reasons(here, later))
+    finally:
+        stop()
