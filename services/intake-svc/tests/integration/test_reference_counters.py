@@ -7,8 +7,6 @@ skipped.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import pytest
+from sportello_devstack.testing import eventually_sync
 from sportello_intake.application import IntakeApplication, RegisterCase
 from sportello_intake.domain import ReferenceCounter
 from sportello_intake.main import open_case_index
@@ -89,13 +88,6 @@ def counter_reads(app: IntakeApplication, monkeypatch: pytest.MonkeyPatch) -> li
     return reads
 
 
-def until(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 10
-    while not condition():
-        assert time.monotonic() < deadline, "not within 10 s"
-        time.sleep(0.01)
-
-
 @pytest.mark.parametrize("store", ["postgres"], indirect=True)
 def test_a_replica_that_alone_commits_draws_without_reading_its_counter(
     store: dict[str, str], nats_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -108,7 +100,7 @@ def test_a_replica_that_alone_commits_draws_without_reading_its_counter(
     listening = [store_changes(app.recorder) for app in (first, second)]
     stops = [changes.subscribe(lambda: None) for changes in listening]
     try:
-        until(lambda: all(changes.others() is not None for changes in listening))
+        eventually_sync(lambda: all(changes.others() is not None for changes in listening))
         drawn = register(first, 2)
         reads = counter_reads(first, monkeypatch)
         for _ in range(5):
@@ -116,7 +108,7 @@ def test_a_replica_that_alone_commits_draws_without_reading_its_counter(
         assert reads == []
         seen = listening[0].others()
         drawn += register(second, 3)
-        until(lambda: listening[0].others() != seen)  # the other's NOTIFY has arrived
+        eventually_sync(lambda: listening[0].others() != seen)  # the other's NOTIFY has arrived
         drawn += register(first, 1)
         assert len(reads) == 1  # brought up to date, once
         drawn += register(second, 1)  # at once: the first's NOTIFY may not have arrived yet

@@ -3,8 +3,7 @@ every read; the next batch sees what another replica changed meanwhile."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -14,6 +13,7 @@ from eventsourcing.persistence import Tracking
 from sportello_contracts import wrap
 from sportello_contracts.cases import CaseReceived, Channel, Kind
 from sportello_contracts.personal import PersonalAnswer
+from sportello_devstack.testing import eventually_sync
 from sportello_routing.application import RoutingApplication
 from sportello_routing.domain import Assignment
 from sportello_shared.application import Incoming
@@ -111,13 +111,6 @@ def test_a_batch_asks_each_version_once_and_the_next_batch_sees_a_change(
     assert len(asked) == 6
 
 
-def until(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 10
-    while not condition():
-        assert time.monotonic() < deadline, "not within 10 s"
-        time.sleep(0.01)
-
-
 @pytest.mark.parametrize("store", ["postgres"], indirect=True)
 def test_with_the_store_s_signal_the_versions_are_asked_only_after_another_process_committed(
     replicas: tuple[RoutingApplication, RoutingApplication], monkeypatch: pytest.MonkeyPatch
@@ -128,7 +121,7 @@ def test_with_the_store_s_signal_the_versions_are_asked_only_after_another_proce
     signal = store_changes(here.recorder)
     stop = signal.subscribe(lambda: None)
     try:
-        until(lambda: signal.others() is not None)
+        eventually_sync(lambda: signal.others() is not None)
         competent = here.directory("torino").organizations["pm-reparto-5"]  # read, then kept
         here.ruleset("torino")
         asked = versions_asked(here, monkeypatch)
@@ -141,7 +134,7 @@ def test_with_the_store_s_signal_the_versions_are_asked_only_after_another_proce
 
         seen = signal.others()
         elsewhere.put_organization("torino", competent.model_copy(update={"name": "Là"}), "ops")
-        until(lambda: signal.others() != seen)
+        eventually_sync(lambda: signal.others() != seen)
         later = str(uuid4())
         assert here.process_batch([received(later)]) == [None]
         assert "choose Là " in " ".join(reasons(here, later))
