@@ -498,7 +498,59 @@ async def test_duplicates_within_and_across_batches_change_nothing(
 
     assert app.echoes() == 4
     delta = metrics.delta()
-    assert delta["processed"] == 4 and delta["duplicates"] == 3 and delta["fallbacks"] == 0
+    # The later fetch holds first deliveries only, after a tracking query that found none: not
+    # asked again (consumer.py), its duplicates fail the batch's commit on their tracking rows,
+    # and the per-message path finds them (one fallback; then the query is asked again).
+    assert delta["processed"] == 4 and delta["duplicates"] == 3 and delta["fallbacks"] <= 1
+    writer.shutdown()
+
+
+async def test_a_first_delivered_duplicate_whose_policy_now_fails_is_a_duplicate(
+    make_app: Callable[[type[ScriptedApplication]], ScriptedApplication],
+    scripted: type[ScriptedApplication],
+    js: JetStreamContext,
+) -> None:
+    """Republished after the duplicate window, an event whose policy would now refuse it (the
+    case moved on) is acked as the duplicate it is, not dead-lettered: a failure in a batch whose
+    tracking rows were not asked is looked up first."""
+    app = make_app(scripted)
+    writer = Writer("test")
+    runner = ConsumerRunner(js, SPEC, ApplicationProcessor(app, writer))
+    await publish(js, "case-1", 1, "count")
+    await publish(js, "case-2", 2, "count")
+    await drain(runner, js)  # the tracking query found none: the next fetch is not asked
+    metrics = Metrics()
+    await publish(js, "case-1", 1, "reject", msg_id="republished-1")
+    await publish(js, "case-3", 3, "count")
+    await drain(runner, js)
+
+    delta = metrics.delta()
+    assert (delta["dead"], delta["duplicates"], delta["processed"]) == (0, 1, 1)
+    assert app.repository.get(Tally.create_id("torino")).count == 3
+    writer.shutdown()
+
+
+async def test_a_fetch_of_first_deliveries_is_not_asked_once_a_query_found_none(
+    make_app: Callable[[type[BusTestApplication]], BusTestApplication],
+    js: JetStreamContext,
+) -> None:
+    app = make_app(BusTestApplication)
+    writer = Writer("test")
+    processor = ApplicationProcessor(app, writer)
+    asked: list[int] = []
+    tracked = processor.tracked
+
+    async def counted(trackings: Any) -> Any:
+        asked.append(len(trackings))
+        return await tracked(trackings)
+
+    processor.tracked = counted  # type: ignore[method-assign]
+    runner = ConsumerRunner(js, SPEC, processor)
+    for n in range(1, 4):
+        await publish(js, f"case-{n}", n)
+        await drain(runner, js)
+    assert len(asked) == 1  # the first fetch only
+    assert app.echoes() == 3
     writer.shutdown()
 
 

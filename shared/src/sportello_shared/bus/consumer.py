@@ -2,10 +2,11 @@
 
 A fetch returns up to `batch` messages; while messages keep coming, one that came back short is
 topped up once after a short linger (CONSUMER_LINGER), so that a batch takes in what arrived
-meanwhile; the first message after a quiet second is handled at once. Each is
-parsed (the oversized, the malformed and those that break the contract are dead-lettered at once,
-unknown types acked and ignored); the tracking rows of the rest are checked in one query (already
-processed: ack, no effect). The rest are committed in batches: one call of
+meanwhile; the first message after a quiet second is handled at once. Each is parsed (the
+oversized, the malformed and those that break the contract are dead-lettered at once, unknown types
+acked and ignored); the tracking rows of the rest are checked in one query (already processed: ack,
+no effect), unless each is a first delivery and the last query found none. The rest are committed
+in batches: one call of
 `ServiceApplication.process_batch` on the writer thread, i.e. every message's policy in order, then
 their effects and one tracking row per message in one transaction, and only after that commit the
 acks. A batch holds at most one message per case (CloudEvent `subject`) and per tracking record:
@@ -46,6 +47,7 @@ from ..application import DEFERRED, Rejected, RetryLater
 from ..logging import get_logger
 from ..tracing import trace_id
 from .consumer_spec import ConsumerSpec, Item, Processor, tracking_for
+from .deduplicating import Deduplicating
 from .envelopes import parse_message
 from .fetching import LingeringFetch
 from .personal import PersonalDataClient
@@ -56,7 +58,7 @@ __all__ = ["ConsumerRunner", "ConsumerSpec", "Rejected", "RetryLater", "tracking
 log = get_logger(__name__)
 
 
-class ConsumerRunner(Settling):
+class ConsumerRunner(Settling, Deduplicating):
     """One durable pull consumer and its sequential worker (see the module's docstring)."""
 
     def __init__(
@@ -130,12 +132,8 @@ class ConsumerRunner(Settling):
             for item in items:
                 await self._process(item)
             return
-        try:
-            seen = await self._processor.tracked([item.tracking for item in items])
-        except Exception as exc:
-            # The per-message path checks each message again and retries what it cannot check.
-            log.warning("consumer.tracked_failed", consumer=self._label, error=repr(exc))
-            seen = set()
+        seen = await self._already_processed(items)
+        unchecked, seen = seen is None, seen or set()
         pending: deque[Item] = deque()
         for item in items:
             if item.tracking in seen:
@@ -146,7 +144,7 @@ class ConsumerRunner(Settling):
         while pending:
             batch = await self._next_batch(pending, committed)
             if batch:
-                await self._process_batch(batch, pending, committed)
+                await self._process_batch(batch, pending, committed, unchecked)
 
     async def _admit(self, msg: Msg) -> Item | None:
         """Parse one message; what cannot be processed is dead-lettered or acked here."""
@@ -219,7 +217,7 @@ class ConsumerRunner(Settling):
         return batch
 
     async def _process_batch(
-        self, batch: list[Item], pending: deque[Item], committed: set[Tracking]
+        self, batch: list[Item], pending: deque[Item], committed: set[Tracking], unchecked: bool
     ) -> None:
         try:
             outcomes = await self._processor.process_batch(
@@ -229,6 +227,7 @@ class ConsumerRunner(Settling):
             # An integrity error (another replica, a duplicate) or any other failure: nothing or
             # everything committed. One at a time, each message finds its tracking row or not.
             FALLBACKS.labels(self._label).inc()
+            self._first_deliveries_new = False  # ask again until a query finds none
             log.warning(
                 "consumer.batch_fallback",
                 consumer=self._label,
@@ -249,6 +248,8 @@ class ConsumerRunner(Settling):
                 await self._ack(item.msg, "processed")
             elif outcome is DEFERRED:
                 deferred.append(item)
+            elif unchecked and await self._tracked_already(item):
+                await self._ack(item.msg, "duplicate")
             else:
                 await self._settle(item, outcome, in_batch=True)
         pending.extendleft(reversed(deferred))

@@ -88,3 +88,11 @@ def tracking_for(msg: Msg) -> Tracking:
     if producer and notification_id and notification_id.isdigit():
         return Tracking(producer, int(notification_id))
     return Tracking(f"stream:{msg.metadata.stream}", msg.metadata.sequence.stream)
+
+
+def first_delivery(msg: Msg) -> bool:
+    """Whether the server delivers this message for the first time (to this consumer)."""
+    try:
+        return bool(msg.metadata.num_delivered == 1)
+    except Exception:  # not a JetStream delivery: no count to go by
+        return False
