@@ -89,6 +89,8 @@ async def test_attachments_are_deleted_with_the_last_citizen_referencing_them(
     erased = await client.post("/admin/erasures", json={"email": "marco.neri@example.org"})
     assert erased.status_code == 201, erased.text
     await eventually(lambda: not shared.exists())
-    assert not refs.exists()
+    # the file goes first, then its references' folder (a crash between leaves the folder for
+    # the next pass, never a file nobody references): the reaper's thread may be between the two
+    await eventually(lambda: not refs.exists())
     view = (await client.get(f"/cases/{of_marco['case_id']}")).json()
     assert view["status"] == "closed"  # the facts stay

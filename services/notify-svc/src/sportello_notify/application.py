@@ -116,13 +116,14 @@ class NotifyApplication(Reactions, Surveying):
         items = [Accepted(*item) for item in accepted]
         if all(item.read is not None and item.read.status is Status.REQUESTED for item in items):
             try:
-                return self._mark_sent_on(items, {})
+                return self._mark_sent_on(items)
             except IntegrityError:
                 pass  # the store holds a newer version of one of them: read them all again
         with prefetched(self.recorder, self.mapper, [item.notification_id for item in items]):
-            return self._mark_sent_on([item._replace(read=None) for item in items], {})
+            return self._mark_sent_on([item._replace(read=None) for item in items])
 
-    def _mark_sent_on(self, items: list[Accepted], found: dict[UUID, Notification]) -> Outcomes:
+    def _mark_sent_on(self, items: list[Accepted]) -> Outcomes:
+        found: dict[UUID, Notification] = {}
         outcomes: Outcomes = []
         for notification_id, reply, at, read in items:
             try:
