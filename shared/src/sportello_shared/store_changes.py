@@ -58,14 +58,20 @@ class StoreChanges:
 
 
 class FileChanges(StoreChanges):
-    """SQLite: the database file and its WAL, by size and modification time."""
+    """SQLite: the database file and its WAL, by size and modification time, and the WAL index's
+    header, whose change counter moves with every commit: a commit that rewrites a reset WAL in
+    place keeps its size, and may keep its modification time too (the file system's clock ticks
+    every few milliseconds), so the first two alone can miss it."""
+
+    SHM_HEADER = 48  # the WAL index header (iVersion, iChange, mxFrame, ...: sqlite's wal.c)
 
     def __init__(self, database: Path) -> None:
         self._paths = (database, database.with_name(database.name + "-wal"))
+        self._shm = database.with_name(database.name + "-shm")
         self._seen = self._signature()
 
-    def _signature(self) -> tuple[tuple[int, int], ...]:
-        signature = []
+    def _signature(self) -> tuple[object, ...]:
+        signature: list[object] = []
         for path in self._paths:
             try:
                 status = path.stat()
@@ -73,6 +79,11 @@ class FileChanges(StoreChanges):
                 signature.append((-1, -1))
             else:
                 signature.append((status.st_size, status.st_mtime_ns))
+        try:
+            with self._shm.open("rb") as shm:
+                signature.append(shm.read(self.SHM_HEADER))
+        except OSError:
+            signature.append(b"")
         return tuple(signature)
 
     def maybe_changed(self) -> bool:

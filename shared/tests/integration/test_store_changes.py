@@ -4,6 +4,8 @@ loop: PostgreSQL's LISTEN/NOTIFY, SQLite's files (store_changes.py). Both stores
 from __future__ import annotations
 
 import asyncio
+import os
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,7 +17,7 @@ from sportello_shared.bus.leases import FileLockLease
 from sportello_shared.follower import Batch, LogFollower
 from sportello_shared.persistence import ensure_schema
 from sportello_shared.settings import ServiceSettings
-from sportello_shared.store_changes import PostgresChanges, store_changes
+from sportello_shared.store_changes import FileChanges, PostgresChanges, store_changes
 
 from .conftest import BusTestApplication
 
@@ -116,3 +118,30 @@ async def test_others_counts_what_other_processes_commit_and_nothing_while_nobod
         stop.set()
         await asyncio.wait_for(task, timeout=10)
     await eventually(lambda: changes.others() is None, timeout=10)  # nobody listens any more
+
+
+def test_a_commit_that_keeps_the_wal_s_size_and_time_is_still_seen(tmp_path: Path) -> None:
+    """SQLite: a commit rewriting a reset WAL in place keeps its size, and within one tick of the
+    file system's clock its modification time; the WAL index's change counter still moves."""
+    database = tmp_path / "store.sqlite"
+    writer = sqlite3.connect(database)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("CREATE TABLE t (x)")
+    writer.execute("INSERT INTO t VALUES (0)")
+    writer.commit()
+    reader = sqlite3.connect(database)  # another process's connection keeps the WAL index open
+    reader.execute("SELECT 1").fetchall()
+    writer.execute("PRAGMA wal_checkpoint(RESTART)")
+    changes = FileChanges(database)
+    wal = database.with_name(database.name + "-wal")
+    before = wal.stat()
+
+    writer.execute("INSERT INTO t VALUES (1)")
+    writer.commit()
+    os.utime(wal, ns=(before.st_atime_ns, before.st_mtime_ns))  # the clock had not ticked
+
+    assert wal.stat().st_size == before.st_size  # the reset WAL rewritten in place
+    assert changes.maybe_changed()
+    assert not changes.maybe_changed()
+    reader.close()
+    writer.close()
