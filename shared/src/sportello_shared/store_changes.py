@@ -12,8 +12,9 @@ Now the store says when something may have changed:
   on its own connection and wakes the followers, except for its own recorder's commits, which
   woke them already (a second wake-up made each follower read the log again for nothing).
   While that connection is down the followers poll as before.
-- SQLite: a commit by any process changes the database's or its write-ahead log's size or
-  modification time; a `stat` of both (microseconds, on the event loop) replaces the read.
+- SQLite: a commit by any process moves the change counter in the WAL index's header, and
+  changes the database's or its write-ahead log's size or modification time; a `stat` of both
+  and a 48-byte read of the header (microseconds, on the event loop) replace the read.
 - Anything else (the in-memory stores of the unit tests): no signal, the followers poll.
 
 Followers still read at least every `FOLLOWER_SAFETY_POLL` seconds whatever the signal says.
