@@ -46,7 +46,7 @@ class SlaApplication(PersonalDataStore, ServiceApplication):
         self._standards = {t: tuple(catalogue[t].policy.standard_ids()) for t in catalogue}
         self.board = ClockBoard(self)
         self.board.catch_up()
-        self.on_saved(self.board.catch_up)
+        self.on_saved(self.board.take_committed)
 
     # --- queries --------------------------------------------------------------------------------
 

@@ -2,8 +2,10 @@
 register, and what falls due next.
 
 A read model of the application's own notification log, kept in memory: built at startup by
-reading the log from the beginning, and brought up to date by reading on from where it stopped
-(after each commit, and before each query so clocks written by other replicas are seen too).
+reading the log from the beginning, brought up to date after each of this process's commits from
+what it just wrote (`take_committed`, the log's tail held in memory: no read), and by reading on
+from where it stopped before each query and each sweep, so clocks written by other replicas are
+seen too.
 The sweep, the breach list, the compliance report and the digest all read it.
 """
 
@@ -18,8 +20,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
+from sportello_shared.application import ServiceApplication
 
 from .casefiles import SatisfactionRating
 from .domain import Clock, ClockStatus
@@ -105,7 +108,7 @@ class ClockBoard:
     BATCH = 1000
     TOPICS = frozenset(get_topic(cls) for cls in FOLLOWED)
 
-    def __init__(self, app: Application[UUID]) -> None:
+    def __init__(self, app: ServiceApplication) -> None:
         self._app = app
         self._rows: dict[UUID, ClockRow] = {}
         self._ratings: list[Rating] = []
@@ -118,16 +121,37 @@ class ClockBoard:
     def catch_up(self) -> None:
         """Read the notification log on from the last position: ids are in commit order."""
         with self._lock:
+            self._take_from_tail()
             while True:
                 notifications = self._app.recorder.select_notifications(
                     start=self._position, limit=self.BATCH, inclusive_of_start=False
                 )
                 for notification in notifications:
-                    if notification.topic in self.TOPICS:
-                        self._apply(self._app.mapper.to_domain_event(notification))
-                    self._position = notification.id
+                    self._follow(notification, None)
                 if len(notifications) < self.BATCH:
                     return
+
+    def take_committed(self) -> None:
+        """After this process's commit: the run of notifications that follows the position, from
+        the events the writer still holds (`LogTail`), without reading or decoding them again.
+
+        A hole in the run (another replica's commit, an id a failed transaction used) stops it
+        there; the next `catch_up` (every query and sweep does one) reads on from the store.
+        """
+        with self._lock:
+            self._take_from_tail()
+
+    def _take_from_tail(self) -> None:
+        while run := self._app.log_tail.after(self._position, self.BATCH):
+            for notification, event in run:
+                self._follow(notification, event)
+
+    def _follow(self, notification: Notification, event: object | None) -> None:
+        if notification.topic in self.TOPICS:
+            self._apply(
+                event if event is not None else self._app.mapper.to_domain_event(notification)
+            )
+        self._position = notification.id
 
     def apply(self, events: Iterable[object], *, schedule: bool = True) -> None:
         """Take new events straight from the aggregates that triggered them, in their order.

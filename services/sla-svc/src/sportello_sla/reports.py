@@ -11,7 +11,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from .board import ClockRow, Rating
 from .calendars import ROME
@@ -38,7 +38,10 @@ class Tally:
         else:
             self.open += 1
         if row.stopped_at is not None:
-            self.hours_to_stop.append((row.stopped_at - row.started_at).total_seconds() / 3600)
+            # in UTC: two times in the same zone subtract as wall clocks (an hour off across
+            # the change to or from summer time)
+            elapsed = row.stopped_at.astimezone(UTC) - row.started_at.astimezone(UTC)
+            self.hours_to_stop.append(elapsed.total_seconds() / 3600)
 
     @property
     def compliance(self) -> float | None:

@@ -88,3 +88,19 @@ def test_csv_json_and_html_forms() -> None:
     html = as_html(report, {"attestation_30d": "Rilascio dell'attestazione"})
     assert html.count("<svg") == 2 and "2026-03" in html and "50%" in html
     assert "Rilascio dell&#39;attestazione" in html  # escaped
+
+
+def test_a_time_to_stop_across_the_change_to_summer_time_counts_the_hours_that_passed() -> None:
+    """29 March 2026 has 23 hours in Rome: from 10:00 on the 28th to 10:00 on the 30th, 47 h.
+    The board's rows keep the zone their events carried; subtracting two times of one zone
+    would count wall-clock hours (48)."""
+    app = SlaApplication(CATALOGUE)
+    case_id = str(uuid4())
+    start = rome(2026, 3, 28, 10)
+    process(app, "casale-monferrato", received(case_id, start))
+    process(app, "casale-monferrato", assigned(case_id, rome(2026, 3, 30, 10), "urbanistica"))
+    report = compliance_report(
+        "casale-monferrato", app.board.rows(), app.board.ratings(), PERIOD, AS_OF
+    )
+    lines = {line.standard: line.tally for line in report.lines}
+    assert lines["forwarding_2wd"].median_hours == 47.0
