@@ -73,6 +73,8 @@ from .recorders import (
     read_key,
     recorder_topic_for,
 )
+from .remembered import Remembered
+from .store_changes import StoreChanges, store_changes
 
 T = TypeVar("T")
 
@@ -111,10 +113,15 @@ class ServiceApplication(EventSourcedProjection[UUID]):
     transaction, which is what makes each upstream event's effect happen exactly once.
     """
 
+    # Keep the aggregates a batch read or wrote for the next batches while no other process
+    # commits (remembered.py); only for aggregates that keep no mutable object of their events.
+    remembers_aggregates = False
+
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
         self._save_listeners: list[Callable[[], None]] = []
         self.log_tail = LogTail()  # what this process just committed, for its followers
+        self.remembered = Remembered() if self.remembers_aggregates else None
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Select the process recorder that commits a batch's tracking rows together."""
@@ -186,7 +193,9 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         processed: list[ProcessingEvent[UUID]] = []
         written: set[UUID | str] = set()
         wanted = [i for incoming, _ in batch for i in self.aggregates_to_read(incoming)]
-        with prefetch.prefetched(self.recorder, self.mapper, wanted):
+        with prefetch.prefetched(
+            self.recorder, self.mapper, wanted, self.remembered, self._signal_for_remembered()
+        ):
             for incoming, tracking in batch:
                 self._run_policy(incoming, tracking, outcomes, processed, written)
         if processed:
@@ -231,6 +240,20 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         self._take_snapshots(combined)
         self.notify(combined.events)
         self._notify(recordings)
+
+    def _signal_for_remembered(self) -> StoreChanges | None:
+        return store_changes(self.recorder) if self.remembered is not None else None
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        try:
+            recordings = super()._record(processing_event)
+        except Exception:
+            if self.remembered is not None:  # another process wrote first, or it may have
+                self.remembered.forget()
+            raise
+        if self.remembered is not None:
+            self.remembered.keep_written(recordings)
+        return recordings
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """eventsourcing's `save`, collecting through `Changes` (changes.py)."""

@@ -26,6 +26,8 @@ from eventsourcing.application import AggregateNotFoundError, Repository
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from .recorders import note_read, read_key
+from .remembered import Remembered
+from .store_changes import StoreChanges
 
 _local = threading.local()
 
@@ -46,15 +48,28 @@ def case_of(payload: object) -> UUID | None:
 
 
 @contextmanager
-def prefetched(recorder: object, mapper: Mapper[UUID], ids: Iterable[UUID]) -> Iterator[None]:
-    """While the block runs on this thread, `lookup` answers for `ids` from one query."""
+def prefetched(
+    recorder: object,
+    mapper: Mapper[UUID],
+    ids: Iterable[UUID],
+    remembered: Remembered | None = None,
+    changes: StoreChanges | None = None,
+) -> Iterator[None]:
+    """While the block runs on this thread, `lookup` answers for `ids` from one query, or from
+    what `remembered` kept of them while no other process committed (`changes.others()`)."""
     wanted = sorted(set(ids))
     if not wanted or not hasattr(recorder, "select_events_of"):
         yield
         return
     reader: ReadsMany = recorder
-    stored = reader.select_events_of(wanted)
-    events = {i: [mapper.to_domain_event(s) for s in stored.get(i, [])] for i in wanted}
+    others = changes.others() if remembered is not None and changes is not None else None
+    known = remembered.known(wanted, others) if remembered is not None else {}
+    missing = [i for i in wanted if i not in known]
+    stored = reader.select_events_of(missing) if missing else {}
+    events = {i: [mapper.to_domain_event(s) for s in stored.get(i, [])] for i in missing}
+    if remembered is not None:
+        remembered.keep_read(events, others)
+    events.update(known)
     previous: Mapping[UUID, list[Any]] | None = getattr(_local, "events", None)
     _local.events = events
     try:

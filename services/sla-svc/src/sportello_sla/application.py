@@ -38,6 +38,9 @@ class SlaApplication(PersonalDataStore, ServiceApplication):
     seals its dead letters (bus/sealing.py)."""
 
     name = "sla"
+    # a case's next message finds its profile and clocks in memory (shared/remembered.py):
+    # their events hold only immutable values (a clock's suspensions are its own list)
+    remembers_aggregates = True
 
     def __init__(self, catalogue: SlaCatalogue, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
