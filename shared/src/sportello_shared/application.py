@@ -65,6 +65,7 @@ from . import prefetch
 from .changes import Changes
 from .log_tail import LogTail
 from .persistence import is_tracked, tracked
+from .personal_data.mapper import DATA_SUBJECT_LINKS
 from .recorders import (
     TRACKINGS,
     BatchPostgresProcessRecorder,
@@ -231,11 +232,15 @@ class ServiceApplication(EventSourcedProjection[UUID]):
     def _record_batch(self, processed: list[ProcessingEvent[UUID]]) -> None:
         """What `process_event` does after the policy, for many processing events at once."""
         combined = Changes()
+        links: list[tuple[UUID, str]] = []  # each message's own: merged, not replaced
         for processing_event in processed:
             combined.events.extend(processing_event.events)
             combined.aggregates.update(processing_event.aggregates)
             combined.saved_kwargs.update(processing_event.saved_kwargs)
+            links += processing_event.saved_kwargs.get(DATA_SUBJECT_LINKS, ())
         combined.saved_kwargs[TRACKINGS] = [p.tracking for p in processed]
+        if links:
+            combined.saved_kwargs[DATA_SUBJECT_LINKS] = links
         recordings = self._record(combined)
         self._take_snapshots(combined)
         self.notify(combined.events)

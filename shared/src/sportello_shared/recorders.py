@@ -12,9 +12,7 @@ see the stale, committed state, and the batch defers it instead (see `applicatio
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -26,7 +24,9 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
+from .observed_reads import note_read, observe_reads, read_key
 from .recorder_insert import RollingBackRecorder
+from .staged_rows import STAGED_ROWS, write_staged
 
 __all__ = [
     "TRACKINGS",
@@ -40,39 +40,11 @@ __all__ = [
 
 TRACKINGS = "trackings"  # the insert_events keyword that carries a batch's tracking rows
 
-_observed = threading.local()
-
-
-def read_key(aggregate_id: UUID | str) -> UUID | str:
-    """One form for an aggregate id, whether a UUID or its text (as SQLite hands it around)."""
-    if isinstance(aggregate_id, UUID):
-        return aggregate_id
-    try:
-        return UUID(aggregate_id)
-    except ValueError:
-        return aggregate_id
-
-
-@contextmanager
-def observe_reads() -> Iterator[set[UUID | str]]:
-    """Collect the ids of the aggregates this thread reads inside the block."""
-    reads: set[UUID | str] = set()
-    previous = getattr(_observed, "reads", None)
-    _observed.reads = reads
-    try:
-        yield reads
-    finally:
-        _observed.reads = previous
-
-
-def note_read(aggregate_id: UUID | str) -> None:
-    reads: set[UUID | str] | None = getattr(_observed, "reads", None)
-    if reads is not None:
-        reads.add(read_key(aggregate_id))
-
 
 class BatchPostgresProcessRecorder(RollingBackRecorder):
     """PostgreSQL: `insert_events(events, trackings=[...])`, every row in one transaction."""
+
+    writes_staged_rows = True  # staged_rows.py
 
     def __init__(
         self,
@@ -135,6 +107,10 @@ class BatchPostgresProcessRecorder(RollingBackRecorder):
         trackings: Sequence[Tracking] = kwargs.get(TRACKINGS) or ()
         if trackings:
             self._insert_trackings(curs, trackings)
+        if STAGED_ROWS in kwargs:
+            with curs.connection.pipeline() as pipeline:
+                write_staged(curs, kwargs)
+                pipeline.sync()  # a conflicting row is this statement's IntegrityError
         super()._insert_events(curs, stored_events, **kwargs)
 
     def _insert_stored_events(
@@ -236,6 +212,8 @@ def _select_events_shape(
 class BatchSQLiteProcessRecorder(SQLiteProcessRecorder):
     """SQLite: `insert_events(events, trackings=[...])`, every row in one transaction."""
 
+    writes_staged_rows = True  # staged_rows.py
+
     def _insert_events(
         self,
         c: SQLiteCursor,
@@ -245,6 +223,7 @@ class BatchSQLiteProcessRecorder(SQLiteProcessRecorder):
         trackings: Sequence[Tracking] = kwargs.get(TRACKINGS) or ()
         for tracking in trackings:
             self._insert_tracking(c, tracking)
+        write_staged(c, kwargs)
         return super()._insert_events(c, stored_events, **kwargs)
 
     def select_events(

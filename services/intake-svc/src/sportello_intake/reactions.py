@@ -15,6 +15,7 @@ from sportello_contracts.cases import CaseAssigned, CaseRoutingFailed
 from sportello_contracts.ingest import CaseStatusReported, CaseSubmitted, ReportedStatus
 from sportello_contracts.sla import SlaDeadlineSet, SlaMet
 from sportello_shared.application import Incoming, Rejected
+from sportello_shared.personal_data.mapper import DATA_SUBJECT_LINKS
 from sportello_shared.prefetch import case_of
 
 from .domain import Case, CaseError
@@ -22,7 +23,7 @@ from .registration import (
     REFUSALS,
     RegisterCase,
     RegistrationBatch,
-    ensure_data_keys,
+    links,
     prepare_registration,
 )
 
@@ -131,8 +132,9 @@ class Reactions:
             prepare_registration(app, command, batch)
         except REFUSALS as exc:
             raise Rejected(str(exc)) from exc
-        ensure_data_keys(app, batch)
-        processing_event.collect_events(*batch.aggregates)
+        processing_event.collect_events(
+            *batch.aggregates, **{DATA_SUBJECT_LINKS: links(app, batch)}
+        )
 
     @react.register
     def _(

@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from sportello_shared.entropy import random_uuid
 from sportello_shared.outages import STORE, Unavailable
+from sportello_shared.personal_data.mapper import DATA_SUBJECT_LINKS
 from sportello_shared.tenants import Tenant, UnknownTenant
 
 from .contacts import ContactUnusable, check_contacts
@@ -154,9 +155,8 @@ def register_cases(
                 outcomes.append(exc)
         try:
             if batch.aggregates:
-                ensure_data_keys(app, batch)
                 others = app.counters.others()
-                recordings = app.save(*batch.aggregates)
+                recordings = app.save(*batch.aggregates, **{DATA_SUBJECT_LINKS: links(app, batch)})
                 app.counters.committed(batch.counters.values(), others)
                 app.fresh_cases.keep(batch.cases.values(), [r.domain_event for r in recordings])
         except IntegrityError as exc:
@@ -228,14 +228,10 @@ def prepare_registration(
     return Registration(case)
 
 
-def ensure_data_keys(app: IntakeApplication, batch: RegistrationBatch) -> None:
-    """The new citizens' keys, durable before the events sealed under them, and each case
-    linked to every contact it names, so an erasure asked by any of them finds it."""
-    cases = batch.cases.values()
-    app.vault.ensure(
-        [case.data_subject for case in cases],
-        [(case.id, p) for case in cases for p in app.pseudonyms_of(case.citizen)],
-    )
+def links(app: IntakeApplication, batch: RegistrationBatch) -> list[tuple[UUID, str]]:
+    """Each case linked to every contact it names, so an erasure asked by any of them finds it:
+    written with the cases, as the new citizens' keys are (personal_data/mapper.py)."""
+    return [(c.id, p) for c in batch.cases.values() for p in app.pseudonyms_of(c.citizen)]
 
 
 def _external_key(external_ref: dict[str, str] | None) -> str | None:

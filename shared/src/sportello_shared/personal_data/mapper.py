@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import base64
 import copy
-from collections.abc import Sequence
+import functools
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Final
 from uuid import UUID
 
@@ -22,28 +25,60 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import EventStore, Mapper, Recording, StoredEvent
 
 from ..entropy import random_bytes
+from ..staged_rows import STAGED_ROWS
 from . import ERASED_MARK, data_subject_of, personal_fields
-from .vault import DataKeyVault
+from .vault import DataKeyVault, Erased
+from .vault.interface import StagedKeys
 
 SEALED: Final = "_sealed_personal_data"
+DATA_SUBJECT_LINKS: Final = "data_subject_links"  # the save keyword (SealingEventStore)
 
 
 class PersonalDataMapper(Mapper[UUID]):
     def __init__(self, base: Mapper[UUID], vault: DataKeyVault) -> None:
         super().__init__(base.transcoder, base.compressor, base.cipher)
         self.vault = vault
+        self._staged = threading.local()
 
-    def prepare(self, domain_events: Sequence[DomainEventProtocol[UUID]]) -> None:
-        """Make sure the keys of every subject these events name are at hand: those this process
-        has not cached are made (or read, if they exist) in one transaction for all of them,
-        instead of one read and one transaction per new subject while the events are mapped."""
+    def prepare(
+        self,
+        domain_events: Sequence[DomainEventProtocol[UUID]],
+        links: Sequence[tuple[UUID, str]] = (),
+        in_transaction: bool = False,
+    ) -> StagedKeys | None:
+        """Make sure the keys of every subject these events name are at hand, and `links`
+        recorded: those this process has not cached are read (if they exist) or made for all of
+        them at once, instead of one read and one transaction per new subject while the events
+        are mapped. `in_transaction`: new keys and links are handed back, for the events'
+        transaction to write (staged_rows.py); otherwise written now, in a transaction of their
+        own."""
         subjects = {
             subject
             for event in domain_events
             if personal_fields(type(event)) and (subject := data_subject_of(event))
         }
-        if subjects:
-            self.vault.ensure(subjects)
+        if not subjects and not links:
+            return None
+        if in_transaction:
+            return self.vault.stage(subjects, links)
+        self.vault.ensure(subjects, links)
+        return None
+
+    @contextmanager
+    def sealing_with(self, staged: StagedKeys | None) -> Iterator[None]:
+        """While the block maps events on this thread, the staged (not yet stored) keys seal."""
+        previous = getattr(self._staged, "keys", None)
+        self._staged.keys = staged.keys if staged is not None else None
+        try:
+            yield
+        finally:
+            self._staged.keys = previous
+
+    def _key(self, subject: str) -> bytes | Erased | None:
+        staged: dict[str, bytes] | None = getattr(self._staged, "keys", None)
+        if staged is not None and subject in staged:
+            return staged[subject]
+        return self.vault.key(subject)
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         fields = personal_fields(type(domain_event))
@@ -52,7 +87,7 @@ class PersonalDataMapper(Mapper[UUID]):
             return super().to_stored_event(domain_event)
         state = dict(vars(domain_event))
         personal = {name: state.pop(name) for name in fields if name in state}
-        key = self.vault.key(subject)
+        key = self._key(subject)
         if isinstance(key, bytes):
             state[SEALED] = {"subject": subject, "sealed": self._seal(key, subject, personal)}
         else:
@@ -92,12 +127,25 @@ class PersonalDataMapper(Mapper[UUID]):
 
 
 class SealingEventStore(EventStore[UUID]):
-    """Puts events through a `PersonalDataMapper` with their subjects' keys made beforehand."""
+    """Puts events through a `PersonalDataMapper` with their subjects' keys made beforehand:
+    in the events' own transaction where the recorder writes staged rows (staged_rows.py).
+
+    `save(..., data_subject_links=[(aggregate id, pseudonym), ...])` records which aggregates
+    hold whose data in the same way (see `DataKeyVault.ensure`)."""
 
     mapper: PersonalDataMapper
 
     def put(
         self, domain_events: Sequence[DomainEventProtocol[UUID]], **kwargs: Any
     ) -> list[Recording[UUID]]:
-        self.mapper.prepare(domain_events)
-        return super().put(domain_events, **kwargs)
+        links = kwargs.pop(DATA_SUBJECT_LINKS, ())
+        in_transaction = getattr(self.recorder, "writes_staged_rows", False)
+        staged = self.mapper.prepare(domain_events, links, in_transaction)
+        if staged is None:
+            return super().put(domain_events, **kwargs)
+        vault = self.mapper.vault
+        with self.mapper.sealing_with(staged):
+            write = functools.partial(vault.write_staged, staged=staged)
+            recordings = super().put(domain_events, **kwargs, **{STAGED_ROWS: write})
+        vault.stored(staged)
+        return recordings

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 from uuid import UUID
 
 from eventsourcing.persistence import Cipher
@@ -30,6 +30,15 @@ class Erased:
 
 
 ERASED: Final = Erased()
+
+
+@dataclass(frozen=True)
+class StagedKeys:
+    """New subjects' keys, made but not stored yet, and links: rows for the events' transaction
+    to write beside the events sealed under them (`SqlDataKeyVault.write_staged`)."""
+
+    keys: dict[str, bytes]  # subject -> key, in the clear: what the mapper seals with
+    links: list[tuple[str, str]]  # (aggregate id, subject)
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,38 @@ class DataKeyVault(ABC):
         for subject, (wrapped, erased) in self._insert(new_keys, rows).items():
             self._remember(subject, ERASED if erased or wrapped is None else self._unwrap(wrapped))
 
+    def stage(
+        self, subjects: Iterable[str], links: Iterable[tuple[UUID, str]] = ()
+    ) -> StagedKeys | None:
+        """Like `ensure`, for a vault whose rows the events' own transaction writes: the keys of
+        subjects not cached are read (one query, no transaction), those nobody stored are made
+        here and handed back with the links, to be inserted with the events (one commit for
+        both). A key another process stores meanwhile fails that insert, and the transaction.
+        None when there is nothing to write, or when this vault writes on its own: then
+        `ensure` has done it, in a transaction of its own."""
+        if not self.writes_in_transaction:
+            self.ensure(subjects, links)
+            return None
+        missing = [s for s in set(subjects) if self._cached(s) is None]
+        for subject, (wrapped, erased) in self._read_many(missing).items():
+            self._remember(subject, ERASED if erased or wrapped is None else self._unwrap(wrapped))
+        new = {s: os.urandom(KEY_BYTES) for s in missing if self._cached(s) is None}
+        rows = [(str(aggregate_id), subject) for aggregate_id, subject in links]
+        return StagedKeys(new, rows) if new or rows else None
+
+    def stored(self, staged: StagedKeys) -> None:
+        """The transaction that wrote `staged` committed: its keys are their subjects' now."""
+        for subject, key in staged.keys.items():
+            self._remember(subject, key)
+
+    @property
+    def writes_in_transaction(self) -> bool:
+        """Whether the event store's transaction can write this vault's rows (same database)."""
+        return False
+
+    def write_staged(self, cursor: Any, staged: StagedKeys) -> None:
+        raise NotImplementedError(f"{type(self).__name__} writes its rows on its own")
+
     def erase(self, subjects: Sequence[str], actor: str, at: datetime) -> None:
         """Delete the subjects' keys (a subject never seen before is recorded as erased too)."""
         self._delete_keys(list(subjects), actor, at)
@@ -111,6 +152,11 @@ class DataKeyVault(ABC):
 
     @abstractmethod
     def _read_stored(self, subject: str) -> tuple[bytes | None, bool] | None: ...
+
+    def _read_many(self, subjects: list[str]) -> dict[str, tuple[bytes | None, bool]]:
+        """The stored (wrapped key, erased) of those of `subjects` the vault holds."""
+        found = {s: self._read_stored(s) for s in subjects}
+        return {s: stored for s, stored in found.items() if stored is not None}
 
     @abstractmethod
     def _insert(

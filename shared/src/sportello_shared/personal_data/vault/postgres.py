@@ -46,6 +46,10 @@ class PostgresDataKeyVault(SqlDataKeyVault):
         self._datastore = datastore
         self.close()
 
+    @property
+    def writes_in_transaction(self) -> bool:
+        return self._datastore is not None
+
     @contextmanager
     def _transaction(self, write: bool = True) -> Iterator[Any]:
         if self._datastore is not None and not write:

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Cipher
 
-from .interface import DataKeyVault, SubjectErasure
+from .interface import DataKeyVault, StagedKeys, SubjectErasure
 
 
 class SqlDataKeyVault(DataKeyVault):
@@ -121,6 +121,33 @@ class SqlDataKeyVault(DataKeyVault):
             )
             rows = rows_as_tuples(cursor.fetchall())
         return {r[0]: (None if r[1] is None else bytes(r[1]), r[2] is not None) for r in rows}
+
+    def _read_many(self, subjects: list[str]) -> dict[str, tuple[bytes | None, bool]]:
+        if not subjects:
+            return {}
+        marks = ", ".join("?" for _ in subjects)
+        query = f"SELECT subject, data_key, erased_at FROM {{subjects}} WHERE subject IN ({marks})"
+        with self._transaction(write=False) as cursor:
+            cursor.execute(self._sql(query), subjects)
+            rows = rows_as_tuples(cursor.fetchall())
+        return {r[0]: (None if r[1] is None else bytes(r[1]), r[2] is not None) for r in rows}
+
+    def write_staged(self, cursor: Any, staged: StagedKeys) -> None:
+        """With the events' cursor: a key stored meanwhile by another process is a conflict
+        (no ON CONFLICT), which fails the transaction and so the events sealed under ours."""
+        if staged.keys:
+            cursor.executemany(
+                self._sql("INSERT INTO {subjects} (subject, data_key) VALUES (?, ?)"),
+                [(subject, self._wrap(key)) for subject, key in staged.keys.items()],
+            )
+        if staged.links:
+            cursor.executemany(
+                self._sql(
+                    "INSERT INTO {links} (aggregate_id, subject) VALUES (?, ?) "
+                    "ON CONFLICT DO NOTHING"
+                ),
+                staged.links,
+            )
 
     def _delete_keys(self, subjects: list[str], actor: str, at: datetime) -> None:
         with self._transaction() as cursor:

@@ -33,6 +33,10 @@ class SQLiteDataKeyVault(SqlDataKeyVault):
         transactions fail with "database is locked"."""
         self._datastore = datastore
 
+    @property
+    def writes_in_transaction(self) -> bool:
+        return getattr(self, "_datastore", None) is not None
+
     @contextmanager
     def _transaction(self, write: bool = True) -> Iterator[Any]:
         datastore: SQLiteDatastore | None = getattr(self, "_datastore", None)
