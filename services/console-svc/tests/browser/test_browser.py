@@ -174,6 +174,10 @@ def test_torino_voicemail_complaint_from_call_to_closing(
     supervisor = open_user(browser, web_stack, "torino.supervisore")
     supervisor.goto("/cruscotto")
     expect(supervisor.locator("#by-channel")).to_contain_text("Segreteria telefonica")
+    expect(supervisor.locator("#by-category")).to_contain_text("Reclami sui servizi")
+    expect(supervisor.locator("#compliance")).to_contain_text(
+        "Risposta sui reclami entro 30 giorni"
+    )
     shot(supervisor, "05-dashboard")
     for page in (caller, reparto, supervisor):
         assert page.errors == [], page.errors  # type: ignore[attr-defined]

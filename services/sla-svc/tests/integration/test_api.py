@@ -94,6 +94,8 @@ async def test_the_compliance_report_in_three_formats(
     assert lines[("attestation_30d", "urbanistica")]["met"] == 1
     assert lines[("attestation_30d", "non assegnata")]["breached"] == 1
     assert lines[("forwarding_2wd", "non assegnata")]["compliance_pct"] == 0.0
+    # what the URP's dashboard shows: the standard as the Carta names it
+    assert lines[("forwarding_2wd", "non assegnata")]["name"].startswith("Inoltro")
 
     response = await client.get("/reports/compliance", params=period | {"format": "csv"})
     assert response.headers["content-type"].startswith("text/csv")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -12,7 +13,7 @@ from sportello_web.dates import ROME
 from ..queues import scope
 from ..readmodel import utcnow_iso
 from ..services import Refused, Unavailable
-from .common import Console, ConsoleDep
+from .common import Console, ConsoleDep, Names
 
 router = APIRouter()
 
@@ -58,6 +59,7 @@ async def dashboard(console: ConsoleDep) -> HTMLResponse:
         warnings=risks["warnings"] or 0,
         breaches=risks["breaches"] or 0,
         compliance=compliance,
+        category_name=functools.partial(Names(console.tenants).category, console.user.tenant or ""),
     )
 
 

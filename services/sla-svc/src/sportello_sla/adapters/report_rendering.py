@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,14 +49,21 @@ def _tally(tally: Tally) -> dict[str, Any]:
     }
 
 
-def as_json(report: ComplianceReport) -> dict[str, Any]:
+def as_json(report: ComplianceReport, names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """`names`: each standard's name in the Carta (the line's `name`; its id without one)."""
+    named = names or {}
     return {
         "tenant": report.tenant,
         "from": report.period_from.isoformat(),
         "to": report.period_to.isoformat(),
         "as_of": report.as_of.isoformat(),
         "standards": [
-            {"standard": line.standard, "organization": line.organization, **_tally(line.tally)}
+            {
+                "standard": line.standard,
+                "name": named.get(line.standard, line.standard),
+                "organization": line.organization,
+                **_tally(line.tally),
+            }
             for line in report.lines
         ],
         "months": {

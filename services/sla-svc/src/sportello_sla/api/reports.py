@@ -40,8 +40,8 @@ async def compliance(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
+    names = {s.id: s.name for v in config.policy.versions for s in v.standards}
     if format == "html":
-        names = {s.id: s.name for v in config.policy.versions for s in v.standards}
         return HTMLResponse(as_html(report, names))
-    body: dict[str, Any] = as_json(report)
+    body: dict[str, Any] = as_json(report, names)
     return JSONResponse(body)
