@@ -157,6 +157,13 @@ def test_find_by_reference_and_status(sign_in: SignIn, csrf: Csrf) -> None:
     found = page_with(client, "/cerca", path, reference=reference)
     assert "1 pratica trovata" in found
     assert "0 pratiche trovate" in client.get("/cerca", params={"status": "rejected"}).text
+    # categories and offices are chosen by name, and filter by their codes
+    form = client.get("/cerca").text
+    assert '<option value="reclami_polizia_municipale">Reclami sui servizi' in form
+    assert '<option value="pm-reparto-6">Corpo di Polizia Municipale' in form
+    by_category = page_with(client, "/cerca", path, category="reclami_polizia_municipale")
+    assert "1 pratica trovata" in by_category or "pratiche trovate" in by_category
+    assert 'value="reclami_polizia_municipale" selected' in by_category
     assert client.get("/cerca", params={"from": "not a date"}).status_code == 200
 
 

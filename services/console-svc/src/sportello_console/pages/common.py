@@ -65,6 +65,17 @@ class Names:
         organization = tenant.organization(code) if tenant and code else None
         return organization.name if organization else (code or "")
 
+    def categories(self, tenant_id: str | None) -> list[tuple[str, str]]:
+        """(code, name) of the tenant's categories, by name: what a filter offers."""
+        tenant = self.tenants.get(tenant_id) if tenant_id else None
+        found = ((c.service_code, c.name) for c in tenant.categories) if tenant else ()
+        return sorted(found, key=lambda c: c[1])
+
+    def organizations(self, tenant_id: str | None) -> list[tuple[str, str]]:
+        tenant = self.tenants.get(tenant_id) if tenant_id else None
+        found = ((o.id, o.name) for o in tenant.organizations) if tenant else ()
+        return sorted(found, key=lambda o: o[1])
+
 
 def console(request: Request, user: Annotated[StaffUser, Depends(current_user)]) -> Console:
     state = request.app.state
