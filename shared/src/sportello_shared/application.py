@@ -123,6 +123,7 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         self._save_listeners: list[Callable[[], None]] = []
         self.log_tail = LogTail()  # what this process just committed, for its followers
         self.remembered = Remembered() if self.remembers_aggregates else None
+        self._remembered_signal: StoreChanges | None = None
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Select the process recorder that commits a batch's tracking rows together."""
@@ -247,7 +248,10 @@ class ServiceApplication(EventSourcedProjection[UUID]):
         self._notify(recordings)
 
     def _signal_for_remembered(self) -> StoreChanges | None:
-        return store_changes(self.recorder) if self.remembered is not None else None
+        """The store's signal, made once (a file watch on SQLite reads the files to start)."""
+        if self.remembered is not None and self._remembered_signal is None:
+            self._remembered_signal = store_changes(self.recorder)
+        return self._remembered_signal
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         try:

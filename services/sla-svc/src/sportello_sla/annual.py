@@ -25,9 +25,9 @@ from .annual_model import (
     StandardFigures,
     Volumes,
 )
-from .board import ClockRow, Rating
 from .calendars import ROME
 from .catalogue import TenantSla
+from .clock_rows import ClockRow, Rating
 from .narrative import sections
 from .policies import PolicyVersion
 from .readmodels import AnomalyRow, CaseRow

@@ -25,57 +25,9 @@ from eventsourcing.utils import get_topic
 from sportello_shared.application import ServiceApplication
 
 from .casefiles import SatisfactionRating
+from .clock_rows import OPEN, ClockRow, Rating, update_clock_row
 from .domain import Clock, ClockStatus
 from .readmodels import ANOMALY_EVENTS, CASE_EVENTS, AnomalyRow, CaseRow, apply_anomaly, apply_case
-
-OPEN = (ClockStatus.RUNNING, ClockStatus.PAUSED)
-
-
-@dataclass
-class ClockRow:
-    clock_id: UUID
-    case_id: UUID
-    tenant: str
-    organization: str | None
-    standard: str
-    policy_version: int
-    started_at: datetime
-    deadline: datetime
-    warning_at: datetime
-    status: ClockStatus = ClockStatus.RUNNING
-    stopped_at: datetime | None = None
-    breached_at: datetime | None = None
-    warned: bool = False
-
-    def status_at(self, now: datetime) -> ClockStatus:
-        if self.status in OPEN and now > self.deadline:
-            return ClockStatus.BREACHED
-        return self.status
-
-    def digest_line(self, now: datetime) -> str:
-        """What a replay of the log must reproduce exactly (not when the sweep happened to run)."""
-        stopped = self.stopped_at.isoformat() if self.stopped_at else "-"
-        return "|".join(
-            (
-                str(self.case_id),
-                self.standard,
-                str(self.policy_version),
-                self.organization or "-",
-                self.started_at.isoformat(),
-                self.deadline.isoformat(),
-                stopped,
-                self.status_at(now).value,
-            )
-        )
-
-
-@dataclass(frozen=True)
-class Rating:
-    case_id: UUID
-    tenant: str
-    organization: str | None
-    rating: int
-    at: datetime
 
 
 @dataclass(order=True)
@@ -264,37 +216,9 @@ class ClockBoard:
                 self._schedule(row)
             return
         row = self._rows[e.originator_id]
-        _update(row, e)
+        update_clock_row(row, e)
         if schedule and isinstance(e, Clock.Suspended | Clock.Resumed | Clock.Restarted):
             self._schedule(row)
-
-
-def _update(row: ClockRow, e: Any) -> None:
-    """The row follows the aggregate, event by event (see each event's `apply` in domain)."""
-    match e:
-        case Clock.AssignmentRecorded():
-            row.organization = e.organization
-        case Clock.Warned():
-            row.warned = True
-        case Clock.Suspended():
-            row.status, row.deadline = ClockStatus.PAUSED, e.deadline
-        case Clock.Resumed():
-            row.status, row.deadline, row.warning_at = ClockStatus.RUNNING, e.deadline, e.warning_at
-            row.warned = row.warned and e.warning_at <= e.at
-        case Clock.Restarted():
-            row.started_at, row.deadline, row.warning_at = e.started_at, e.deadline, e.warning_at
-            row.status, row.warned = ClockStatus.RUNNING, False
-            row.stopped_at = row.breached_at = None
-        case Clock.Met():
-            row.status, row.deadline, row.stopped_at = ClockStatus.MET, e.deadline, e.at
-        case Clock.Breached():
-            row.status, row.deadline = ClockStatus.BREACHED, e.deadline
-            row.breached_at, row.stopped_at = e.at, e.stopped_at
-        case Clock.StoppedAfterBreach():
-            row.stopped_at = e.stopped_at
-        case Clock.StopBroughtForward():
-            row.stopped_at = e.stopped_at
-            row.status = ClockStatus.MET if e.met else ClockStatus.BREACHED
 
 
 def rows_of(board: ClockBoard, tenant: str) -> Iterable[ClockRow]:

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from .board import ClockRow
+from .clock_rows import ClockRow
 from .domain import ClockStatus
 
 Which = Literal["open", "all"]  # open: the case has not been answered yet

@@ -20,8 +20,8 @@ from .anomalies import (
     UnknownAnomaly,
     breach_anomaly_id,
 )
-from .board import ClockRow
 from .calendars import ROME
+from .clock_rows import ClockRow
 from .domain import ClockStatus, clock_id_for
 from .readmodels import ActionRow, AnomalyRow
 

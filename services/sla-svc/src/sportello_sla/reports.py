@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from .board import ClockRow, Rating
 from .calendars import ROME
+from .clock_rows import ClockRow, Rating
 from .domain import ClockStatus
 
 UNASSIGNED = "non assegnata"

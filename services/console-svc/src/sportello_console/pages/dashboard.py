@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -13,7 +12,7 @@ from sportello_web.dates import ROME
 from ..queues import scope
 from ..readmodel import utcnow_iso
 from ..services import Refused, Unavailable
-from .common import Console, ConsoleDep, Names
+from .common import Console, ConsoleDep
 
 router = APIRouter()
 
@@ -59,7 +58,6 @@ async def dashboard(console: ConsoleDep) -> HTMLResponse:
         warnings=risks["warnings"] or 0,
         breaches=risks["breaches"] or 0,
         compliance=compliance,
-        category_name=functools.partial(Names(console.tenants).category, console.user.tenant or ""),
     )
 
 

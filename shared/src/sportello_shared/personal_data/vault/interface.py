@@ -88,46 +88,32 @@ class DataKeyVault(ABC):
         An aggregate may be linked to several pseudonyms of one person (e-mail and phone), so an
         erasure asked for by either finds it.
         """
-        missing = [s for s in set(subjects) if self._cached(s) is None]
-        rows = [(str(aggregate_id), subject) for aggregate_id, subject in links]
+        missing, rows = self._uncached(subjects), link_rows(links)
         if not missing and not rows:
             return
         new_keys = [(s, self._wrap(os.urandom(KEY_BYTES))) for s in missing]
         # Another replica may have made some of these keys first: cache what was stored.
-        for subject, (wrapped, erased) in self._insert(new_keys, rows).items():
-            self._remember(subject, ERASED if erased or wrapped is None else self._unwrap(wrapped))
+        for subject, stored in self._insert(new_keys, rows).items():
+            self._remember_stored(subject, stored)
 
     def stage(
         self, subjects: Iterable[str], links: Iterable[tuple[UUID, str]] = ()
     ) -> StagedKeys | None:
-        """Like `ensure`, for a vault whose rows the events' own transaction writes: the keys of
-        subjects not cached are read (one query, no transaction), those nobody stored are made
-        here and handed back with the links, to be inserted with the events (one commit for
-        both). A key another process stores meanwhile fails that insert, and the transaction.
-        None when there is nothing to write, or when this vault writes on its own: then
-        `ensure` has done it, in a transaction of its own."""
-        if not self.writes_in_transaction:
-            self.ensure(subjects, links)
-            return None
-        missing = [s for s in set(subjects) if self._cached(s) is None]
-        for subject, (wrapped, erased) in self._read_many(missing).items():
-            self._remember(subject, ERASED if erased or wrapped is None else self._unwrap(wrapped))
-        new = {s: os.urandom(KEY_BYTES) for s in missing if self._cached(s) is None}
-        rows = [(str(aggregate_id), subject) for aggregate_id, subject in links]
-        return StagedKeys(new, rows) if new or rows else None
+        """Like `ensure`, for the events' own transaction to write the rows (one commit for
+        both): the new keys and the links handed back, or None when there is nothing to write.
+        Here `ensure` writes them at once, in a transaction of its own (None); a vault in the
+        event store's own database stages them (`SqlDataKeyVault`)."""
+        self.ensure(subjects, links)
+        return None
 
     def stored(self, staged: StagedKeys) -> None:
         """The transaction that wrote `staged` committed: its keys are their subjects' now."""
         for subject, key in staged.keys.items():
             self._remember(subject, key)
 
-    @property
-    def writes_in_transaction(self) -> bool:
-        """Whether the event store's transaction can write this vault's rows (same database)."""
-        return False
-
     def write_staged(self, cursor: Any, staged: StagedKeys) -> None:
-        raise NotImplementedError(f"{type(self).__name__} writes its rows on its own")
+        """Insert what `stage` handed back, with the events' cursor (a vault that stages)."""
+        raise NotImplementedError(f"{type(self).__name__} stages nothing")
 
     def erase(self, subjects: Sequence[str], actor: str, at: datetime) -> None:
         """Delete the subjects' keys (a subject never seen before is recorded as erased too)."""
@@ -152,11 +138,6 @@ class DataKeyVault(ABC):
 
     @abstractmethod
     def _read_stored(self, subject: str) -> tuple[bytes | None, bool] | None: ...
-
-    def _read_many(self, subjects: list[str]) -> dict[str, tuple[bytes | None, bool]]:
-        """The stored (wrapped key, erased) of those of `subjects` the vault holds."""
-        found = {s: self._read_stored(s) for s in subjects}
-        return {s: stored for s, stored in found.items() if stored is not None}
 
     @abstractmethod
     def _insert(
@@ -185,6 +166,14 @@ class DataKeyVault(ABC):
     def _unwrap(self, stored: bytes) -> bytes:
         return self._cipher.decrypt(stored) if self._cipher else stored
 
+    def _uncached(self, subjects: Iterable[str]) -> list[str]:
+        return [s for s in set(subjects) if self._cached(s) is None]
+
+    def _remember_stored(self, subject: str, stored: tuple[bytes | None, bool]) -> None:
+        """Cache a stored (wrapped key, erased) row as the key, or ERASED."""
+        wrapped, erased = stored
+        self._remember(subject, ERASED if erased or wrapped is None else self._unwrap(wrapped))
+
     def _cached(self, subject: str) -> bytes | Erased | None:
         with self._cache_lock:
             entry = self._cache.get(subject)
@@ -200,3 +189,8 @@ class DataKeyVault(ABC):
             if len(self._cache) > 100_000:
                 self._cache.clear()  # bounded memory; the keys are read again when needed
             self._cache[subject] = (value, time.monotonic())
+
+
+def link_rows(links: Iterable[tuple[UUID, str]]) -> list[tuple[str, str]]:
+    """(aggregate id, subject) rows of the links table."""
+    return [(str(aggregate_id), subject) for aggregate_id, subject in links]

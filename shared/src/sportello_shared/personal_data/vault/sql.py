@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from abc import abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Cipher
 
-from .interface import DataKeyVault, StagedKeys, SubjectErasure
+from .interface import KEY_BYTES, DataKeyVault, StagedKeys, SubjectErasure, link_rows
 
 
 class SqlDataKeyVault(DataKeyVault):
@@ -121,6 +122,28 @@ class SqlDataKeyVault(DataKeyVault):
             )
             rows = rows_as_tuples(cursor.fetchall())
         return {r[0]: (None if r[1] is None else bytes(r[1]), r[2] is not None) for r in rows}
+
+    @property
+    def writes_in_transaction(self) -> bool:
+        """Whether the event store's transaction can write these tables (same database): once
+        the vault uses the store's own connections."""
+        return False
+
+    def stage(
+        self, subjects: Iterable[str], links: Iterable[tuple[UUID, str]] = ()
+    ) -> StagedKeys | None:
+        """The keys of subjects not cached are read (one query, no transaction); those nobody
+        stored are made here and handed back with the links, to be inserted with the events
+        (`write_staged`). A key another process stores meanwhile fails that insert, and so the
+        transaction: nothing sealed under an unstored key is ever committed."""
+        if not self.writes_in_transaction:
+            return super().stage(subjects, links)
+        missing = self._uncached(subjects)
+        for subject, stored in self._read_many(missing).items():
+            self._remember_stored(subject, stored)
+        new = {s: os.urandom(KEY_BYTES) for s in missing if self._cached(s) is None}
+        rows = link_rows(links)
+        return StagedKeys(new, rows) if new or rows else None
 
     def _read_many(self, subjects: list[str]) -> dict[str, tuple[bytes | None, bool]]:
         if not subjects:
