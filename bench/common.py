@@ -65,13 +65,20 @@ def nats(tmp: Path) -> Iterator[str]:
         yield server.url
 
 
+ACK_WAIT = 30.0  # seconds for one publication's ack (nats-py waits 1 s by default)
+
+
 async def publish_all(
     js: JetStreamContext, stream: str, messages: Iterable[tuple[str, bytes]], window: int = 1_000
 ) -> None:
-    """Publish (subject, payload) pairs to a stream, `window` awaiting their acks at a time."""
+    """Publish (subject, payload) pairs to a stream, `window` awaiting their acks at a time.
+
+    A window's acks come after each fsync of the stream: on a busy machine (the test suite
+    running beside it) the last one can take longer than nats-py's default second.
+    """
     pending: list[Awaitable[object]] = []
     for subject, data in messages:
-        pending.append(js.publish(subject, data, stream=stream))
+        pending.append(js.publish(subject, data, stream=stream, timeout=ACK_WAIT))
         if len(pending) >= window:
             await asyncio.gather(*pending)
             pending.clear()

@@ -39,6 +39,8 @@ PROGRAMS: dict[str, Callable[[Path], list[str]]] = {
     ],
     "javascript": lambda creds: [NODE, str(EXAMPLES / "partner-js" / "subscriber.mjs"), str(creds)],
 }
+# The examples' long poll: Python's `fetch(batch=50, timeout=30)`, JavaScript's `consume` (30 s).
+FETCH_EXPIRES = 30
 # A sanity bound only: the figures measured go to the report, not into assertions.
 WITHIN = 1.0
 
@@ -115,9 +117,12 @@ async def test_the_example_resumes_after_a_restart_from_where_it_acked(
     async with running(program, bus) as subscriber:
         assert ids(await subscriber.lines(3)) == before
         subscriber.kill()  # no goodbye: acks already confirmed are all the server has
-    # a new event must not go to the dead client's long poll (it would wait there for ack_wait)
-    deadline = time.monotonic() + 10
-    while await pull_requests_waiting(bus, pisamo) and time.monotonic() < deadline:
+    # a new event must not go to the dead client's long poll (it would wait there for ack_wait):
+    # the server drops it when it notices the closed connection, at the latest when the
+    # example's 30 s fetch expires
+    deadline = time.monotonic() + FETCH_EXPIRES + 10
+    while await pull_requests_waiting(bus, pisamo):
+        assert time.monotonic() < deadline, "the dead client's pull request never expired"
         await asyncio.sleep(0.05)
 
     after = await case_events.journey("pisa", "pisamo")
