@@ -107,11 +107,15 @@ class BatchPostgresProcessRecorder(RollingBackRecorder):
         trackings: Sequence[Tracking] = kwargs.get(TRACKINGS) or ()
         if trackings:
             self._insert_trackings(curs, trackings)
-        if STAGED_ROWS in kwargs:
-            with curs.connection.pipeline() as pipeline:
-                write_staged(curs, kwargs)
-                pipeline.sync()  # a conflicting row is this statement's IntegrityError
+        write_staged(curs, kwargs)  # a conflicting row is its IntegrityError at the next sync
         super()._insert_events(curs, stored_events, **kwargs)
+
+    def _writes_rows_before_events(self, kwargs: dict[str, Any]) -> bool:
+        return (
+            bool(kwargs.get(TRACKINGS))
+            or STAGED_ROWS in kwargs
+            or super()._writes_rows_before_events(kwargs)
+        )
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -135,18 +139,14 @@ class BatchPostgresProcessRecorder(RollingBackRecorder):
                 self._insert_tracking(curs, tracking)
             return
         self._check_has_multi_row_tracking_table(curs)
-        # One statement for every row, and the pipeline synced right after it: a duplicate is
-        # then this statement's IntegrityError. Left to the events' sync, about 1 in 100 came
-        # out as "pipeline aborted" (an OperationalError, retried as an outage) instead.
-        with curs.connection.pipeline() as pipeline:
-            curs.execute(
-                self._insert_many_trackings,
-                (
-                    [t.application_name for t in trackings],
-                    [t.notification_id for t in trackings],
-                ),
-            )
-            pipeline.sync()
+        # One statement for every row; the insert syncs the pipeline right after the rows that
+        # come before the events (recorder_insert.py): a duplicate is then this statement's
+        # IntegrityError. Left to the events' sync, about 1 in 100 came out as "pipeline
+        # aborted" (an OperationalError, retried as an outage) instead.
+        curs.execute(
+            self._insert_many_trackings,
+            ([t.application_name for t in trackings], [t.notification_id for t in trackings]),
+        )
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_events(
