@@ -4,14 +4,12 @@ trip fails the whole transaction with the statement's own error."""
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from uuid import UUID, uuid5
 
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
-from psycopg import pq
+from sportello_devstack.pgtrace import round_trips
 from sportello_shared.recorders import TRACKINGS, BatchPostgresProcessRecorder
 
 from .test_recorder_rollback import one_connection_app
@@ -19,64 +17,46 @@ from .test_recorder_rollback import one_connection_app
 AGGREGATE = uuid5(UUID(int=7), "round trips")
 
 
-def traced(recorder: BatchPostgresProcessRecorder, insert: Callable[[], object]) -> list[str]:
-    """The protocol messages of `insert` on the pool's only connection, as libpq traced them."""
-    with tempfile.NamedTemporaryFile() as trace:
-        with recorder.datastore.get_connection() as conn:
-            pgconn = conn.pgconn  # back to the pool, for the insert to take
-        pgconn.trace(trace.fileno())
-        pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
-        try:
-            insert()
-        finally:
-            pgconn.untrace()
-        return Path(trace.name).read_text().splitlines()
+@pytest.fixture
+def recorder(database_url: str, pg_schema: str) -> Iterator[BatchPostgresProcessRecorder]:
+    """The recorder of an application whose pool holds one connection."""
+    app = one_connection_app(database_url, pg_schema)
+    assert isinstance(app.recorder, BatchPostgresProcessRecorder)
+    yield app.recorder
 
 
-def syncs(lines: list[str]) -> int:
-    return sum(1 for line in lines if line.startswith("F\t") and "\tSync" in line)
+def round_trips_of(recorder: BatchPostgresProcessRecorder, insert: Callable[[], object]) -> int:
+    with recorder.datastore.get_connection() as conn:  # the pool's only connection, given back
+        pgconn = conn.pgconn
+    return round_trips(pgconn, insert)
 
 
 def event(version: int) -> StoredEvent:
     return StoredEvent(AGGREGATE, version, "t:A", b"x")
 
 
-def test_events_alone_commit_in_one_round_trip(database_url: str, pg_schema: str) -> None:
-    app = one_connection_app(database_url, pg_schema)
-    recorder = app.recorder
-    assert isinstance(recorder, BatchPostgresProcessRecorder)
+def test_events_alone_commit_in_one_round_trip(recorder: BatchPostgresProcessRecorder) -> None:
     recorder.insert_events([event(1)])  # the pool's connection is open before the trace
 
-    lines = traced(recorder, lambda: recorder.insert_events([event(2), event(3)]))
-
-    assert syncs(lines) == 1, lines
+    assert round_trips_of(recorder, lambda: recorder.insert_events([event(2), event(3)])) == 1
     assert [e.originator_version for e in recorder.select_events(AGGREGATE)] == [1, 2, 3]
-    app.close()
 
 
 def test_tracking_rows_are_synced_before_the_events_and_commit_with_them(
-    database_url: str, pg_schema: str
+    recorder: BatchPostgresProcessRecorder,
 ) -> None:
-    app = one_connection_app(database_url, pg_schema)
-    recorder = app.recorder
-    assert isinstance(recorder, BatchPostgresProcessRecorder)
     recorder.insert_events([event(1)])
 
     trackings = [Tracking("upstream", 1), Tracking("upstream", 2)]
-    lines = traced(recorder, lambda: recorder.insert_events([event(2)], **{TRACKINGS: trackings}))
-
-    assert syncs(lines) == 2, lines
+    insert = lambda: recorder.insert_events([event(2)], **{TRACKINGS: trackings})  # noqa: E731
+    assert round_trips_of(recorder, insert) == 2
     assert recorder.max_tracking_id("upstream") == 2
-    app.close()
 
 
 @pytest.mark.parametrize("conflict", ["tracking", "event"])
 def test_a_conflict_in_either_round_trip_is_an_integrity_error_and_nothing_commits(
-    database_url: str, pg_schema: str, conflict: str
+    recorder: BatchPostgresProcessRecorder, conflict: str
 ) -> None:
-    app = one_connection_app(database_url, pg_schema)
-    recorder = app.recorder
-    assert isinstance(recorder, BatchPostgresProcessRecorder)
     recorder.insert_events([event(1)], **{TRACKINGS: [Tracking("upstream", 1)]})
 
     for _ in range(20):  # each on the same connection, after the last one's rollback
@@ -90,4 +70,3 @@ def test_a_conflict_in_either_round_trip_is_an_integrity_error_and_nothing_commi
     assert [e.originator_version for e in recorder.select_events(AGGREGATE)] == [1]
     ids = recorder.insert_events([event(2)], **{TRACKINGS: [Tracking("upstream", 2)]})
     assert ids is not None and len(ids) == 1  # the connection still works
-    app.close()
