@@ -1,23 +1,25 @@
-"""eventsourcing's PostgreSQL insert in one or two round trips, rolled back when it fails.
+"""The PostgreSQL process recorders' commit: one statement, one round trip.
 
-eventsourcing (9.5) wraps the insert in `conn.transaction()` inside a pipeline, and psycopg then
-syncs around each nested pipeline: BEGIN alone, the rows, an empty sync, COMMIT, another empty
-sync, seven round trips to the server for one commit (each a send, a wake-up of the backend and
-a wait), with the events table locked for three of them. Here the transaction is written out in
-the pipeline instead:
+eventsourcing (9.5) wraps each insert in `conn.transaction()` inside a pipeline: BEGIN alone,
+the tracking row, an empty sync, `SET LOCAL lock_timeout`, LOCK TABLE, NOTIFY, the rows, an empty
+sync, COMMIT, another empty sync: seven round trips and eight statements, each one psycopg's
+Python work on the client (about 0.1 ms) and a message for the server, with the events table
+locked for three round trips. Here a function in the service's schema does all of it
+(`sportello_insert_events`, created with the tables), called in autocommit: what runs in one
+statement is one transaction, and PL/pgSQL may lock a table in it. In order:
 
-    BEGIN; the batch's tracking rows and staged rows; Sync            (only if there are any)
-    LOCK TABLE; NOTIFY; INSERT … RETURNING notification_id; COMMIT; Sync
+    the batch's tracking rows                 a duplicate: IntegrityError, nothing committed
+    lock_timeout, LOCK TABLE … EXCLUSIVE      the insert order is the commit order (followers)
+    pg_notify(channel, token)                 other replicas' StoreChanges hear the commit
+    INSERT … RETURNING notification_id        ids in the order of the events
 
-A duplicate tracking row or a conflicting staged row is its own statement's `IntegrityError` at
-the first sync, before the table is locked; the table stays locked for one round trip, the
-commit's. A failure anywhere leaves the transaction open or aborted, and it is rolled back with
-an explicit ROLLBACK: eventsourcing would end it with COMMIT (which PostgreSQL answers ROLLBACK),
-and psycopg forgets its prepared statements on a ROLLBACK, not on that COMMIT. A statement that
-reached psycopg's prepare threshold in the failed pipeline after the one that failed was never
-prepared by the server, yet psycopg would hold its name: each later insert on that connection
-would then fail with "prepared statement … does not exist" (a ProgrammingError, so a 500, not a
-503), as a full disk showed in the fault suite.
+A commit that carries staged rows (the vault's new keys and links, staged_rows.py) writes them
+first in an explicit transaction, synced on their own so that a conflicting key is its own
+IntegrityError, then calls the function and commits: two round trips. A failure there is rolled
+back with an explicit ROLLBACK, which also makes psycopg forget what it prepared in the failed
+pipeline: a statement prepared after the one that failed was never prepared by the server, and
+each later commit on that connection would fail with "prepared statement … does not exist" (as a
+full disk showed in the fault suite).
 """
 
 from __future__ import annotations
@@ -27,56 +29,100 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.utils import retry
-from psycopg import Connection
+from psycopg import Connection, Cursor
 from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier, Literal
 
-BEGIN = b"BEGIN"
-COMMIT = b"COMMIT"
-ROLLBACK = b"ROLLBACK"
+from .staged_rows import STAGED_ROWS, write_staged
+
+TRACKINGS = "trackings"  # the insert_events keyword that carries a batch's tracking rows
+FUNCTION = "sportello_insert_events"
 
 
-class RollingBackRecorder(PostgresProcessRecorder):
+class FunctionInsertRecorder(PostgresProcessRecorder):
+    channel_name: str
+    notify_token: str
+
+    def _prepare_insert_function(self) -> None:
+        """The function's definition, created with the tables, and the statement that calls it
+        (bytes, rendered once)."""
+        schema = Identifier(self.datastore.schema)
+        self.sql_create_statements.append(
+            SQL(_DEFINITION).format(
+                schema=schema,
+                function=Identifier(FUNCTION),
+                id_type=Identifier(self.datastore.originator_id_type),
+                tracking=Identifier(self.tracking_table_name),
+                events=Identifier(self.events_table_name),
+                lock_timeout=Literal(f"{self.datastore.lock_timeout}s"),
+                channel=Literal(self.channel_name),
+            )
+        )
+        self._call_insert_function = (
+            SQL(
+                "SELECT id FROM {0}.{1}(%s::text[], %s::bigint[], %b::{2}[], %b::bigint[], "
+                "%b::text[], %b::bytea[], %s) AS id"
+            )
+            .format(schema, Identifier(FUNCTION), Identifier(self.datastore.originator_id_type))
+            .as_bytes(None)
+        )
+
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        if self.datastore.enable_db_functions:
+        if self.datastore.enable_db_functions or self.datastore.single_row_tracking:
             ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
-            return ids
+            return ids  # eventsourcing's own ways, which these services do not configure
         with self.datastore.get_connection() as conn:
             try:
-                return self._insert_in_a_transaction(conn, stored_events, **kwargs)
+                with conn.cursor() as curs:
+                    self._check_has_multi_row_tracking_table(curs)
+                    self._commit(conn, curs, stored_events, kwargs)
+                    rows = curs.fetchall() if stored_events else []
             except BaseException:
                 _roll_back(conn)
                 raise  # inside get_connection: mapped to eventsourcing's errors
+        return [row["id"] for row in rows] if stored_events else None
 
-    def _insert_in_a_transaction(
-        self, conn: Connection[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        with conn.cursor() as curs, conn.cursor() as inserting:
-            with conn.pipeline() as pipeline:
-                curs.execute(BEGIN)
-                self._insert_events(curs, stored_events, **kwargs)
-                if self._writes_rows_before_events(kwargs):
-                    pipeline.sync()  # a duplicate tracking row is its IntegrityError, here
-                if stored_events:
-                    self._insert_stored_events(inserting, stored_events, **kwargs)
-                curs.execute(COMMIT)
-            # leaving the pipeline synced it: the first error of the round trip was raised
-            if not stored_events:
-                return None
-            ids: Sequence[int] | None = self._fetch_ids_after_insert_events(
-                inserting, stored_events, **kwargs
-            )
-            return ids
+    def _commit(
+        self,
+        conn: Connection[DictRow],
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        kwargs: dict[str, Any],
+    ) -> None:
+        params = self._insert_function_params(stored_events, kwargs)
+        if STAGED_ROWS not in kwargs:
+            curs.execute(self._call_insert_function, params, prepare=True)
+            return
+        with conn.cursor() as statements, conn.pipeline() as pipeline:
+            statements.execute(b"BEGIN")
+            write_staged(statements, kwargs)
+            pipeline.sync()  # a conflicting key is this statement's IntegrityError
+            curs.execute(self._call_insert_function, params, prepare=True)
+            statements.execute(b"COMMIT")
+        # leaving the pipeline synced it: the first error of the round trip was raised
 
-    def _writes_rows_before_events(self, kwargs: dict[str, Any]) -> bool:
-        """Whether `_insert_events` wrote rows of its own (tracking rows) before the events."""
-        return kwargs.get("tracking") is not None
+    def _insert_function_params(
+        self, stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]
+    ) -> tuple[Any, ...]:
+        trackings: list[Tracking] = list(kwargs.get(TRACKINGS) or ())
+        if (single := kwargs.get("tracking")) is not None:
+            trackings.append(single)
+        return (
+            [t.application_name for t in trackings],
+            [t.notification_id for t in trackings],
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+            self.notify_token,
+        )
 
 
 def _roll_back(conn: Connection[DictRow]) -> None:
@@ -84,4 +130,27 @@ def _roll_back(conn: Connection[DictRow]) -> None:
     prepared in it; a broken connection is the pool's to discard."""
     with contextlib.suppress(psycopg.Error):
         if conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
-            conn.execute(ROLLBACK)
+            conn.execute(b"ROLLBACK")
+
+
+_DEFINITION = """
+CREATE OR REPLACE FUNCTION {schema}.{function}(
+    tracking_names text[], tracking_ids bigint[],
+    originator_ids {id_type}[], versions bigint[], topics text[], states bytea[],
+    token text
+) RETURNS SETOF bigint LANGUAGE plpgsql AS $body$
+BEGIN
+    INSERT INTO {schema}.{tracking} (application_name, notification_id)
+        SELECT * FROM unnest(tracking_names, tracking_ids);
+    IF cardinality(originator_ids) > 0 THEN
+        PERFORM set_config('lock_timeout', {lock_timeout}, true);
+        LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE;
+        PERFORM pg_notify({channel}, token);
+        RETURN QUERY
+            INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state)
+            SELECT * FROM unnest(originator_ids, versions, topics, states)
+            RETURNING notification_id;
+    END IF;
+END
+$body$
+"""

@@ -2,8 +2,9 @@
 
 eventsourcing's process recorders insert the one `tracking` argument of `insert_events` with
 the events; the consumer runner commits a whole batch at once, so these also insert every row of
-`trackings=[...]`, in the same transaction, before the events (a failed insert is rolled back:
-recorder_insert.py). Selected through eventsourcing's `PROCESS_RECORDER_TOPIC`, not patched in.
+`trackings=[...]`, in the same transaction, before the events (on PostgreSQL in one statement,
+a function of the schema: recorder_insert.py). Selected through eventsourcing's
+`PROCESS_RECORDER_TOPIC`, not patched in.
 
 They also note which aggregates the writer thread reads while a batch's policies run
 (`observe_reads`): a policy that reads what an earlier message of the same batch wrote must not
@@ -20,13 +21,11 @@ from eventsourcing.persistence import InterfaceError, OperationalError, StoredEv
 from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 from eventsourcing.utils import retry
-from psycopg import Cursor
-from psycopg.rows import DictRow
-from psycopg.sql import SQL, Composed, Identifier, Literal
+from psycopg.sql import SQL, Composed, Identifier
 
 from .observed_reads import note_read, observe_reads, read_key
-from .recorder_insert import RollingBackRecorder
-from .staged_rows import STAGED_ROWS, write_staged
+from .recorder_insert import TRACKINGS, FunctionInsertRecorder
+from .staged_rows import write_staged
 
 __all__ = [
     "TRACKINGS",
@@ -38,10 +37,8 @@ __all__ = [
     "recorder_topic_for",
 ]
 
-TRACKINGS = "trackings"  # the insert_events keyword that carries a batch's tracking rows
 
-
-class BatchPostgresProcessRecorder(RollingBackRecorder):
+class BatchPostgresProcessRecorder(FunctionInsertRecorder):
     """PostgreSQL: `insert_events(events, trackings=[...])`, every row in one transaction."""
 
     writes_staged_rows = True  # staged_rows.py
@@ -68,18 +65,7 @@ class BatchPostgresProcessRecorder(RollingBackRecorder):
         """The statements run per batch, made bytes once: psycopg otherwise renders a `Composed`
         (quoting each identifier) on every execution, 2 % of a consumer's time."""
         schema, table = Identifier(self.datastore.schema), Identifier(self.events_table_name)
-        self.insert_events_statement = _rendered(self.insert_events_statement)
         self.max_notification_id_statement = _rendered(self.max_notification_id_statement)
-        self.insert_tracking_statement = _rendered(self.insert_tracking_statement)
-        self.lock_table_statements = [_rendered(s) for s in self.lock_table_statements]
-        self._notify_statement = _rendered(
-            SQL("NOTIFY {0}, {1}").format(Identifier(self.channel_name), Literal(self.notify_token))
-        )
-        self._insert_many_trackings = _rendered(
-            SQL("INSERT INTO {0}.{1} SELECT * FROM unnest(%s::text[], %s::bigint[])").format(
-                schema, Identifier(self.tracking_table_name)
-            )
-        )
         self._select_events_of = _rendered(
             SQL(
                 "SELECT * FROM {0}.{1} WHERE originator_id = ANY(%s) "
@@ -87,66 +73,7 @@ class BatchPostgresProcessRecorder(RollingBackRecorder):
             ).format(schema, table)
         )
         self._select_events: dict[tuple[bool, bool, bool, bool], Any] = {}
-        self._insert_rows = _rendered(
-            SQL(
-                "INSERT INTO {0}.{1} (originator_id, originator_version, topic, state) "
-                "SELECT * FROM unnest(%b::{2}[], %b::bigint[], %b::text[], %b::bytea[]) "
-                "RETURNING notification_id"
-            ).format(schema, table, Identifier(self.datastore.originator_id_type))
-        )
-
-    def _notify_channel(self, curs: Cursor[DictRow]) -> None:
-        curs.execute(self._notify_statement)
-
-    def _insert_events(
-        self,
-        curs: Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        **kwargs: Any,
-    ) -> None:
-        trackings: Sequence[Tracking] = kwargs.get(TRACKINGS) or ()
-        if trackings:
-            self._insert_trackings(curs, trackings)
-        write_staged(curs, kwargs)  # a conflicting row is its IntegrityError at the next sync
-        super()._insert_events(curs, stored_events, **kwargs)
-
-    def _writes_rows_before_events(self, kwargs: dict[str, Any]) -> bool:
-        return (
-            bool(kwargs.get(TRACKINGS))
-            or STAGED_ROWS in kwargs
-            or super()._writes_rows_before_events(kwargs)
-        )
-
-    def _insert_stored_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        """eventsourcing's insert (the table locked, NOTIFY, the rows, their ids returned in
-        order) with the rows as four arrays in binary instead of one array of a composite type,
-        which psycopg and PostgreSQL write and parse as text (each state hex-escaped twice)."""
-        self._lock_table(curs)
-        self._notify_channel(curs)
-        columns = (
-            [e.originator_id for e in stored_events],
-            [e.originator_version for e in stored_events],
-            [e.topic for e in stored_events],
-            [e.state for e in stored_events],
-        )
-        curs.execute(self._insert_rows, columns)
-
-    def _insert_trackings(self, curs: Cursor[DictRow], trackings: Sequence[Tracking]) -> None:
-        if self.datastore.single_row_tracking:
-            for tracking in trackings:  # a high-water mark: each row checks the one before
-                self._insert_tracking(curs, tracking)
-            return
-        self._check_has_multi_row_tracking_table(curs)
-        # One statement for every row; the insert syncs the pipeline right after the rows that
-        # come before the events (recorder_insert.py): a duplicate is then this statement's
-        # IntegrityError. Left to the events' sync, about 1 in 100 came out as "pipeline
-        # aborted" (an OperationalError, retried as an outage) instead.
-        curs.execute(
-            self._insert_many_trackings,
-            ([t.application_name for t in trackings], [t.notification_id for t in trackings]),
-        )
+        self._prepare_insert_function()  # recorder_insert.py: the commit's one statement
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_events(

@@ -1,16 +1,19 @@
-"""One commit of events is one round trip to PostgreSQL, two with tracking rows
-(recorder_insert.py), read off libpq's own trace of the protocol; and what fails in either round
-trip fails the whole transaction with the statement's own error."""
+"""A commit of events and tracking rows is one statement and one round trip to PostgreSQL, two
+with staged rows (recorder_insert.py), read off libpq's own trace of the protocol; whatever
+conflicts fails the whole transaction with an IntegrityError, and the connection goes on."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 from uuid import UUID, uuid5
 
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
+from psycopg import sql
 from sportello_devstack.pgtrace import round_trips
 from sportello_shared.recorders import TRACKINGS, BatchPostgresProcessRecorder
+from sportello_shared.staged_rows import STAGED_ROWS
 
 from .test_recorder_rollback import one_connection_app
 
@@ -42,19 +45,56 @@ def test_events_alone_commit_in_one_round_trip(recorder: BatchPostgresProcessRec
     assert [e.originator_version for e in recorder.select_events(AGGREGATE)] == [1, 2, 3]
 
 
-def test_tracking_rows_are_synced_before_the_events_and_commit_with_them(
+def test_tracking_rows_commit_with_the_events_in_the_same_round_trip(
     recorder: BatchPostgresProcessRecorder,
 ) -> None:
-    recorder.insert_events([event(1)])
+    # a statement's first run on a connection prepares it: one round trip more, once
+    recorder.insert_events([event(1)], **{TRACKINGS: [Tracking("warm-up", 1)]})
 
     trackings = [Tracking("upstream", 1), Tracking("upstream", 2)]
     insert = lambda: recorder.insert_events([event(2)], **{TRACKINGS: trackings})  # noqa: E731
-    assert round_trips_of(recorder, insert) == 2
+    assert round_trips_of(recorder, insert) == 1
     assert recorder.max_tracking_id("upstream") == 2
+    assert recorder.insert_events([], **{TRACKINGS: [Tracking("upstream", 3)]}) is None
+    assert recorder.max_tracking_id("upstream") == 3  # tracking rows alone, no events
+
+
+def staged(
+    recorder: BatchPostgresProcessRecorder, application_name: str, notification_id: int
+) -> Callable[[Any], None]:
+    """Rows written with the events' cursor before them, as the vault stages its keys: here a
+    tracking row of another name, so that a conflict is easy to make."""
+    table = sql.Identifier(recorder.datastore.schema, recorder.tracking_table_name)
+
+    def write(cursor: Any) -> None:
+        statement = sql.SQL("INSERT INTO {} VALUES (%s, %s)").format(table)
+        cursor.execute(statement, (application_name, notification_id))
+
+    return write
+
+
+def test_staged_rows_are_synced_before_the_events_and_commit_with_them(
+    recorder: BatchPostgresProcessRecorder,
+) -> None:
+    warm_up = {TRACKINGS: [Tracking("warm-up", 1)], STAGED_ROWS: staged(recorder, "vault", 0)}
+    recorder.insert_events([event(1)], **warm_up)
+
+    kwargs = {TRACKINGS: [Tracking("upstream", 1)], STAGED_ROWS: staged(recorder, "vault", 1)}
+    assert round_trips_of(recorder, lambda: recorder.insert_events([event(2)], **kwargs)) == 2
+    assert recorder.max_tracking_id("vault") == 1
+
+    with pytest.raises(IntegrityError):  # the staged row conflicts: nothing of it commits
+        recorder.insert_events(
+            [event(3)],
+            **{TRACKINGS: [Tracking("upstream", 2)]},
+            **{STAGED_ROWS: staged(recorder, "vault", 1)},
+        )
+    assert recorder.max_tracking_id("upstream") == 1
+    assert [e.originator_version for e in recorder.select_events(AGGREGATE)] == [1, 2]
 
 
 @pytest.mark.parametrize("conflict", ["tracking", "event"])
-def test_a_conflict_in_either_round_trip_is_an_integrity_error_and_nothing_commits(
+def test_a_conflict_is_an_integrity_error_and_nothing_commits(
     recorder: BatchPostgresProcessRecorder, conflict: str
 ) -> None:
     recorder.insert_events([event(1)], **{TRACKINGS: [Tracking("upstream", 1)]})
