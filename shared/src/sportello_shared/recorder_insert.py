@@ -50,6 +50,9 @@ class FunctionInsertRecorder(PostgresProcessRecorder):
     def _prepare_insert_function(self) -> None:
         """The function's definition, created with the tables, and the statement that calls it
         (bytes, rendered once)."""
+        if self.datastore.enable_db_functions or self.datastore.single_row_tracking:
+            # eventsourcing's ways would drop a batch's tracking rows; settings.py keeps both off
+            raise ValueError("POSTGRES_ENABLE_DB_FUNCTIONS and SINGLE_ROW_TRACKING must be off")
         schema = Identifier(self.datastore.schema)
         self.sql_create_statements.append(
             SQL(_DEFINITION).format(
@@ -75,9 +78,6 @@ class FunctionInsertRecorder(PostgresProcessRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        if self.datastore.enable_db_functions or self.datastore.single_row_tracking:
-            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
-            return ids  # eventsourcing's own ways, which these services do not configure
         with self.datastore.get_connection() as conn:
             try:
                 with conn.cursor() as curs:
