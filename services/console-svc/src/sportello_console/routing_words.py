@@ -14,7 +14,8 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from sportello_web import language_of
 
-Wording = str | Callable[[re.Match[str]], str]
+ValueName = Callable[[str, str], str | None]  # (kind|channel|category, code) -> its name
+Wording = str | Callable[[re.Match[str], Callable[[str, str], str]], str]
 
 _WHAT = {"kind": "il tipo", "channel": "il canale", "category": "la categoria"}
 
@@ -97,30 +98,49 @@ _ITALIAN: tuple[tuple[re.Pattern[str], Wording], ...] = tuple(
         ),
         (
             r"(?P<what>kind|channel|category) (?P<value>'.*') is not one of (?P<allowed>.+)",
-            lambda m: f"{_WHAT[m['what']]} {m['value']} non è tra {m['allowed']}",
+            lambda m, named: (
+                f"{_WHAT[m['what']]} {named(m['what'], m['value'])} non è tra {m['allowed']}"
+            ),
         ),
         (
             r"(?P<what>kind|channel|category) is (?P<value>'.*')",
-            lambda m: f"{_WHAT[m['what']]} è {m['value']}",
+            lambda m, named: f"{_WHAT[m['what']]} è {named(m['what'], m['value'])}",
         ),
     )
 )
 
 
-def staff_reason(reason: str, language: str) -> str:
-    """`reason` as routing gave it (English), in `language` ("it" or "en")."""
+def staff_reason(reason: str, language: str, value_name: ValueName | None = None) -> str:
+    """`reason` as routing gave it (English), in `language` ("it" or "en"); a kind, channel or
+    category routing quotes by its code is named by `value_name` where it knows it."""
+
+    def named(what: str, quoted: str) -> str:
+        code = quoted.strip("'")
+        name = value_name(what, code) if value_name else None
+        return f"«{name}»" if name and name != code else quoted
+
     if language == "en":
         return reason
     for pattern, wording in _ITALIAN:
         found = pattern.match(reason)
         if found is not None:
-            return wording(found) if callable(wording) else found.expand(wording)
+            return wording(found, named) if callable(wording) else found.expand(wording)
     return reason
 
 
 @pass_context
-def routing_reasons(context: Context, reasons: Iterable[str]) -> str:
-    """For the templates: the reasons in the page's language, joined."""
+def routing_reasons(context: Context, reasons: Iterable[str], tenant: str | None = None) -> str:
+    """For the templates: the reasons in the page's language, joined, with the tenant's names of
+    the categories, kinds and channels they quote."""
     request = context.get("request")
     language = language_of(request) if request is not None else "it"
-    return "; ".join(staff_reason(reason, language) for reason in reasons)
+    names, translate = context.get("names"), context.resolve("_")
+
+    def value_name(what: str, code: str) -> str | None:
+        if what == "category":
+            return names.category(tenant, code) if names is not None and tenant else None
+        key = f"{what}.{code}"
+        text = context.call(translate, key) if callable(translate) else key
+        return None if text == key else str(text)
+
+    return "; ".join(staff_reason(reason, language, value_name) for reason in reasons)

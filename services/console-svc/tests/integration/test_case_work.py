@@ -74,6 +74,7 @@ def test_possible_duplicates_before_saving(sign_in: SignIn, csrf: Csrf) -> None:
     # routing's reasons in the staff's words (issue 26): Italian, not routing's English
     why = preview.text.split('id="routing-preview"', 1)[1].split('class="callout-title"', 2)[1]
     assert "è competente" in why and " is competent" not in why
+    assert "la categoria è «Decoro e pulizia della città»" in why  # by its name, not its code
 
 
 def results(page: str) -> str:

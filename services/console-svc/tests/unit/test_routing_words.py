@@ -98,3 +98,21 @@ def test_names_and_values_are_kept_as_routing_gave_them() -> None:
         "la categoria 'tributi' non è tra ['parcheggi']"
     )
     assert staff_reason("something routing says one day", "it") == "something routing says one day"
+
+
+def test_kinds_channels_and_categories_are_named_where_the_console_knows_them() -> None:
+    names = {
+        ("category", "decoro_pulizia"): "Decoro e pulizia della città",
+        ("kind", "reclamo"): "Reclamo",
+    }
+
+    def value_name(what: str, code: str) -> str | None:
+        return names.get((what, code))
+
+    assert staff_reason("category is 'decoro_pulizia'", "it", value_name) == (
+        "la categoria è «Decoro e pulizia della città»"
+    )
+    assert staff_reason("kind 'reclamo' is not one of ['segnalazione']", "it", value_name) == (
+        "il tipo «Reclamo» non è tra ['segnalazione']"
+    )
+    assert staff_reason("channel is 'fax'", "it", value_name) == "il canale è 'fax'"  # unknown
