@@ -26,6 +26,7 @@ def recorder(database_url: str, pg_schema: str) -> Iterator[BatchPostgresProcess
     app = one_connection_app(database_url, pg_schema)
     assert isinstance(app.recorder, BatchPostgresProcessRecorder)
     yield app.recorder
+    app.close()
 
 
 def round_trips_of(recorder: BatchPostgresProcessRecorder, insert: Callable[[], object]) -> int:
