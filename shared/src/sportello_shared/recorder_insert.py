@@ -14,12 +14,13 @@ statement is one transaction, and PL/pgSQL may lock a table in it. In order:
     INSERT … RETURNING notification_id        ids in the order of the events
 
 A commit that carries staged rows (the vault's new keys and links, staged_rows.py) writes them
-first in an explicit transaction, synced on their own so that a conflicting key is its own
-IntegrityError, then calls the function and commits: two round trips. A failure there is rolled
-back with an explicit ROLLBACK, which also makes psycopg forget what it prepared in the failed
-pipeline: a statement prepared after the one that failed was never prepared by the server, and
-each later commit on that connection would fail with "prepared statement … does not exist" (as a
-full disk showed in the fault suite).
+first in psycopg's transaction, synced on their own so that a conflicting key is its own
+IntegrityError, then calls the function and commits (psycopg's nested syncs: a few round trips,
+one commit in each registration batch). A failure there is rolled back by psycopg, which then
+forgets what it meant to prepare in the failed pipeline: a statement due to be prepared after the
+one that failed was never prepared by the server, and each later commit on that connection would
+fail with "prepared statement … does not exist" (a ProgrammingError, a 500), as a full disk
+showed in the fault suite, twice.
 """
 
 from __future__ import annotations
@@ -100,13 +101,13 @@ class FunctionInsertRecorder(PostgresProcessRecorder):
         if STAGED_ROWS not in kwargs:
             curs.execute(self._call_insert_function, params, prepare=True)
             return
-        with conn.cursor() as statements, conn.pipeline() as pipeline:
-            statements.execute(b"BEGIN")
+        # psycopg's own transaction here: on a failure its ROLLBACK also drops the names of the
+        # statements it meant to prepare in the failed pipeline (a BEGIN and a COMMIT written
+        # out left them behind under a full disk: "prepared statement … does not exist")
+        with conn.cursor() as statements, conn.pipeline() as pipeline, conn.transaction():
             write_staged(statements, kwargs)
             pipeline.sync()  # a conflicting key is this statement's IntegrityError
             curs.execute(self._call_insert_function, params, prepare=True)
-            statements.execute(b"COMMIT")
-        # leaving the pipeline synced it: the first error of the round trip was raised
 
     def _insert_function_params(
         self, stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]

@@ -426,8 +426,10 @@ async def test_a_short_fetch_is_topped_up_after_the_linger_while_messages_keep_c
         info = await js.consumer_info("CASES", "bustest")
         return bool(info.delivered.consumer_seq == n)
 
+    first = Metrics()
     try:
-        await eventually(lambda: app.echoes() == 1)
+        # its commit is visible a moment before the runner counts it: wait for both
+        await eventually(lambda: app.echoes() == 1 and first.delta()["processed"] == 1)
         metrics = Metrics()
         await publish(js, "case-2", 2)
         await eventually(lambda: delivered(2))

@@ -1,6 +1,6 @@
-"""A commit of events and tracking rows is one statement and one round trip to PostgreSQL, two
-with staged rows (recorder_insert.py), read off libpq's own trace of the protocol; whatever
-conflicts fails the whole transaction with an IntegrityError, and the connection goes on."""
+"""A commit of events and tracking rows is one statement and one round trip to PostgreSQL
+(recorder_insert.py), read off libpq's own trace of the protocol; whatever conflicts, staged rows
+included, fails the whole transaction with an IntegrityError, and the connection goes on."""
 
 from __future__ import annotations
 
@@ -74,24 +74,42 @@ def staged(
     return write
 
 
-def test_staged_rows_are_synced_before_the_events_and_commit_with_them(
+def test_staged_rows_commit_with_the_events_and_a_failure_leaves_the_connection_usable(
     recorder: BatchPostgresProcessRecorder,
 ) -> None:
-    warm_up = {TRACKINGS: [Tracking("warm-up", 1)], STAGED_ROWS: staged(recorder, "vault", 0)}
-    recorder.insert_events([event(1)], **warm_up)
+    """Staged rows go in psycopg's transaction: after enough commits psycopg prepares its
+    statements, and a commit that fails after them (here a duplicate tracking row in the
+    function) must leave no name psycopg holds and the server lacks (a full disk did)."""
+    for n in range(1, 9):  # past psycopg's threshold (5): its statements are prepared
+        staged_kwargs = {
+            TRACKINGS: [Tracking("upstream", n)],
+            STAGED_ROWS: staged(recorder, "vault", n),
+        }
+        recorder.insert_events([event(n)], **staged_kwargs)
+    assert recorder.max_tracking_id("vault") == 8
 
-    kwargs = {TRACKINGS: [Tracking("upstream", 1)], STAGED_ROWS: staged(recorder, "vault", 1)}
-    assert round_trips_of(recorder, lambda: recorder.insert_events([event(2)], **kwargs)) == 2
-    assert recorder.max_tracking_id("vault") == 1
-
+    for n in range(9, 17):
+        with pytest.raises(IntegrityError):  # the function fails, after the staged rows' sync
+            failing = {
+                TRACKINGS: [Tracking("upstream", 1)],
+                STAGED_ROWS: staged(recorder, "vault", n),
+            }
+            recorder.insert_events([event(9)], **failing)
     with pytest.raises(IntegrityError):  # the staged row conflicts: nothing of it commits
-        recorder.insert_events(
-            [event(3)],
-            **{TRACKINGS: [Tracking("upstream", 2)]},
-            **{STAGED_ROWS: staged(recorder, "vault", 1)},
-        )
-    assert recorder.max_tracking_id("upstream") == 1
-    assert [e.originator_version for e in recorder.select_events(AGGREGATE)] == [1, 2]
+        conflicting = {
+            TRACKINGS: [Tracking("upstream", 9)],
+            STAGED_ROWS: staged(recorder, "vault", 1),
+        }
+        recorder.insert_events([event(9)], **conflicting)
+    assert recorder.max_tracking_id("vault") == 8 and recorder.max_tracking_id("upstream") == 8
+
+    for n in range(9, 12):  # the same connection goes on
+        staged_kwargs = {
+            TRACKINGS: [Tracking("upstream", n)],
+            STAGED_ROWS: staged(recorder, "vault", n),
+        }
+        assert recorder.insert_events([event(n)], **staged_kwargs) is not None
+    assert [e.originator_version for e in recorder.select_events(AGGREGATE)] == list(range(1, 12))
 
 
 @pytest.mark.parametrize("conflict", ["tracking", "event"])

@@ -75,14 +75,10 @@ class SQLiteCaseIndex:
 class PostgresCaseIndex:
     """A table in the service's own schema."""
 
-    def __init__(self, database_url: str, schema: str, connections: int = 4) -> None:
+    def __init__(self, database_url: str, schema: str) -> None:
         self._table = f'"{schema}".case_index'
         self._pool = ConnectionPool(
-            database_url,
-            min_size=1,
-            max_size=connections,
-            open=True,
-            kwargs={"autocommit": True},
+            database_url, min_size=1, max_size=4, open=True, kwargs={"autocommit": True}
         )
         with self._connection() as conn:
             conn.execute(sql.SQL(_DDL.format(table=self._table)))
@@ -97,11 +93,7 @@ class PostgresCaseIndex:
             yield conn
 
     def upsert(self, rows: Sequence[CaseRow]) -> None:
-        """One round trip: psycopg pipelines `executemany` and syncs once at its end, and what
-        runs before one Sync is one transaction (without `transaction()`, whose BEGIN and
-        COMMIT are two round trips more). Each row is guarded by its version, so a batch upserted
-        again after a failure changes nothing twice."""
-        with self._connection() as conn, conn.cursor() as cur:
+        with self._connection() as conn, conn.transaction(), conn.cursor() as cur:
             cur.executemany(self._upsert, [tuple(asdict(r).values()) for r in rows])
 
     def search(self, query: CaseQuery) -> tuple[list[CaseRow], int]:
