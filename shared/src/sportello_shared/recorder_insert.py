@@ -25,16 +25,13 @@ showed in the fault suite, twice.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from typing import Any
 
-import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.utils import retry
 from psycopg import Connection, Cursor
-from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier, Literal
 
@@ -79,15 +76,11 @@ class FunctionInsertRecorder(PostgresProcessRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        with self.datastore.get_connection() as conn:
-            try:
-                with conn.cursor() as curs:
-                    self._check_has_multi_row_tracking_table(curs)
-                    self._commit(conn, curs, stored_events, kwargs)
-                    rows = curs.fetchall() if stored_events else []
-            except BaseException:
-                _roll_back(conn)
-                raise  # inside get_connection: mapped to eventsourcing's errors
+        # psycopg's errors inside get_connection are mapped to eventsourcing's
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            self._check_has_multi_row_tracking_table(curs)
+            self._commit(conn, curs, stored_events, kwargs)
+            rows = curs.fetchall() if stored_events else []
         return [row["id"] for row in rows] if stored_events else None
 
     def _commit(
@@ -124,14 +117,6 @@ class FunctionInsertRecorder(PostgresProcessRecorder):
             [e.state for e in stored_events],
             self.notify_token,
         )
-
-
-def _roll_back(conn: Connection[DictRow]) -> None:
-    """End a transaction the failure left open or aborted, and have psycopg forget what it
-    prepared in it; a broken connection is the pool's to discard."""
-    with contextlib.suppress(psycopg.Error):
-        if conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
-            conn.execute(b"ROLLBACK")
 
 
 _DEFINITION = """
