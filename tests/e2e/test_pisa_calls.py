@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sportello_devstack.stack import Stack
 from sportello_devstack.testing import eventually_sync as eventually
-from sportello_devstack.testing import stack_on_store
+from sportello_devstack.testing import stack_on_store, status_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -79,8 +79,8 @@ def test_a_callback_is_kept_by_the_callback_made_not_by_any_contact(stack: Stack
     post(stack, f"/cases/{cid}/consult", {"question": "Scadenza?", "answer": "16 giugno"})
     done = post(stack, f"/cases/{cid}/callback-done", {"means": "phone", "note": "richiamata"})
     done_at = datetime.fromisoformat(done["timeline"][-1]["occurred_at"])
-    met = eventually(lambda: (c := clocks(stack, cid)["callback_24h"])["status"] == "met" and c)
-    assert datetime.fromisoformat(met["stopped_at"]) == done_at
+    met = eventually(lambda: status_of(c := clocks(stack, cid), "callback_24h") == "met" and c)
+    assert datetime.fromisoformat(met["callback_24h"]["stopped_at"]) == done_at
     assert done_at <= datetime.now(UTC)
 
 

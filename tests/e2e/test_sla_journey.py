@@ -21,6 +21,7 @@ from sportello_contracts import CloudEvent
 from sportello_devstack.pytest_plugin import DEFAULT_DATABASE_URL
 from sportello_devstack.stack import Stack
 from sportello_devstack.testing import eventually_sync as eventually
+from sportello_devstack.testing import status_of
 from sportello_sla.adapters.policy_files import load_catalogue
 
 pytestmark = pytest.mark.e2e
@@ -103,7 +104,7 @@ def test_backdated_cases_show_their_deadlines_and_statuses(stack: Stack) -> None
     found = eventually(lambda: len(c := clocks(stack, pisa)) == 2 and c)
     assert {s: datetime.fromisoformat(c["deadline"]) for s, c in found.items()} == expected
     assert expected["callback_24h"] < now  # ten days ago: its callback is overdue
-    eventually(lambda: clocks(stack, pisa)["callback_24h"]["status"] == "breached")
+    eventually(lambda: status_of(clocks(stack, pisa), "callback_24h") == "breached")
 
     late = register(
         stack,

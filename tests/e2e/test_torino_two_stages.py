@@ -17,7 +17,7 @@ import pytest
 from sportello_devstack.mailsink import read_mails
 from sportello_devstack.stack import Stack
 from sportello_devstack.testing import eventually_sync as eventually
-from sportello_devstack.testing import stack_on_store
+from sportello_devstack.testing import stack_on_store, status_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -106,7 +106,7 @@ def test_torino_contact_center_then_reparto_then_the_citizen(stack: Stack) -> No
     (taken,) = eventually(lambda: mails_to(stack, CITIZEN["email"], "in carico"))
     assert f"Ufficio che se ne occupa: {CONTACT_CENTER}" in body_of(taken)
     assert "Reparto" not in body_of(taken)
-    eventually(lambda: clocks(stack, cid)["first_contact_5wd"]["status"] == "met")
+    eventually(lambda: status_of(clocks(stack, cid), "first_contact_5wd") == "met")
 
     # 3. forwarded to the Reparto the rules choose; the Reparto is written to with the case
     forwarded = post(stack, f"/cases/{cid}/forward", {"actor": "cc.marco"})
@@ -146,7 +146,7 @@ def test_torino_contact_center_then_reparto_then_the_citizen(stack: Stack) -> No
     (closing,) = eventually(lambda: mails_to(stack, CITIZEN["email"], "chius"))
     text = body_of(closing)
     assert OUTCOME in text and f"Ufficio che se ne è occupato: {CONTACT_CENTER}" in text
-    eventually(lambda: clocks(stack, cid)["complaint_answer_30d"]["status"] == "met")
+    eventually(lambda: status_of(clocks(stack, cid), "complaint_answer_30d") == "met")
     assert [e["event"] for e in case(stack, cid)["timeline"]] == [
         "received",
         "assigned",

@@ -45,6 +45,13 @@ def eventually_sync(check: Callable[[], Any], timeout: float = 20.0) -> Any:
         time.sleep(0.1)
 
 
+def status_of(clocks: dict[str, dict[str, Any]], standard: str) -> str | None:
+    """A clock's status in sla-svc's answer about a case's clocks (by standard); None while
+    sla-svc has not started it yet (its consumers may linger a second: bus/fetching.py)."""
+    clock = clocks.get(standard)
+    return None if clock is None else clock["status"]
+
+
 @contextmanager
 def stack_on_store(
     request: pytest.FixtureRequest, data_dir: Path, prefix: str, **options: Any

@@ -24,7 +24,10 @@ next holder repeats is work that may be repeated.
 
 A follower that nobody waits on (the case index: listings may lag, reads by reference do not
 wait on it) may `linger` after a commit wakes it, so that the commits of that time are one round
-(one read, one upsert, one transaction) rather than one round each.
+(one read, one upsert, one transaction) rather than one round each. One that somebody waits on
+(the relay: every hop after it) lingers only while commits keep coming (`linger_while_busy`):
+the first commit after a quiet second goes at once, as a consumer's first message does
+(bus/fetching.py).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from typing import Any
 from eventsourcing.persistence import Notification, Tracking
 
 from .application import ServiceApplication
+from .bus.fetching import BUSY_WINDOW
 from .bus.leases import Lease
 from .logging import get_logger
 from .store_changes import store_changes
@@ -56,6 +60,8 @@ class LogFollower(ABC):
     # seconds a follower woken by a commit waits for more before it reads: one round for the
     # commits of that time instead of one each (a view nobody waits on: the case index)
     linger: float = 0.0
+    # linger only when the last round that handled something is less than BUSY_WINDOW old
+    linger_while_busy = False
 
     def __init__(
         self,
@@ -80,6 +86,7 @@ class LogFollower(ABC):
         self._unrecorded: int | None = None  # handled up to here, not yet recorded
         self._recorded_at = float("-inf")
         self._lease_checked_at = float("-inf")
+        self._handled_at = float("-inf")
         # something this process did not commit may follow the position: read the store
         self._store_changed = True
         self.is_active = False
@@ -162,6 +169,7 @@ class LogFollower(ABC):
         if batch:
             await self.handle_batch(batch)
             self._position = self._unrecorded = batch[-1][0].id
+            self._handled_at = time.monotonic()
         if self._recording_due():
             await self.record_position()
         return len(batch)
@@ -209,20 +217,26 @@ class LogFollower(ABC):
 
     async def _idle(self, stop: asyncio.Event) -> None:
         """Until woken, or until the store says something may have changed (checked every poll
-        interval, without reading it: store_changes.py), or `safety_poll` seconds at most."""
+        interval, without reading it: store_changes.py), or `safety_poll` seconds at most; then
+        the linger, if this follower lingers now (a commit is a commit, whoever told of it)."""
         waited = 0.0
         while not stop.is_set():
             if await self._woken_within(stop, self._poll_interval):
-                if self.linger:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), timeout=self.linger)
-                return
+                break
             waited += self._poll_interval
             if waited >= self._safety_poll or self._changes.maybe_changed():
                 self._store_changed = True
-                return
+                break
             if self._due() or self._recording_due():
                 return
+        if self._lingers():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.linger)
+
+    def _lingers(self) -> bool:
+        if self.linger <= 0:
+            return False
+        return not self.linger_while_busy or time.monotonic() - self._handled_at < BUSY_WINDOW
 
     def _due(self) -> bool:
         """Work of the follower's own that falls due with time, not with a commit (none here)."""

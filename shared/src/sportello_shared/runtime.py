@@ -101,6 +101,7 @@ class Runtime(Generic[A]):
             self.lease("relay"),
             poll_interval=self.settings.relay_poll_interval,
             safety_poll=self.settings.follower_safety_poll,
+            linger=self.settings.relay_linger,
         )
         self._spawn("relay", self.relay.run)
         processor = ApplicationProcessor(self.app, self.writer)
@@ -112,12 +113,17 @@ class Runtime(Generic[A]):
                 processor,
                 self.settings.consumer_long_poll,
                 personal,
-                linger=self.settings.consumer_linger,
+                linger=self._linger(spec),
             )
             self._spawn(f"consumer:{spec.durable}", runner.run)
         for worker in self.parts.workers:
             self._spawn(getattr(worker, "__name__", "worker"), functools.partial(worker, self))
         log.info("service.started", nats=self.settings.nats_servers)
+
+    def _linger(self, spec: ConsumerSpec) -> float:
+        if spec.background:
+            return self.settings.consumer_background_linger
+        return self.settings.consumer_linger
 
     def _open_store(self) -> A:
         with store_initialisation_lock(self.settings):

@@ -477,6 +477,39 @@ async def test_the_first_message_after_a_quiet_spell_is_not_kept_waiting(
     writer.shutdown()
 
 
+async def test_a_stop_cuts_a_consumers_linger_short(
+    make_app: Callable[[type[BusTestApplication]], BusTestApplication],
+    js: JetStreamContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A background consumer lingers up to a second (CONSUMER_BACKGROUND_LINGER): a service
+    stopping meanwhile does not wait it out, and what it had fetched is still handled."""
+    monkeypatch.setattr(fetching, "BUSY_WINDOW", 60.0)
+    app = make_app(BusTestApplication)
+    writer = Writer("test")
+    spec = dataclasses.replace(SPEC, ack_wait=120)
+    runner = ConsumerRunner(js, spec, ApplicationProcessor(app, writer), linger=60.0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    try:
+        await publish(js, "case-1", 1)
+        await eventually(lambda: app.echoes() == 1)
+        await publish(js, "case-2", 2)  # fetched while busy: the consumer lingers on it
+        info = await js.consumer_info("CASES", "bustest")
+        while info.delivered.consumer_seq < 2:
+            await asyncio.sleep(0.05)
+            info = await js.consumer_info("CASES", "bustest")
+        await asyncio.sleep(0.2)
+        assert app.echoes() == 1  # still lingering
+    finally:
+        stopped = time.monotonic()
+        stop.set()
+        await asyncio.wait_for(task, 15)
+    assert time.monotonic() - stopped < 10.0
+    assert app.echoes() == 2
+    writer.shutdown()
+
+
 async def test_duplicates_within_and_across_batches_change_nothing(
     make_app: Callable[[type[BusTestApplication]], BusTestApplication], js: JetStreamContext
 ) -> None:

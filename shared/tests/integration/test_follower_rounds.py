@@ -231,3 +231,36 @@ async def test_a_lingering_follower_takes_the_commits_of_its_linger_in_one_round
     stop.set()
     await asyncio.wait_for(task, timeout=10)  # a stop cuts a linger short
     assert follower.batches - before <= 2, follower.batches - before
+
+
+class BusyRounds(Rounds):
+    """The relay's way (`linger_while_busy`): it lingers only while commits keep coming, and
+    records its position seldom (the relay: once a second; here not during the test)."""
+
+    linger_while_busy = True
+    record_interval = 60.0
+
+
+async def test_a_follower_lingering_while_busy_takes_a_quiet_spells_first_commit_at_once(
+    app: BusTestApplication, tmp_path: Path
+) -> None:
+    """The first commit after a quiet spell is handled without the 2 s linger; the commits
+    that follow it while the follower is busy wait for the linger and go in one round."""
+    follower = BusyRounds(app, FileLockLease(tmp_path / "rounds.lock"))
+    stop = asyncio.Event()
+    task = asyncio.create_task(follower.run(stop))
+    await eventually(lambda: follower.is_active, timeout=10)
+    await asyncio.sleep(1.5)  # quiet for longer than BUSY_WINDOW
+    committed = time.monotonic()
+    await asyncio.to_thread(app.open_tickets, 1)
+    await eventually(lambda: len(follower.seen) == 1, timeout=10)
+    first_took = time.monotonic() - committed
+    before = follower.batches
+    for _ in range(COMMITS - 1):
+        await asyncio.to_thread(app.open_tickets, 1)
+        await asyncio.sleep(0.05)
+    await eventually(lambda: len(follower.seen) == COMMITS, timeout=10)
+    stop.set()
+    await asyncio.wait_for(task, timeout=10)
+    assert first_took < 1.5, first_took  # not lingered on (2 s)
+    assert follower.batches - before <= 2, follower.batches - before

@@ -113,9 +113,16 @@ def build(settings: IntakeSettings | None = None) -> FastAPI:
                 CASES_STREAM,
                 "intake",
                 (case_events("assigned"), case_events("routing_failed")),
+                background=True,
             ),
             # sla's deadlines, for Open311's expected_datetime
-            ConsumerSpec("intake", SLA_STREAM, "intake", ("sla.*.*.deadline_set", "sla.*.*.met")),
+            ConsumerSpec(
+                "intake",
+                SLA_STREAM,
+                "intake",
+                ("sla.*.*.deadline_set", "sla.*.*.met"),
+                background=True,
+            ),
             # cases and status reports published by other platforms and partner companies
             # (deleted from INGEST once registered: the contact they carry is intake's to keep)
             ConsumerSpec(

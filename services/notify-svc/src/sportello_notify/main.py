@@ -231,7 +231,13 @@ def build(settings: NotifySettings | None = None) -> FastAPI:
                 requester="notify",
             ),
             # deadlines close to or past: the office and the URP are told
-            ConsumerSpec("notify", SLA_STREAM, "notify", ("sla.*.*.warning", "sla.*.*.breached")),
+            ConsumerSpec(
+                "notify",
+                SLA_STREAM,
+                "notify",
+                ("sla.*.*.warning", "sla.*.*.breached"),
+                background=True,
+            ),
         ],
         workers=[dispatcher(settings, policies, renderer), on_call_escalation(settings)],
     )

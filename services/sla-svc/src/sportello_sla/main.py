@@ -74,10 +74,17 @@ async def _acquire_unless_stopped(lease: Lease, stop: asyncio.Event) -> bool:
 
 def consumers() -> list[ConsumerSpec]:
     return [
-        # the case events clocks start, pause, stop and restart on
-        ConsumerSpec("sla", CASES_STREAM, "sla", tuple(case_events(e) for e in HEEDED_CASE_EVENTS)),
+        # the case events clocks start, pause, stop and restart on (a clock counts from each
+        # event's own time, so lingering for bigger batches moves no deadline)
+        ConsumerSpec(
+            "sla",
+            CASES_STREAM,
+            "sla",
+            tuple(case_events(e) for e in HEEDED_CASE_EVENTS),
+            background=True,
+        ),
         # messages delivered to citizens (Torino's first contact) and satisfaction surveys
-        ConsumerSpec("sla", NOTIFICATIONS_STREAM, "sla", ("notifications.>",)),
+        ConsumerSpec("sla", NOTIFICATIONS_STREAM, "sla", ("notifications.>",), background=True),
     ]
 
 

@@ -62,6 +62,9 @@ class ConsumerSpec:
     # delete each message from the stream once processed or dead-lettered (INGEST: what
     # platforms send carries the citizen's contact; the case file of record is intake's store)
     delete_processed: bool = False
+    # nobody waits on this consumer's effects within the second: it lingers longer for bigger
+    # batches (CONSUMER_BACKGROUND_LINGER instead of CONSUMER_LINGER; bus/fetching.py)
+    background: bool = False
 
     def config(self) -> ConsumerConfig:
         return ConsumerConfig(

@@ -39,7 +39,8 @@ class LingeringFetch:
         busy, self._busy_until = now < self._busy_until, now + BUSY_WINDOW
         if not busy or self.linger <= 0 or len(messages) >= self.batch:
             return messages
-        await asyncio.sleep(self.linger)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=self.linger)
         if stop.is_set():
             return messages
         with contextlib.suppress(nats.errors.TimeoutError, TimeoutError):

@@ -95,6 +95,9 @@ class Relay(LogFollower):
     position_name = RELAY_POSITION
     record_interval = 1.0
     lease_check_interval = 1.0  # idempotent work: see follower.py
+    # every hop after the relay waits on it: it lingers (RELAY_LINGER) only while commits keep
+    # coming, so that a busy writer's commits of that time are one read and one round of publishes
+    linger_while_busy = True
 
     def __init__(
         self,
@@ -107,6 +110,7 @@ class Relay(LogFollower):
         poll_interval: float = 0.2,
         safety_poll: float = 5.0,
         record_interval: float | None = None,
+        linger: float = 0.0,
     ) -> None:
         super().__init__(
             app,
@@ -118,6 +122,7 @@ class Relay(LogFollower):
         )
         self._js = js
         self._to_public = to_public
+        self.linger = linger
 
     async def relay_pending(self) -> int:
         """Publish the next batch and record the position now (tests, drills)."""
