@@ -54,6 +54,10 @@ class ServiceParts(Generic[A]):
     consumers: Sequence[ConsumerSpec] = ()
     workers: Sequence[Worker] = ()
     extras: dict[str, Any] = field(default_factory=dict)
+    # seconds the relay lingers while commits keep coming (follower.py), unless RELAY_LINGER says
+    # otherwise: 0 for a service whose events somebody waits on (intake's `received`, routing's
+    # `assigned`), more for one whose events go to background consumers only
+    relay_linger: float = 0.0
 
 
 class Runtime(Generic[A]):
@@ -101,7 +105,7 @@ class Runtime(Generic[A]):
             self.lease("relay"),
             poll_interval=self.settings.relay_poll_interval,
             safety_poll=self.settings.follower_safety_poll,
-            linger=self.settings.relay_linger,
+            linger=self.relay_linger(),
         )
         self._spawn("relay", self.relay.run)
         processor = ApplicationProcessor(self.app, self.writer)
@@ -113,14 +117,18 @@ class Runtime(Generic[A]):
                 processor,
                 self.settings.consumer_long_poll,
                 personal,
-                linger=self._linger(spec),
+                linger=self.consumer_linger(spec),
             )
             self._spawn(f"consumer:{spec.durable}", runner.run)
         for worker in self.parts.workers:
             self._spawn(getattr(worker, "__name__", "worker"), functools.partial(worker, self))
         log.info("service.started", nats=self.settings.nats_servers)
 
-    def _linger(self, spec: ConsumerSpec) -> float:
+    def relay_linger(self) -> float:
+        configured = self.settings.relay_linger
+        return self.parts.relay_linger if configured is None else configured
+
+    def consumer_linger(self, spec: ConsumerSpec) -> float:
         if spec.background:
             return self.settings.consumer_background_linger
         return self.settings.consumer_linger

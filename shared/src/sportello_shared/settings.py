@@ -60,14 +60,19 @@ class ServiceSettings(BaseSettings):
     )
     # The same for a consumer nobody waits on within the second (`ConsumerSpec.background`: sla's
     # clocks, the case file's copy of routing's decision, the office's SLA warnings): batches of
-    # a second's messages. At 30 cases/s, with RELAY_LINGER, a third less CPU per case again.
+    # a second's messages. With the relays' lingers: 11 % less CPU per case at 30 cases/s, the
+    # acknowledgment mail and routing's decision as prompt as before (docs/benchmarks.md).
     consumer_background_linger: float = Field(
         default=1.0, ge=0, le=1, validation_alias=_env("CONSUMER_BACKGROUND_LINGER")
     )
     # How long the relay waits after a commit, while commits keep coming, before it reads and
     # publishes what they recorded (follower.py): one round of publishes for the commits of that
-    # time, and bigger batches at every hop after it; each event that much later. 0: off.
-    relay_linger: float = Field(default=0.05, ge=0, le=1, validation_alias=_env("RELAY_LINGER"))
+    # time, and bigger batches at every hop after it; each event that much later. Unset: the
+    # service's own choice (`ServiceParts.relay_linger`: sla-svc 0.1 s, notify-svc 0.2 s, intake and
+    # routing 0: somebody waits on their events); 0: off.
+    relay_linger: float | None = Field(
+        default=None, ge=0, le=1, validation_alias=_env("RELAY_LINGER")
+    )
     # the longest a request waits for the store before answering 503 (outages.py)
     store_wait_s: float = Field(default=5.0, gt=0, le=60, validation_alias=_env("STORE_WAIT_S"))
     cipher_key: SecretStr | None = Field(default=None, validation_alias=_env("CIPHER_KEY"))

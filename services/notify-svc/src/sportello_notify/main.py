@@ -240,6 +240,7 @@ def build(settings: NotifySettings | None = None) -> FastAPI:
             ),
         ],
         workers=[dispatcher(settings, policies, renderer), on_call_escalation(settings)],
+        relay_linger=0.2,  # what was sent goes to sla-svc's background consumer
     )
     app = create_service_app(
         parts,

@@ -30,3 +30,9 @@ def test_the_filter_names_every_case_event_a_reaction_heeds_and_no_other() -> No
 def test_the_service_subscribes_with_that_filter() -> None:
     (cases,) = [spec for spec in consumers() if spec.stream == CASES_STREAM]
     assert sorted(cases.filter_subjects) == sorted(f"cases.*.*.{e}" for e in HEEDED_CASE_EVENTS)
+
+
+def test_both_consumers_linger_in_the_background() -> None:
+    """A clock counts from each event's own time: a consumer that lingers a second for bigger
+    batches moves no deadline (CONSUMER_BACKGROUND_LINGER)."""
+    assert all(spec.background for spec in consumers())
