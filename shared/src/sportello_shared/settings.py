@@ -68,8 +68,8 @@ class ServiceSettings(BaseSettings):
     # How long the relay waits after a commit, while commits keep coming, before it reads and
     # publishes what they recorded (follower.py): one round of publishes for the commits of that
     # time, and bigger batches at every hop after it; each event that much later. Unset: the
-    # service's own choice (`ServiceParts.relay_linger`: sla-svc 0.1 s, notify-svc 0.2 s, intake and
-    # routing 0: somebody waits on their events); 0: off.
+    # service's own choice (`ServiceParts.relay_linger`: notify-svc 0.2 s, whose `sent` only
+    # sla-svc's background consumer takes; the others 0: somebody waits on their events); 0: off.
     relay_linger: float | None = Field(
         default=None, ge=0, le=1, validation_alias=_env("RELAY_LINGER")
     )

@@ -97,9 +97,6 @@ def build(settings: SlaSettings | None = None) -> FastAPI:
         to_public=to_public,
         consumers=consumers(),
         workers=[sweep(settings.sweep_interval)],
-        # deadlines and warnings go to background consumers (intake's, notify's); a breach is
-        # published at most 0.1 s later while others keep coming (benchmark 4: p99 ≤ 1 s)
-        relay_linger=0.1,
     )
     return create_service_app(
         parts,
