@@ -184,12 +184,14 @@ def test_a_citizen_reports_follows_and_rates_a_case(stack: Stack, page: Page) ->
         assert page.locator(f'[data-element="feedback-rate-{n}"]').count() == 1
     check(page, "09-rating")
     page.locator('label[for="star4"]').click()
-    page.get_by_role("button", name="Avanti").click()
+    with page.expect_navigation():  # a plain form post: its answer is the next page
+        page.get_by_role("button", name="Avanti").click()
     assert page.locator('[data-element="feedback-rating-positive"]').count() == 1
     page.locator('label[for="reason-cortese"]').click()
     page.locator('[data-element="feedback-input-text"]').fill("Grazie, intervento rapido.")
     check(page, "10-rating-follow-up")
-    page.get_by_role("button", name="Invia").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Invia").click()
     assert "Grazie, il tuo parere" in page.inner_text("main")
     check(page, "11-thanks")
     page.goto(survey)
