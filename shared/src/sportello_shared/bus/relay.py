@@ -206,7 +206,8 @@ class Relay(LogFollower):
                     "relay.publish_retry", msg_id=message_headers[headers.MSG_ID], error=repr(exc)
                 )
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+                # at most a second apart: after a re-election the next try is at most 1 s late
+                delay = min(delay * 2, 1.0)
 
     async def _dead_letter(self, notification: Notification, error: Exception) -> None:
         log.exception("relay.unpublishable", notification_id=notification.id)
