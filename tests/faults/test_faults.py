@@ -149,6 +149,34 @@ def _nats_time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(f"{whole}.{(fraction + '000000')[:6]}+00:00")
 
 
+async def test_network_cut_between_services_and_nats(cluster: Cluster) -> None:
+    """SIGSTOP freezes a NATS node (its clients' connections go silent) and then one replica of
+    each service (its NATS and HTTP connections go silent); after SIGCONT everything catches up."""
+    rng = fault_random("network-cut")
+
+    async def cut(load: Load) -> list[str]:
+        log = []
+        await wait_until(load, 0.1)
+        node = rng.choice(cluster.nats.nodes)
+        node.pause()
+        await asyncio.sleep(6.0)
+        node.resume()
+        log.append(f"SIGSTOP NATS {node.name} 6s at {len(load.acknowledged)} acks")
+        for service in rng.sample(SERVICES, len(SERVICES)):
+            replica = rng.choice(cluster.members[service])
+            await asyncio.sleep(rng.uniform(0.5, 2.0))
+            cluster.pause(replica)
+            pause = rng.uniform(4.0, 8.0)
+            await asyncio.sleep(pause)
+            cluster.resume(replica)
+            log.append(f"SIGSTOP {replica.name} {pause:.1f}s at {len(load.acknowledged)} acks")
+        return log
+
+    expected = await mails_per_case(cluster)
+    report = await run_scenario(cluster, "network-cut", cases_per_run(600), cut, expected)
+    assert_nothing_lost(report)
+
+
 async def last_sequence(nodes: list[NatsNode]) -> int:
     nc = await nats.connect(servers=[n.url for n in nodes], connect_timeout=2)
     try:
