@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import httpx
 import nats
 import pytest
 from sportello_devstack.cluster import Cluster, NatsNode
@@ -126,18 +125,14 @@ def cases_seen_by(nodes: list[NatsNode]) -> tuple[set[str], datetime | None]:
     leaders: set[str] = set()
     last_stored: datetime | None = None
     for node in nodes:
-        try:
-            report = node.jsz(streams="true")
-        except httpx.HTTPError:
+        detail = node.stream_detail("CASES")
+        if detail is None:
             continue
-        for account in report.get("account_details", []):
-            for detail in account.get("stream_detail", []):
-                if detail.get("name") == "CASES":
-                    if leader := detail.get("cluster", {}).get("leader"):
-                        leaders.add(str(leader))
-                    stored = _nats_time(detail.get("state", {}).get("last_ts"))
-                    if stored and (last_stored is None or stored > last_stored):
-                        last_stored = stored
+        if leader := detail.get("cluster", {}).get("leader"):
+            leaders.add(str(leader))
+        stored = _nats_time(detail.get("state", {}).get("last_ts"))
+        if stored and (last_stored is None or stored > last_stored):
+            last_stored = stored
     return leaders, last_stored
 
 

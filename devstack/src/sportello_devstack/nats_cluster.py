@@ -106,6 +106,19 @@ class NatsNode:
         result: dict[str, Any] = response.json()
         return result
 
+    def stream_detail(self, stream: str) -> dict[str, Any] | None:
+        """`stream` as this node's own monitoring port reports it (it answers with no leader);
+        None when the node does not answer or has no such stream."""
+        try:
+            report = self.jsz(streams="true")
+        except httpx.HTTPError:
+            return None
+        for account in report.get("account_details", []):
+            for detail in account.get("stream_detail", []):
+                if detail.get("name") == stream:
+                    return dict(detail)
+        return None
+
     def meta_leader(self) -> str | None:
         try:
             leader = self.jsz().get("meta_cluster", {}).get("leader")
@@ -187,16 +200,9 @@ class NatsCluster:
         for node in self.nodes:
             if node.process is None or node.process.poll() is not None:
                 continue
-            try:
-                report = node.jsz(streams="true")
-            except httpx.HTTPError:
-                continue
-            for account in report.get("account_details", []):
-                for detail in account.get("stream_detail", []):
-                    if detail.get("name") == stream:
-                        leader = detail.get("cluster", {}).get("leader")
-                        if leader:
-                            return str(leader)
+            detail = node.stream_detail(stream)
+            if detail and (leader := detail.get("cluster", {}).get("leader")):
+                return str(leader)
         return None
 
     def stop(self) -> None:
