@@ -176,6 +176,10 @@ def test_the_dashboard_is_the_urps(sign_in: SignIn, csrf: Csrf) -> None:
     # standards and categories as the Carta and the tenant name them, not their codes
     assert "voicemail_callback_24h" not in page and "reclami_polizia_municipale" not in page
     assert "Reclami sui servizi della Polizia Municipale" in page
+    # open cases per office, by the office's name, not its code
+    by_office = page.split('id="by-office"', 1)[1].split("</table>", 1)[0]
+    assert "<td>Corpo di Polizia Municipale \u2013 Reparto 6</td>" in by_office
+    assert "pm-reparto-6" not in by_office
     assert 'id="compliance"' in page and 'id="satisfaction"' in page
     csv = supervisor.get("/cruscotto/conformita.csv")
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
