@@ -52,6 +52,13 @@ _ITALIAN: tuple[tuple[re.Pattern[str], Wording], ...] = tuple(
             r"nessuna regola smista la categoria \g<c> (tipo \g<k>, canale \g<ch>)",
         ),
         (r"reassigned by (?P<actor>.+)", r"riassegnata da \g<actor>"),
+        # the triage's classification (routing's domain/assignment.py, `reclassify`)
+        (
+            r"classified as (?P<category>\S+) \((?P<kind>[^)]+)\)",
+            lambda m, named: (
+                f"classificata come {named('category', m['category'])} ({named('kind', m['kind'])})"
+            ),
+        ),
         # the triage-first workflow (routing's domain/triage_first.py)
         (
             r"workflow triage-first: (?P<front>.+) takes every case in charge first",

@@ -4,11 +4,13 @@ produce (the real rules of every tenant, over varied cases) has its Italian word
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sportello_console.routing_words import staff_reason
 from sportello_routing.adapters.routing_yaml import seed_documents
+from sportello_routing.domain.assignment import Assignment
 from sportello_routing.domain.decide import back_to_last, decide
 from sportello_routing.domain.rules import CaseFacts
 from sportello_routing.domain.triage_first import back_to_front_office, forwarded, to_front_office
@@ -44,7 +46,15 @@ def every_reason() -> set[str]:
                         last = organizations.get(first.decision.organization)
                         reasons |= set(back_to_last(last, 1, again.decision).reasons)
     reasons.add("reassigned by anna@pisa")  # a manual reassignment (routing's application)
-    return reasons | triage_first_reasons()
+    return reasons | triage_first_reasons() | classification_reasons()
+
+
+def classification_reasons() -> set[str]:
+    """What routing records when the triage classifies a case (its Assignment aggregate)."""
+    facts = CaseFacts("torino", "segnalazione", "voicemail", "da_classificare", "", None, None)
+    assignment = Assignment.open("case-1", "TO-2026-000001", facts)
+    assignment.reclassify("reclamo", "reclami_polizia_municipale", datetime.now(UTC))
+    return {reason for step in assignment.history for reason in step["reasons"]}
 
 
 def triage_first_reasons() -> set[str]:
@@ -116,3 +126,6 @@ def test_kinds_channels_and_categories_are_named_where_the_console_knows_them() 
         "il tipo «Reclamo» non è tra ['segnalazione']"
     )
     assert staff_reason("channel is 'fax'", "it", value_name) == "il canale è 'fax'"  # unknown
+    assert staff_reason("classified as decoro_pulizia (reclamo)", "it", value_name) == (
+        "classificata come «Decoro e pulizia della città» («Reclamo»)"
+    )
