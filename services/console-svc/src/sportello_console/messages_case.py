@@ -28,6 +28,9 @@ IT = {
     "field.office_answer": "Risposta (solo per il personale, non inviata al cittadino)",
     "status.forwarded": "Inoltrata all'ufficio", "status.office_answered": "Risposta dall'ufficio",
     "event.forwarded": "Inoltrata all'ufficio", "event.office_answered": "Risposta dell'ufficio",
+    "case.gone": "La pratica non è più di competenza del suo ufficio: è tornata al front office "
+    "o è passata a un altro ufficio.",
+    "case.to_queues": "Torna alle code di lavoro", "case.gone_title": "Pratica non più visibile",
 }  # fmt: skip
 
 EN = {
@@ -58,6 +61,9 @@ EN = {
     "status.forwarded": "Forwarded to the office",
     "status.office_answered": "Answered by the office",
     "event.forwarded": "Forwarded to the office", "event.office_answered": "Office's answer",
+    "case.gone": "The case is no longer your office's: it is back with the front office or with "
+    "another office.",
+    "case.to_queues": "Back to the work queues", "case.gone_title": "Case no longer visible",
 }  # fmt: skip
 
 CASE_MESSAGES = {"it": IT, "en": EN}

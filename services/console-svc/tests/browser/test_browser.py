@@ -44,7 +44,17 @@ def accessibility_problems(page: Page) -> list[dict[str, Any]]:
 def open_user(browser: Browser, stack: Stack, username: str) -> Page:
     """A browser context of its own, signed in through the provider's login form."""
     context = browser.new_context(base_url=stack.url("console"), locale="it-IT")
-    page = context.new_page()
+    page = watched(context.new_page())
+    page.goto("/")
+    page.fill("#username", username)
+    page.fill("#password", "demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/code/"))
+    return page
+
+
+def watched(page: Page) -> Page:
+    """The page, collecting its script errors and CSP violations in `page.errors`."""
     page.errors = []  # type: ignore[attr-defined]
     # CSP violations and script errors (a 4xx page such as a form with errors is logged too,
     # as "Failed to load resource": that one is the expected answer, not a fault)
@@ -57,11 +67,6 @@ def open_user(browser: Browser, stack: Stack, username: str) -> Page:
         ),  # type: ignore[attr-defined]
     )
     page.on("pageerror", lambda e: page.errors.append(str(e)))  # type: ignore[attr-defined]
-    page.goto("/")
-    page.fill("#username", username)
-    page.fill("#password", "demo")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/code/"))
     return page
 
 

@@ -22,6 +22,7 @@ from .test_browser import (
     open_user,
     registered_reference,
     shot,
+    watched,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -82,10 +83,18 @@ def test_an_attestation_through_the_console_forms(
     expect(police.locator("#done")).to_be_visible()
     expect(police.locator("#case-inspection")).to_contain_text("Alloggio idoneo")
     expect(police.locator("#action-issue-attestation")).to_have_count(0)
+    # a second tab of the office's stays on the case: once answered, it says the case has gone
+    other_tab = watched(police.context.new_page())
+    other_tab.goto(case_path)
     open_form(police, "office-answer")
     police.fill("#office-answer-answer", "Sopralluogo eseguito: alloggio idoneo, verbale allegato")
     police.click("#action-office-answer button")
     expect(police.locator("#done")).to_contain_text("la pratica torna al front office")
+    expect(other_tab.locator("#case-gone")).to_contain_text("non è più di competenza")
+    expect(other_tab.locator("#case-description")).to_have_count(0)  # nothing of the case
+    expect(other_tab.locator("#action-office-answer")).to_have_count(0)  # nor its forms
+    shot(other_tab, "29-case-gone")
+    assert other_tab.errors == [], other_tab.errors  # type: ignore[attr-defined]
 
     # back with the URP: it issues the attestation and closes
     urp.reload()

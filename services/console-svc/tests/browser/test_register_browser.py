@@ -15,6 +15,8 @@ from playwright.sync_api import Browser, Page, expect
 from sportello_devstack.stack import Stack
 from sportello_web.dates import ROME
 
+from .test_browser import open_user, shot
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -22,11 +24,6 @@ SHOTS = ROOT / ".data" / "screenshots"
 AXE = (ROOT / "node_modules" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
 RECEIVED = datetime.now(ROME) - timedelta(days=10)  # Torino's 24-hour callback: long breached
 CALLBACK = "Richiamata dalla casella vocale entro 24 ore"
-
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def accessibility_problems(page: Page) -> list[dict[str, Any]]:
@@ -40,27 +37,6 @@ def accessibility_problems(page: Page) -> list[dict[str, Any]]:
         for v in result
         if v["impact"] in ("serious", "critical")
     ]
-
-
-def open_user(browser: Browser, stack: Stack, username: str) -> Page:
-    context = browser.new_context(base_url=stack.url("console"), locale="it-IT")
-    page = context.new_page()
-    page.errors = []  # type: ignore[attr-defined]
-    page.on(
-        "console",
-        lambda m: (
-            m.type == "error"
-            and not m.text.startswith("Failed to load resource")
-            and page.errors.append(f"{m.text} {m.location}")
-        ),  # type: ignore[attr-defined]
-    )
-    page.on("pageerror", lambda e: page.errors.append(str(e)))  # type: ignore[attr-defined]
-    page.goto("/")
-    page.fill("#username", username)
-    page.fill("#password", "demo")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/code/"))
-    return page
 
 
 def register_late_voicemail(page: Page) -> str:

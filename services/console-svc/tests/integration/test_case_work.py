@@ -218,3 +218,18 @@ def test_the_case_page_s_live_fragment(sign_in: SignIn, csrf: Csrf) -> None:
     assert status
     changed = caller.get(f"{path}/vivo", params={"stato": "closed"}).text
     assert 'id="status-changed"' in changed
+
+
+def test_the_live_fragment_of_a_case_out_of_sight_says_so(sign_in: SignIn, csrf: Csrf) -> None:
+    """An office's page stays open while the case leaves it (answered, reassigned): the next live
+    refresh says so and shows none of the case, where it used to fail with 403."""
+    caller = sign_in("torino.centralino")
+    path = register(caller, csrf, citizen_email="altrove@example.org")
+    reference = reference_of(caller, path)
+    other_office = sign_in("torino.pm-reparto-1")
+    assert other_office.get(path).status_code == 403
+    live = other_office.get(f"{path}/vivo", params={"stato": "assigned"})
+    assert live.status_code == 200 and 'id="case-gone"' in live.text
+    assert "non è più di competenza del suo ufficio" in live.text
+    assert '<section id="actions" hx-swap-oob="true"></section>' in live.text  # no forms
+    assert reference not in live.text and "altrove@example.org" not in live.text

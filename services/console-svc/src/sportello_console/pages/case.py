@@ -143,8 +143,14 @@ async def act(case_id: UUID, action: str, console: ConsoleDep, request: Request)
 @router.get("/segnalazioni/{case_id}/vivo", name="case_live", response_class=HTMLResponse)
 async def case_live(case_id: UUID, console: ConsoleDep, stato: str = "") -> HTMLResponse:
     """htmx, on the case's server-sent event: the file, clocks, routing, timeline, messages.
-    The actions stay as they are (nothing typed is lost); a changed status is said."""
-    case = await live_file_of(console, case_id)
+    The actions stay as they are (nothing typed is lost); a changed status is said, and so is a
+    case that has left this user's sight (an office's answered or reassigned case)."""
+    try:
+        case = await live_file_of(console, case_id)
+    except HTTPException as refused:
+        if refused.status_code != 403:
+            raise
+        return console.render("_case_gone.html")
     context = await around(console, case)
     return console.render("_case_live.html", **context, loaded_status=stato)
 
