@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, Field
+from fastapi import APIRouter
+from pydantic import BaseModel, Field, model_validator
 
 from .api import IntakeDep
 from .bodies import _Body
@@ -22,6 +22,12 @@ class ErasureBody(_Body):
     case_id: UUID | None = None
     email: Annotated[str | None, Field(max_length=320)] = None
     phone: Annotated[str | None, Field(max_length=40)] = None
+
+    @model_validator(mode="after")
+    def names_the_citizen(self) -> ErasureBody:
+        if self.case_id is None and not self.email and not self.phone:
+            raise ValueError("name the citizen: case_id, email or phone")
+        return self
 
 
 class ErasedCase(BaseModel):
@@ -51,8 +57,6 @@ async def erase_personal_data(body: ErasureBody, intake: IntakeDep) -> ErasureVi
     whole history and every backup, while the cases' facts (dates, category, office, outcome)
     stay. `case.personal_data_erased` tells the other services to erase their copies.
     """
-    if body.case_id is None and not body.email and not body.phone:
-        raise HTTPException(422, "name the citizen: case_id, email or phone")
     request = ErasureRequest(body.case_id, body.email, body.phone)
     report = await intake.writer.call(
         intake.app.erase_personal_data, request, intake.actor, intake.traceparent

@@ -162,6 +162,7 @@ async def test_an_unknown_citizen_or_an_empty_request_is_refused(client: httpx.A
 
     assert nobody.status_code == 404
     assert empty.status_code == 422
+    assert "name the citizen: case_id, email or phone" in empty.text
 
 
 async def test_a_database_dump_holds_neither_the_data_nor_its_key_in_clear(
