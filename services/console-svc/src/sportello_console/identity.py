@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 Kind = Literal["call_taker", "supervisor", "office", "admin", "auditor"]
+REGISTER_READERS = ("supervisor", "office", "admin", "auditor")
 
 OPEN_STATUSES = frozenset(
     {
@@ -133,6 +134,11 @@ class StaffUser:
     @property
     def sees_dashboard(self) -> bool:
         return self.kind in ("supervisor", "admin", "auditor")
+
+    @property
+    def reads_register(self) -> bool:
+        """The anomaly register: the URP's, an office's for its own, the admin's, the auditor's."""
+        return self.kind in REGISTER_READERS
 
     @property
     def decides_reopening(self) -> bool:

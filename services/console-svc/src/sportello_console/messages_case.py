@@ -1,4 +1,5 @@
-"""What the case page calls the messages sent and routing's steps, instead of internal ids."""
+"""What the case page calls the messages sent and routing's steps, instead of internal ids; and
+the keyboard shortcuts' list, on every page."""
 
 from __future__ import annotations
 
@@ -64,6 +65,27 @@ EN = {
     "case.gone": "The case is no longer your office's: it is back with the front office or with "
     "another office.",
     "case.to_queues": "Back to the work queues", "case.gone_title": "Case no longer visible",
+}  # fmt: skip
+
+IT |= {
+    "shortcuts.open": "Scorciatoie da tastiera", "shortcuts.title": "Scorciatoie da tastiera",
+    "shortcuts.hint": "Funzionano quando non si sta scrivendo in un campo.",
+    "shortcuts.key": "Tasto", "shortcuts.does": "Che cosa fa",
+    "shortcuts.rows": "Pratica successiva o precedente dell'elenco (Invio la apre)",
+    "shortcuts.tabs": "Le code, nell'ordine delle schede",
+    "shortcuts.actions": "Le azioni della pratica aperta",
+    "shortcuts.this_list": "Questo elenco", "shortcuts.close": "Chiudi",
+    "shortcuts.enabled": "Scorciatoie attive (in questo browser)",
+}  # fmt: skip
+EN |= {
+    "shortcuts.open": "Keyboard shortcuts", "shortcuts.title": "Keyboard shortcuts",
+    "shortcuts.hint": "They work when you are not typing in a field.",
+    "shortcuts.key": "Key", "shortcuts.does": "What it does",
+    "shortcuts.rows": "Next or previous case in the list (Enter opens it)",
+    "shortcuts.tabs": "The queues, in the order of their tabs",
+    "shortcuts.actions": "The open case's actions",
+    "shortcuts.this_list": "This list", "shortcuts.close": "Close",
+    "shortcuts.enabled": "Shortcuts on (in this browser)",
 }  # fmt: skip
 
 CASE_MESSAGES = {"it": IT, "en": EN}

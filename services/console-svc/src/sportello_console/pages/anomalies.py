@@ -11,11 +11,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sportello_web import require_csrf
 
 from .. import register_forms
+from ..identity import REGISTER_READERS
 from ..register_forms import PROGRESS, Form, progress_of
 from ..services import Refused
 from .common import Console, ConsoleDep
 from .register_access import (
-    REGISTER_READERS,
     REGISTER_WRITERS,
     names_of,
     refused_page,

@@ -16,12 +16,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sportello_web import require_csrf
 
 from .. import register_forms
+from ..identity import REGISTER_READERS
 from ..register_forms import ACTION_STATUSES, Form
 from ..services import Refused
 from .anomalies import references
 from .common import Console, ConsoleDep
 from .register_access import (
-    REGISTER_READERS,
     REGISTER_WRITERS,
     call,
     names_of,

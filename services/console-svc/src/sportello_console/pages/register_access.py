@@ -21,7 +21,6 @@ from ..identity import StaffUser
 from ..services import Refused
 from .common import Console
 
-REGISTER_READERS = ("supervisor", "office", "admin", "auditor")
 REGISTER_WRITERS = ("supervisor", "office", "admin")
 REPORT_READERS = ("supervisor", "admin", "auditor")
 REPORT_PUBLISHERS = ("supervisor", "admin")
