@@ -50,6 +50,11 @@ def test_the_keyboard_shortcuts(browser: Browser, web_stack: Stack) -> None:
     expect(urp.locator("#queue tr.table-active")).to_have_count(1)
     urp.keyboard.press("k")
     assert focused_text(urp) == first
+    # a live refresh (the event the queue's SSE fires) replaces the rows: the focus stays
+    urp.evaluate("document.querySelector('#queue table').dataset.before = 'refresh'")
+    urp.evaluate("htmx.trigger('#queue', 'sse:changed')")
+    expect(urp.locator("#queue table[data-before]")).to_have_count(0)
+    expect(urp.locator("#queue tbody a", has_text=first)).to_be_focused()
     urp.keyboard.press("Enter")  # the focused reference is a link: its case opens
     urp.wait_for_url(re.compile(r"/segnalazioni/[0-9a-f-]{36}$"))
     expect(urp.locator("h1")).to_contain_text(first)

@@ -65,6 +65,22 @@
     b.addEventListener("click", function () { dialog.close(); });
   });
 
+  // a live queue's refresh replaces its rows: the row the user was on keeps the focus
+  var kept = null;
+  document.addEventListener("htmx:beforeSwap", function () {
+    var row = document.activeElement && document.activeElement.closest("tr[id]");
+    kept = row && row.closest("[data-shortcut-rows]") ? row.id : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var row = kept && document.getElementById(kept);
+    kept = null;
+    if (!row || (document.activeElement && document.activeElement !== document.body)) return;
+    var link = row.querySelector("a[href]");
+    if (!link) return;
+    row.classList.add("table-active");
+    link.focus();
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.altKey || event.metaKey || event.defaultPrevented) return;
     if (typing(event.target) || dialog.open || !enabled()) return;
