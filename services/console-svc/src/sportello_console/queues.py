@@ -23,6 +23,7 @@ LIVE_CLOCK = "state IN ('running', 'warning')"
 class Queue:
     id: str
     where: str  # SQL over `cases c` (+ the clock columns); constants only, never user input
+    first: str = ""  # SQL ordering the queue's rows before the newest-first (after urgency)
 
 
 OFFICE_QUEUES = (
@@ -42,6 +43,8 @@ CENTRE_QUEUES = (
     Queue("open", f"c.{OPEN}"),
     Queue("at_risk", f"c.{OPEN} AND k.risk = 'warning'"),
     Queue("overdue", f"c.{OPEN} AND k.risk = 'breached'"),
+    # declared not competent by an office at least once: the URP sees where cases bounce
+    Queue("bounced", f"c.{OPEN} AND c.bounces > 0", first="q.bounces DESC"),
     Queue(
         "callbacks",
         f"c.{OPEN} AND c.channel IN ('voicemail', 'ivr') AND c.contacted = 0",
@@ -124,6 +127,7 @@ def rows(
     sql = (
         f"SELECT q.* FROM (SELECT r.*, {is_urgent} AS urgent FROM ({ROWS}"
         f" WHERE {where} AND {queue.where}) AS r) AS q"
-        f" ORDER BY q.urgent DESC, q.received_at DESC LIMIT {int(limit)}"
+        f" ORDER BY q.urgent DESC, {queue.first + ', ' if queue.first else ''}"
+        f"q.received_at DESC LIMIT {int(limit)}"
     )
     return [dict(r) for r in model.query(sql, {**params, "now": utcnow_iso()})]

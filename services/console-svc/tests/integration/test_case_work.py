@@ -233,3 +233,20 @@ def test_the_live_fragment_of_a_case_out_of_sight_says_so(sign_in: SignIn, csrf:
     assert "non è più di competenza del suo ufficio" in live.text
     assert '<section id="actions" hx-swap-oob="true"></section>' in live.text  # no forms
     assert reference not in live.text and "altrove@example.org" not in live.text
+
+
+def test_the_urp_sees_the_cases_bounced_between_offices(sign_in: SignIn, csrf: Csrf) -> None:
+    caller = sign_in("torino.centralino")
+    path = register(caller, csrf, citizen_email="rimbalzo@example.org")
+    reference = reference_of(caller, path)
+    office = sign_in("torino.pm-reparto-6")
+    page = page_with(office, path, "action-request-reassignment")
+    declined = office.post(
+        f"{path}/azioni/request-reassignment",
+        data={"csrf_token": csrf(page), "reason": "Competenza dell'ufficio tributi"},
+    )
+    assert declined.status_code == 303
+    urp = sign_in("torino.supervisore")
+    bounced = page_with(urp, "/code/bounced", reference)
+    assert "Rimbalzate tra uffici" in bounced and "Rimbalzata 1 volta" in bounced
+    assert 'href="/code/bounced"' in urp.get("/code/open").text  # a tab of the URP's queues

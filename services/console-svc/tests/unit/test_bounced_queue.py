@@ -1,0 +1,48 @@
+"""The URP's "bounced between offices" queue: open cases an office declared not competent, the
+most bounced first; a closed one leaves it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from sportello_console.identity import StaffUser
+from sportello_console.queues import CENTRE_QUEUES, counts, rows
+from sportello_console.readmodel import ReadModel
+
+URP = StaffUser("s", "URP", "operator", "torino", supervisor=True)
+BOUNCED = next(q for q in CENTRE_QUEUES if q.id == "bounced")
+
+
+class Log:
+    def __init__(self, model: ReadModel) -> None:
+        self.model, self.position = model, 0
+
+    def case(self, event: str, case_id: str, **data: Any) -> None:
+        self.position += 1
+        at = f"2027-01-12T{self.position:02d}:00:00+01:00"
+        body = {"case_id": case_id, "occurred_at": at, "_tenant": "torino", **data}
+        if event == "received":
+            body |= {
+                "reference": f"TO-2027-{self.position:06d}",
+                "kind": "reclamo",
+                "channel": "phone",
+                "category": "qualita_urbana",
+                "received_at": at,
+            }
+        tracking = Tracking("intake", self.position)
+        self.model.apply(f"it.sportello.case.{event}.v1", body, tracking)
+
+
+def test_the_most_bounced_open_cases_first(tmp_path: Path) -> None:
+    log = Log(ReadModel(tmp_path / "model.sqlite"))
+    for case_id in ("once", "twice", "never", "closed"):
+        log.case("received", case_id)
+    for case_id in ("once", "twice", "twice", "closed"):
+        log.case("reassignment_requested", case_id, reason="non di nostra competenza")
+    log.case("closed", "closed", outcome="Chiusa")
+
+    listed = rows(log.model, URP, BOUNCED)
+    assert [(r["case_id"], r["bounces"]) for r in listed] == [("twice", 2), ("once", 1)]
+    assert counts(log.model, URP)["bounced"] == 2
