@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -11,6 +13,7 @@ import pytest
 from sportello_console.pages.case_file import CATCH_UP_S
 from sportello_devstack.stack import Stack
 from sportello_devstack.testing import eventually_sync as eventually
+from sportello_web.dates import ROME
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -185,6 +188,40 @@ def test_the_dashboard_is_the_urps(sign_in: SignIn, csrf: Csrf) -> None:
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     assert sign_in("torino.centralino").get("/cruscotto").status_code == 403
     assert sign_in("torino.pm-reparto-6").get("/segnalazioni/nuova").status_code == 403
+
+
+def test_the_dashboard_s_cards_count_as_the_queues_and_lead_to_them(
+    sign_in: SignIn, csrf: Csrf
+) -> None:
+    """A voicemail left ten days ago has its 24-hour callback breached at once: the overdue card
+    counts it as the overdue queue does (cases, not clocks) and leads there."""
+    ten_days_ago = datetime.now(ROME) - timedelta(days=10)
+    register(sign_in("torino.centralino"), csrf, received_at=f"{ten_days_ago:%Y-%m-%dT%H:%M}")
+    supervisor = sign_in("torino.supervisore")
+
+    def same_counts() -> dict[str, int] | None:
+        page = supervisor.get("/cruscotto").text
+        tabs = supervisor.get("/code/open").text
+        cards = {q: card_count(page, q) for q in ("at_risk", "overdue", "bounced")}
+        queued = {q: tab_count(tabs, q) for q in cards}
+        return cards if cards == queued and cards["overdue"] >= 1 else None
+
+    eventually(same_counts)
+    page = supervisor.get("/cruscotto").text
+    for queue_id, label in (("at_risk", "A rischio"), ("overdue", "Scadute")):
+        assert f'<a href="/code/{queue_id}" id="dash-{queue_id}-link">{label}</a>' in page
+
+
+def card_count(page: str, queue_id: str) -> int:
+    match = re.search(rf'id="dash-{queue_id}">(\d+)<', page)
+    assert match, queue_id
+    return int(match.group(1))
+
+
+def tab_count(page: str, queue_id: str) -> int:
+    match = re.search(rf'data-count="{queue_id}">(\d+)<', page)
+    assert match, queue_id
+    return int(match.group(1))
 
 
 def test_queues_per_role_and_english(sign_in: SignIn) -> None:

@@ -9,8 +9,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse, Response
 from sportello_web.dates import ROME
 
-from ..queues import scope
-from ..readmodel import utcnow_iso
+from ..queues import counts, scope
 from ..services import Refused, Unavailable
 from .common import Console, ConsoleDep
 
@@ -37,13 +36,6 @@ async def dashboard(console: ConsoleDep) -> HTMLResponse:
     midnight = datetime.combine(datetime.now(ROME).date(), time(), ROME).astimezone(UTC)
     today = {"since": midnight.isoformat()}
     open_cases = "AND c.status NOT IN ('closed', 'rejected')"
-    where, scoped = scope(console.user)
-    risks = console.model.query(
-        "SELECT SUM(k.state = 'warning') AS warnings, SUM(k.state = 'breached'"
-        " OR (k.state IN ('running', 'warning') AND k.deadline < :now)) AS breaches"
-        f" FROM clocks k JOIN cases c ON c.case_id = k.case_id WHERE {where} {open_cases}",
-        {**scoped, "now": utcnow_iso()},
-    )[0]
     compliance = None
     if console.user.tenant:
         try:
@@ -55,8 +47,7 @@ async def dashboard(console: ConsoleDep) -> HTMLResponse:
         by_channel=grouped(console, "c.channel", "AND c.received_at >= :since", **today),
         by_category=grouped(console, "c.category", "AND c.received_at >= :since", **today),
         by_office=grouped(console, "c.organization", open_cases),
-        warnings=risks["warnings"] or 0,
-        breaches=risks["breaches"] or 0,
+        queued=counts(console.model, console.user),  # the cards count as the queues do
         compliance=compliance,
     )
 
