@@ -223,6 +223,9 @@ def test_a_citizen_reports_follows_and_rates_a_case(stack: Stack, page: Page) ->
     eventually(lambda: status_shows(page, "Riaperta: Richiesta del cittadino accolta"))
     # routing's reopen path; the history above already says "Assegnata": the status itself
     eventually(lambda: status_shows(page, "") and page.inner_text("#case-status") == "Assegnata")
+    # and the history says where the reopened case went (newest first): back to the Contact Center
+    newest = page.locator("#history li").first.inner_text()
+    assert "Assegnata a Contact Center" in newest, newest
     check(page, "13-reopened")
 
     # the case by its reference: only with the e-mail given with it, nothing said otherwise

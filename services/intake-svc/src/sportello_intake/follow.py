@@ -127,12 +127,15 @@ def citizen_view(case: Case, tenant: Tenant) -> CitizenView:
 def _citizen_entries(case: Case, tenant: Tenant) -> list[dict[str, Any]]:
     """The timeline without what only moves the case inside the Comune: in a triage-first
     tenant, the office's answer goes back to the front office by a new assignment, while for
-    the citizen the case stays with the front office (which then tells them the outcome)."""
+    the citizen the case stays with the front office (which then tells them the outcome). A
+    reopened case starts over: where routing sends it then is the citizen's to read."""
     if not tenant.triage_first:
         return case.timeline
     entries: list[dict[str, Any]] = []
     forwarded = False
     for entry in case.timeline:
+        if entry["event"] == "reopened":
+            forwarded = False
         forwarded = forwarded or entry["event"] == "forwarded"
         back = entry["event"] == "assigned" and entry.get("organization") == tenant.triage
         if not (forwarded and back):

@@ -98,6 +98,12 @@ def test_the_citizen_sees_the_reparto_but_not_the_way_back_to_the_front_office()
     direct = tenants["torino"].model_copy(update={"workflow": "direct"})
     steps = [s.step for s in citizen_view(case, direct).history]
     assert steps.count("assigned") == 3
+    # reopened, the case starts over: routing's assignment to the front office is shown
+    case.reopen("Richiesta del cittadino accolta", "urp.bianchi", AT[7], AT[7], None)
+    case.record_assignment("contact-center", "Contact Center", AT[8], None)
+    again = [(s.step, s.detail) for s in citizen_view(case, tenants["torino"]).history][-2:]
+    assert [step for step, _ in again] == ["reopened", "assigned"]
+    assert again[1][1] is not None and again[1][1].startswith("Contact Center")
 
 
 def test_forwarded_where_no_rule_places_it_the_case_is_back_with_the_front_office() -> None:
