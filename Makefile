@@ -59,7 +59,7 @@ SERIAL := tests/faults tests/e2e/test_notify_faults.py tests/e2e/test_sla_journe
 # The slowest tests of each part are listed at its end (where the suite's time goes: issue 24).
 DURATIONS := --durations=25 --durations-min=5
 
-test: install chromium pdf-tools
+test: install chromium pdf-tools promtool
 	$(PY) -m pytest $(XDIST) $(DURATIONS) $(SERIAL:%=--ignore=%) $(PYTEST_ARGS); parallel=$$?; \
 	$(PY) -m pytest $(DURATIONS) $(SERIAL) $(PYTEST_ARGS); serial=$$?; \
 	test $$parallel -eq 0 && test $$serial -eq 0
@@ -145,6 +145,12 @@ cluster-down: install
 # Debian's Chromium for the console's browser tests (Playwright drives it; no browser download).
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; }
+
+.PHONY: promtool
+# Prometheus's promtool checks and unit-tests the alerts (deploy/prometheus, tests/ops); Debian's
+# prometheus package brings it (its server is not started).
+promtool:
+	@command -v promtool >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus; }
 
 .PHONY: pdf-tools
 # What sla-svc's PDF report needs from Debian: Pango and a font for WeasyPrint, pdftotext to test it.
