@@ -11,14 +11,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sportello_shared.http import serve
 from sportello_shared.tenants import load_tenants
-from sportello_web import Catalogue, WebSettings, install_web, make_templates, render_error
+from sportello_web import WebSettings, install_web, make_templates, render_error
 
+from .catalogue import console_catalogue
 from .feed import Broadcaster, Feed, Projection
-from .messages import MESSAGES
-from .messages_case import CASE_MESSAGES
-from .messages_procedures import PROCEDURE_MESSAGES
-from .messages_reports import REPORT_MESSAGES
-from .messages_triage import TRIAGE_MESSAGES
 from .pages import annual, anomalies, anomaly, case, dashboard, erasure, find, new_case, queues
 from .procedure_forms import load_procedure_steps
 from .readmodel import ReadModel
@@ -60,9 +56,7 @@ def build(settings: ConsoleSettings | None = None) -> FastAPI:
             model.close()
 
     app = FastAPI(title="Sportello console", lifespan=lifespan, docs_url=None, redoc_url=None)
-    catalogue = Catalogue(
-        MESSAGES, REPORT_MESSAGES, CASE_MESSAGES, TRIAGE_MESSAGES, PROCEDURE_MESSAGES
-    )
+    catalogue = console_catalogue()
     templates = make_templates([TEMPLATES], catalogue, BRAND)
     templates.env.globals["routing_reasons"] = routing_reasons
     secret = settings.session_secret.get_secret_value()
