@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from sportello_shared.tenants import Tenant
 
@@ -102,6 +103,28 @@ def counts(model: ReadModel, user: StaffUser) -> dict[str, int]:
         sql = f"SELECT COUNT(*) AS n FROM ({ROWS} WHERE {where} AND {queue.where}) AS c"
         result[queue.id] = model.query(sql, {**params, "now": utcnow_iso()})[0]["n"]
     return result
+
+
+def counts_by(
+    model: ReadModel,
+    user: StaffUser,
+    column: Literal["channel", "category", "organization"],
+    received_since: datetime | None = None,
+    open_only: bool = False,
+) -> list[dict[str, Any]]:
+    """The user's cases per channel, category or office (most first), received since a moment
+    or open ones only: the dashboard's volumes."""
+    where, params = scope(user)
+    if received_since is not None:
+        where += " AND c.received_at >= :since"
+        params["since"] = received_since.astimezone(UTC).isoformat()
+    if open_only:
+        where += f" AND c.{OPEN}"
+    sql = (
+        f"SELECT c.{column} AS name, COUNT(*) AS n FROM cases c WHERE {where}"
+        f" GROUP BY c.{column} ORDER BY n DESC, name"
+    )
+    return [dict(r) for r in model.query(sql, params)]
 
 
 def urgent_categories(tenants: Iterable[Tenant]) -> tuple[str, ...]:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
-from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse, Response
 from sportello_web.dates import ROME
 
-from ..queues import counts, scope
+from ..queues import counts, counts_by
 from ..services import Refused, Unavailable
 from .common import Console, ConsoleDep
 
@@ -21,21 +20,11 @@ def supervisor(console: Console) -> None:
         raise HTTPException(403, "the dashboard is for the URP")
 
 
-def grouped(console: Console, column: str, extra: str = "", **params: Any) -> list[Any]:
-    where, scoped = scope(console.user)
-    sql = (
-        f"SELECT {column} AS name, COUNT(*) AS n FROM cases c WHERE {where} {extra}"
-        f" GROUP BY {column} ORDER BY n DESC, name"
-    )
-    return console.model.query(sql, {**scoped, **params})
-
-
 @router.get("/cruscotto", name="dashboard", response_class=HTMLResponse)
 async def dashboard(console: ConsoleDep) -> HTMLResponse:
     supervisor(console)
     midnight = datetime.combine(datetime.now(ROME).date(), time(), ROME).astimezone(UTC)
-    today = {"since": midnight.isoformat()}
-    open_cases = "AND c.status NOT IN ('closed', 'rejected')"
+    model, user = console.model, console.user
     compliance = None
     if console.user.tenant:
         try:
@@ -44,10 +33,10 @@ async def dashboard(console: ConsoleDep) -> HTMLResponse:
             compliance = None
     return console.render(
         "dashboard.html",
-        by_channel=grouped(console, "c.channel", "AND c.received_at >= :since", **today),
-        by_category=grouped(console, "c.category", "AND c.received_at >= :since", **today),
-        by_office=grouped(console, "c.organization", open_cases),
-        queued=counts(console.model, console.user),  # the cards count as the queues do
+        by_channel=counts_by(model, user, "channel", received_since=midnight),
+        by_category=counts_by(model, user, "category", received_since=midnight),
+        by_office=counts_by(model, user, "organization", open_only=True),
+        queued=counts(model, user),  # the cards count as the queues do
         compliance=compliance,
     )
 

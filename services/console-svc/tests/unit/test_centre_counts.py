@@ -1,14 +1,15 @@
 """The URP's "bounced between offices" queue: open cases an office declared not competent, the
-most bounced first; a closed one leaves it."""
+most bounced first; a closed one leaves it. And the dashboard's volumes from the same model."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import Tracking
 from sportello_console.identity import StaffUser
-from sportello_console.queues import CENTRE_QUEUES, counts, rows
+from sportello_console.queues import CENTRE_QUEUES, counts, counts_by, rows
 from sportello_console.readmodel import ReadModel
 
 URP = StaffUser("s", "URP", "operator", "torino", supervisor=True)
@@ -46,3 +47,18 @@ def test_the_most_bounced_open_cases_first(tmp_path: Path) -> None:
     listed = rows(log.model, URP, BOUNCED)
     assert [(r["case_id"], r["bounces"]) for r in listed] == [("twice", 2), ("once", 1)]
     assert counts(log.model, URP)["bounced"] == 2
+
+
+def test_the_dashboard_s_volumes_since_a_moment_or_open_only(tmp_path: Path) -> None:
+    log = Log(ReadModel(tmp_path / "model.sqlite"))
+    for case_id in ("early", "late", "closed"):  # received at 01:00, 02:00 and 03:00
+        log.case("received", case_id)
+    log.case("closed", "closed", outcome="Chiusa")
+
+    since = datetime.fromisoformat("2027-01-12T01:30:00+01:00")
+    assert counts_by(log.model, URP, "channel", received_since=since) == [{"name": "phone", "n": 2}]
+    assert counts_by(log.model, URP, "category", open_only=True) == [
+        {"name": "qualita_urbana", "n": 2}
+    ]
+    other_tenant = StaffUser("p", "URP", "operator", "pisa", supervisor=True)
+    assert counts_by(log.model, other_tenant, "channel") == []
