@@ -127,6 +127,20 @@ def counts_by(
     return [dict(r) for r in model.query(sql, params)]
 
 
+def declined_by_office(model: ReadModel, user: StaffUser, since: datetime) -> list[dict[str, Any]]:
+    """How often each office declared a case of the user's not competent since a moment (most
+    first): where cases bounce, for the URP's dashboard."""
+    where, params = scope(user)
+    sql = (
+        "SELECT b.organization AS name, COUNT(*) AS n FROM bounces b"
+        f" JOIN cases c ON c.case_id = b.case_id WHERE {where} AND b.at >= :since"
+        " GROUP BY b.organization ORDER BY n DESC, name"
+    )
+    return [
+        dict(r) for r in model.query(sql, {**params, "since": since.astimezone(UTC).isoformat()})
+    ]
+
+
 def urgent_categories(tenants: Iterable[Tenant]) -> tuple[str, ...]:
     """`<tenant>/<category>` of every category the tenants' catalogues mark urgent."""
     return tuple(

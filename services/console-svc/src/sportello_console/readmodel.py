@@ -31,6 +31,10 @@ CREATE TABLE IF NOT EXISTS clocks (
     case_id TEXT NOT NULL, standard TEXT NOT NULL, deadline TEXT NOT NULL, state TEXT NOT NULL,
     PRIMARY KEY (case_id, standard)
 );
+CREATE TABLE IF NOT EXISTS bounces (
+    case_id TEXT NOT NULL, organization TEXT NOT NULL, at TEXT NOT NULL,
+    PRIMARY KEY (case_id, at)
+);
 CREATE TABLE IF NOT EXISTS tracking (
     application_name TEXT NOT NULL, notification_id INTEGER NOT NULL,
     PRIMARY KEY (application_name, notification_id)
@@ -39,8 +43,8 @@ CREATE TABLE IF NOT EXISTS tracking (
 
 CLOSED = ("closed", "rejected")
 # Raised when the tables change: a model written by an older build is re-read from the streams.
-SCHEMA_VERSION = 2
-TABLES = ("cases", "clocks", "tracking")
+SCHEMA_VERSION = 3  # 3: bounces, who declared which case not competent
+TABLES = ("cases", "clocks", "bounces", "tracking")
 
 
 @dataclass(frozen=True)
@@ -160,7 +164,12 @@ def _apply_case(db: sqlite3.Connection, event: str, data: dict[str, Any]) -> Cha
     elif event == "citizen_contacted":
         db.execute("UPDATE cases SET contacted = 1 WHERE case_id = ?", (case_id,))
         _set(db, case_id, now, status="citizen_contacted")
-    elif event == "reassignment_requested":
+    elif event == "reassignment_requested":  # the office declaring it is the case's office
+        db.execute(
+            "INSERT OR IGNORE INTO bounces (case_id, organization, at) SELECT case_id,"
+            " organization, ? FROM cases WHERE case_id = ? AND organization IS NOT NULL",
+            (now, case_id),
+        )
         db.execute("UPDATE cases SET bounces = bounces + 1 WHERE case_id = ?", (case_id,))
         _set(db, case_id, now, status="reassignment_requested")
     elif event == "reopen_requested":

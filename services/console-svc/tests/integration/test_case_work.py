@@ -250,3 +250,7 @@ def test_the_urp_sees_the_cases_bounced_between_offices(sign_in: SignIn, csrf: C
     bounced = page_with(urp, "/code/bounced", reference)
     assert "Rimbalzate tra uffici" in bounced and "Rimbalzata 1 volta" in bounced
     assert 'href="/code/bounced"' in urp.get("/code/open").text  # a tab of the URP's queues
+    # and the dashboard says which office declared it, by the office's name
+    dashboard = urp.get("/cruscotto").text
+    declined = dashboard.split('id="declined-by-office"', 1)[1].split("</table>", 1)[0]
+    assert "Corpo di Polizia Municipale \u2013 Reparto 6" in declined

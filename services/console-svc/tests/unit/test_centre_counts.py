@@ -9,7 +9,7 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 from sportello_console.identity import StaffUser
-from sportello_console.queues import CENTRE_QUEUES, counts, counts_by, rows
+from sportello_console.queues import CENTRE_QUEUES, counts, counts_by, declined_by_office, rows
 from sportello_console.readmodel import ReadModel
 
 URP = StaffUser("s", "URP", "operator", "torino", supervisor=True)
@@ -62,3 +62,19 @@ def test_the_dashboard_s_volumes_since_a_moment_or_open_only(tmp_path: Path) -> 
     ]
     other_tenant = StaffUser("p", "URP", "operator", "pisa", supervisor=True)
     assert counts_by(log.model, other_tenant, "channel") == []
+
+
+def test_the_offices_that_declare_cases_not_competent(tmp_path: Path) -> None:
+    log = Log(ReadModel(tmp_path / "model.sqlite"))
+    for case_id in ("bounced twice", "bounced once"):
+        log.case("received", case_id)
+        log.case("assigned", case_id, organization="pm-reparto-1")
+        log.case("reassignment_requested", case_id, reason="non di competenza")
+    log.case("assigned", "bounced twice", organization="pm-reparto-2")
+    log.case("reassignment_requested", "bounced twice", reason="nemmeno nostra")
+
+    since = datetime.fromisoformat("2027-01-01T00:00:00+01:00")
+    declined = declined_by_office(log.model, URP, since)
+    assert declined == [{"name": "pm-reparto-1", "n": 2}, {"name": "pm-reparto-2", "n": 1}]
+    later = datetime.fromisoformat("2027-01-13T00:00:00+01:00")
+    assert declined_by_office(log.model, URP, later) == []

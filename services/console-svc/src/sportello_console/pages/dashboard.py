@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import date, datetime, time
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse, Response
 from sportello_web.dates import ROME
 
-from ..queues import counts, counts_by
+from ..queues import counts, counts_by, declined_by_office
 from ..services import Refused, Unavailable
 from .common import Console, ConsoleDep
 
@@ -23,7 +23,9 @@ def supervisor(console: Console) -> None:
 @router.get("/cruscotto", name="dashboard", response_class=HTMLResponse)
 async def dashboard(console: ConsoleDep) -> HTMLResponse:
     supervisor(console)
-    midnight = datetime.combine(datetime.now(ROME).date(), time(), ROME).astimezone(UTC)
+    today = datetime.now(ROME).date()
+    midnight = datetime.combine(today, time(), ROME)
+    new_year = datetime.combine(date(today.year, 1, 1), time(), ROME)
     model, user = console.model, console.user
     compliance = None
     if console.user.tenant:
@@ -36,6 +38,7 @@ async def dashboard(console: ConsoleDep) -> HTMLResponse:
         by_channel=counts_by(model, user, "channel", received_since=midnight),
         by_category=counts_by(model, user, "category", received_since=midnight),
         by_office=counts_by(model, user, "organization", open_only=True),
+        declined=declined_by_office(model, user, since=new_year),
         queued=counts(model, user),  # the cards count as the queues do
         compliance=compliance,
     )
