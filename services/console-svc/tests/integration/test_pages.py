@@ -235,6 +235,19 @@ def test_queues_per_role_and_english(sign_in: SignIn) -> None:
     assert '<html lang="en">' in english and "All open" in english
 
 
+def test_a_case_page_in_english_speaks_english(sign_in: SignIn, csrf: Csrf) -> None:
+    """The domain's words too: channel, kind, status and timeline (they used to stay Italian)."""
+    caller = sign_in("torino.centralino")
+    path = register(caller, csrf)
+    caller.get("/lingua", params={"to": "en", "next": path})
+    page = page_with(caller, path, "Assigned")
+    facts = page.split('id="case-facts"', 1)[1].split("</dl>", 1)[0]
+    assert "Voicemail" in facts and "Complaint" in facts
+    assert "Segreteria telefonica" not in page and "Reclamo" not in facts
+    timeline = page.split('id="timeline"', 1)[1]
+    assert "Received" in timeline and "Ricevuta" not in timeline
+
+
 def test_sign_out_ends_the_session(sign_in: SignIn, csrf: Csrf) -> None:
     client = sign_in("torino.supervisore")
     token = csrf(client.get("/code/open").text)
