@@ -27,6 +27,14 @@ def focused_text(page: Page) -> str:
     return str(page.evaluate("document.activeElement.textContent")).strip()
 
 
+def to_row(page: Page, key: str) -> str:
+    """Press `key` in the queue; the reference of the row it focuses. A live refresh may swap
+    the rows meanwhile: the focus comes back to the row once it settles."""
+    page.keyboard.press(key)
+    page.wait_for_function("document.activeElement.closest('#queue tbody tr[id]') !== null")
+    return focused_text(page)
+
+
 def test_the_keyboard_shortcuts(browser: Browser, web_stack: Stack) -> None:
     urp = open_user(browser, web_stack, "torino.supervisore")
     for name in ("Anna Bianchi", "Luca Verdi"):  # two rows at least in the open cases
@@ -42,14 +50,10 @@ def test_the_keyboard_shortcuts(browser: Browser, web_stack: Stack) -> None:
     urp.wait_for_url(re.compile(r"/code/open$"))
     expect(urp.locator("#queue tbody tr[id]").nth(1)).to_be_visible()
 
-    urp.keyboard.press("j")
-    first = focused_text(urp)
-    urp.keyboard.press("j")
-    second = focused_text(urp)
+    first, second = to_row(urp, "j"), to_row(urp, "j")
     assert REFERENCE.match(first) and REFERENCE.match(second) and first != second
     expect(urp.locator("#queue tr.table-active")).to_have_count(1)
-    urp.keyboard.press("k")
-    assert focused_text(urp) == first
+    assert to_row(urp, "k") == first
     # a live refresh (the event the queue's SSE fires) replaces the rows: the focus stays
     urp.evaluate("document.querySelector('#queue table').dataset.before = 'refresh'")
     urp.evaluate("htmx.trigger('#queue', 'sse:changed')")

@@ -10,6 +10,7 @@
   if (!dialog) return;
   var toggle = document.getElementById("shortcuts-enabled");
   var opener = document.getElementById("shortcuts-open");
+  var kept = null;  // the id of the row that had the focus when a live refresh swapped the rows
 
   function enabled() {
     try { return window.localStorage.getItem(STORED) !== "off"; } catch (e) { return true; }
@@ -48,6 +49,9 @@
     var links = rows();
     if (!links.length) return;
     var at = links.indexOf(document.activeElement);
+    if (at < 0 && kept) {  // a live refresh swapped the rows and has not settled yet
+      at = links.findIndex(function (a) { return a.closest("tr").id === kept; });
+    }
     var next = at < 0 ? (step > 0 ? 0 : links.length - 1) : at + step;
     next = Math.max(0, Math.min(links.length - 1, next));
     links.forEach(function (a) { a.closest("tr").classList.remove("table-active"); });
@@ -66,7 +70,6 @@
   });
 
   // a live queue's refresh replaces its rows: the row the user was on keeps the focus
-  var kept = null;
   document.addEventListener("htmx:beforeSwap", function () {
     var row = document.activeElement && document.activeElement.closest("tr[id]");
     kept = row && row.closest("[data-shortcut-rows]") ? row.id : null;
