@@ -197,7 +197,8 @@ class Relay(LogFollower):
                     headers=message_headers,
                     # an ack takes milliseconds; a publish caught by a dying stream leader is
                     # retried (same Msg-Id, deduplicated) after 2 s rather than 5, so that the
-                    # relay resumes soon after the re-election (the fault suite's bound: 10 s)
+                    # relay resumes soon after the re-election (the stream-leader scenario
+                    # allows it 2 + 1 + 1 s after the new leader is named)
                     timeout=2,
                 )
             except (TimeoutError, nats.errors.Error, OSError) as exc:
